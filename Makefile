@@ -1,0 +1,106 @@
+# whepcam - plain make + pkg-config. `make run` and `make test` are the two
+# commands a newcomer needs; both install missing Debian packages first.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+PORT     ?= 8080
+HOST     ?= 127.0.0.1
+CONFIG   ?=
+WERROR   ?= -Werror
+SANITIZER ?=
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+
+DAEMON_PKGS = gstreamer-1.0 >= 1.22 gstreamer-webrtc-1.0 >= 1.22 gstreamer-sdp-1.0 >= 1.22 \
+              gstreamer-rtp-1.0 >= 1.22 gstreamer-video-1.0 >= 1.22 nice >= 0.1.18 \
+              json-c >= 0.15 glib-2.0 >= 2.66
+FCGI_PKGS   = json-c >= 0.15
+
+WARN   = -Wall -Wextra $(WERROR) -Wformat=2 -Wshadow -Wstrict-prototypes \
+         -Wmissing-prototypes -Wwrite-strings -Wno-unused-parameter
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) -Icommon -MMD -MP -D_GNU_SOURCE -DGST_USE_UNSTABLE_API
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+ifneq ($(SANITIZER),)
+ALL_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+LDFLAGS_ALL += -fsanitize=$(SANITIZER)
+endif
+
+COMMON_SRC = $(wildcard common/*.c)
+DAEMON_SRC = $(wildcard daemon/*.c)
+FCGI_SRC   = $(wildcard fcgi/*.c)
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+DAEMON_LIB_OBJ = $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
+FCGI_OBJ   = $(FCGI_SRC:%.c=$(BUILD)/%.o)
+FCGI_LIB_OBJ = $(filter-out $(BUILD)/fcgi/main.o,$(FCGI_OBJ))
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+DEPS_OK = $(BUILD)/.deps-ok
+
+.PHONY: all deps run test unit bench fuzz check format install clean
+all: $(BUILD)/whepcamd $(BUILD)/whepcam-fcgi
+
+# Installs what is missing (apt-get when root), once per checkout.
+deps: $(DEPS_OK)
+$(DEPS_OK): deploy/install-deps.sh
+	@sh deploy/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') -c $< -o $@
+
+$(BUILD)/fcgi/%.o: fcgi/%.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags '$(FCGI_PKGS)') -c $< -o $@
+
+$(BUILD)/whepcamd: $(DAEMON_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+
+$(BUILD)/whepcam-fcgi: $(FCGI_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell $(PKG_CONFIG) --libs '$(FCGI_PKGS)') -lfcgi -lpthread
+
+$(BUILD)/tests/test_fcgi_%: tests/unit/test_fcgi_%.c $(FCGI_LIB_OBJ) $(COMMON_OBJ) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ifcgi $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)') -lfcgi -lpthread
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+
+unit: $(UNIT_BIN)
+
+# Node packages for the test peers and the browser driver, pinned by tests/package-lock.json.
+tests/node_modules/.ok: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: all
+	@BUILD=$(BUILD) PORT=$(PORT) HOST=$(HOST) CONFIG=$(CONFIG) sh deploy/run-local.sh
+
+test: all unit tests/node_modules/.ok
+	@BUILD=$(BUILD) sh tests/run.sh
+
+bench: all tests/node_modules/.ok
+	@BUILD=$(BUILD) node tests/load/bench.mjs
+
+check:
+	@clang-format --dry-run --Werror $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h daemon/*.h fcgi/*.h
+
+format:
+	clang-format -i $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h daemon/*.h fcgi/*.h
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,40 @@
+/*
+ * whepcam.h - limits and names shared by whepcamd and whepcam-fcgi.
+ * Every request limit of the project is a named constant here, so the
+ * daemon, the FastCGI handler and nginx's client_max_body_size agree.
+ */
+#ifndef WHEPCAM_H
+#define WHEPCAM_H
+
+#include <stddef.h>
+
+#define WHEPCAM_VERSION "0.1.0"
+
+/* HTTP bodies (nginx's client_max_body_size is WHEPCAM_MAX_SDP_BYTES). */
+#define WHEPCAM_MAX_SDP_BYTES (64 * 1024)
+#define WHEPCAM_MAX_FRAG_BYTES (16 * 1024)
+
+/* Daemon socket: one JSON object per line, each way. */
+#define WHEPCAM_MAX_MSG_BYTES (256 * 1024)
+#define WHEPCAM_MAX_JSON_DEPTH 8
+#define WHEPCAM_CTL_READ_TIMEOUT_MS 5000  /* client connected but silent */
+#define WHEPCAM_RELAY_TIMEOUT_MS 10000    /* fcgi waits this long for a reply: 504 */
+
+/* Request fields. */
+#define WHEPCAM_MAX_STREAM_NAME 64
+#define WHEPCAM_SESSION_BYTES 16 /* 128 bits from getrandom() */
+#define WHEPCAM_SESSION_HEX (WHEPCAM_SESSION_BYTES * 2)
+#define WHEPCAM_MAX_TOKEN_BYTES 1024
+#define WHEPCAM_MAX_PEER_BYTES 64
+#define WHEPCAM_MAX_ETAG_BYTES 80
+#define WHEPCAM_MAX_OP_BYTES 16
+
+/* Viewers and timeouts (daemon defaults, overridable in config). */
+#define WHEPCAM_DEFAULT_MAX_VIEWERS 200
+#define WHEPCAM_DEFAULT_ICE_TIMEOUT_S 15
+#define WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS 2000
+#define WHEPCAM_RETRY_AFTER_S 5
+
+#define WHEPCAM_DEFAULT_SOCKET "/run/whepcam/whepcamd.sock"
+
+#endif

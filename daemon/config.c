@@ -1,0 +1,358 @@
+/*
+ * config.c - whepcamd's settings: defaults, the ini file (GKeyFile) and
+ * command-line overrides, each value range-checked. Owns struct
+ * daemon_config and the stream configs it holds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define STREAM_PREFIX "stream "
+
+struct int_key {
+	const char *key;
+	int min, max;
+	size_t offset;
+};
+
+#define DKEY(k, lo, hi, field) { k, lo, hi, offsetof(struct daemon_config, field) }
+#define SKEY(k, lo, hi, field) { k, lo, hi, offsetof(struct stream_config, field) }
+
+static const struct int_key daemon_int_keys[] = {
+	DKEY("max-viewers", 1, 100000, max_viewers),
+	DKEY("ice-timeout-s", 1, 3600, ice_timeout_s),
+	DKEY("gather-timeout-ms", 10, 60000, gather_timeout_ms),
+	{ NULL, 0, 0, 0 },
+};
+static const struct int_key stream_int_keys[] = {
+	SKEY("width", 16, 7680, width),
+	SKEY("height", 16, 4320, height),
+	SKEY("fps", 1, 240, fps),
+	SKEY("bitrate-kbps", 50, 100000, bitrate_kbps),
+	SKEY("keyframe-interval", 1, 10000, keyframe_interval),
+	SKEY("max-viewers", 0, 100000, max_viewers),
+	{ NULL, 0, 0, 0 },
+};
+
+static struct stream_config *stream_config_new(const char *name)
+{
+	struct stream_config *sc = g_new0(struct stream_config, 1);
+
+	sc->name = g_strdup(name);
+	sc->source = g_strdup("auto");
+	sc->width = 1280;
+	sc->height = 720;
+	sc->fps = 30;
+	sc->bitrate_kbps = 2000;
+	sc->keyframe_interval = 300;
+	return sc;
+}
+
+static void stream_config_free(gpointer p)
+{
+	struct stream_config *sc = p;
+
+	g_free(sc->name);
+	g_free(sc->source);
+	g_free(sc->token);
+	g_free(sc);
+}
+
+void config_defaults(struct daemon_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->socket_path = g_strdup(WHEPCAM_DEFAULT_SOCKET);
+	cfg->max_viewers = WHEPCAM_DEFAULT_MAX_VIEWERS;
+	cfg->ice_timeout_s = WHEPCAM_DEFAULT_ICE_TIMEOUT_S;
+	cfg->gather_timeout_ms = WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS;
+	cfg->log_level = g_strdup("message");
+	cfg->streams = g_ptr_array_new_with_free_func(stream_config_free);
+}
+
+void config_clear(struct daemon_config *cfg)
+{
+	g_free(cfg->socket_path);
+	g_strfreev(cfg->ice_addresses);
+	g_free(cfg->stun);
+	g_free(cfg->log_level);
+	if (cfg->streams != NULL)
+		g_ptr_array_unref(cfg->streams);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Parse a decimal int in [min, max]; the one number helper of the daemon. */
+static int parse_int(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int set_int_key(void *base, const struct int_key *keys, const char *key, const char *value,
+                       char **err)
+{
+	for (; keys->key != NULL; keys++) {
+		if (strcmp(keys->key, key) != 0)
+			continue;
+		if (parse_int(value, keys->min, keys->max, (int *)((char *)base + keys->offset)) !=
+		    0) {
+			*err = g_strdup_printf("%s must be a number from %d to %d, not \"%s\"", key,
+			                       keys->min, keys->max, value);
+			return -1;
+		}
+		return 0;
+	}
+	return 1; /* not an int key */
+}
+
+static bool valid_source(const char *s)
+{
+	/* Paths go into a GStreamer description: no quotes or backslashes. */
+	if (strpbrk(s, "\"\\") != NULL)
+		return false;
+	return strcmp(s, "auto") == 0 || g_str_has_prefix(s, "test:") ||
+	       (g_str_has_prefix(s, "v4l2:/") && strlen(s) > 6) ||
+	       (g_str_has_prefix(s, "file:") && strlen(s) > 5);
+}
+
+static int set_stream_key(struct stream_config *sc, const char *key, const char *value, char **err)
+{
+	int rc = set_int_key(sc, stream_int_keys, key, value, err);
+
+	if (rc <= 0)
+		return rc;
+	if (strcmp(key, "source") == 0) {
+		if (!valid_source(value)) {
+			*err = g_strdup_printf("source must be auto, test:, v4l2:/dev/videoN or "
+			                       "file:PATH, not \"%s\"",
+			                       value);
+			return -1;
+		}
+		g_free(sc->source);
+		sc->source = g_strdup(value);
+		return 0;
+	}
+	if (strcmp(key, "token") == 0) {
+		g_free(sc->token);
+		sc->token = value[0] != '\0' ? g_strdup(value) : NULL;
+		return 0;
+	}
+	*err = g_strdup_printf("unknown key %s in [stream %s]", key, sc->name);
+	return -1;
+}
+
+static int set_port_range(struct daemon_config *cfg, const char *value, char **err)
+{
+	char **parts = g_strsplit(value, "-", 3);
+	int rc = -1;
+
+	if (g_strv_length(parts) == 2 && parse_int(parts[0], 1, 65535, &cfg->min_port) == 0 &&
+	    parse_int(parts[1], 1, 65535, &cfg->max_port) == 0 && cfg->min_port <= cfg->max_port)
+		rc = 0;
+	else
+		*err = g_strdup_printf("port-range must be LOW-HIGH, not \"%s\"", value);
+	g_strfreev(parts);
+	return rc;
+}
+
+static int set_daemon_key(struct daemon_config *cfg, const char *key, const char *value, char **err)
+{
+	int rc = set_int_key(cfg, daemon_int_keys, key, value, err);
+
+	if (rc <= 0)
+		return rc;
+	if (strcmp(key, "socket") == 0) {
+		g_free(cfg->socket_path);
+		cfg->socket_path = g_strdup(value);
+	} else if (strcmp(key, "log-level") == 0) {
+		g_free(cfg->log_level);
+		cfg->log_level = g_strdup(value);
+	} else if (strcmp(key, "stun") == 0) {
+		g_free(cfg->stun);
+		cfg->stun = value[0] != '\0' ? g_strdup(value) : NULL;
+	} else if (strcmp(key, "port-range") == 0) {
+		return set_port_range(cfg, value, err);
+	} else if (strcmp(key, "addresses") == 0 || strcmp(key, "ice-address") == 0) {
+		g_strfreev(cfg->ice_addresses);
+		cfg->ice_addresses = g_strsplit(value, ",", 16);
+	} else {
+		*err = g_strdup_printf("unknown key %s", key);
+		return -1;
+	}
+	return 0;
+}
+
+static struct stream_config *find_or_add_stream(struct daemon_config *cfg, const char *name)
+{
+	struct stream_config *sc;
+	guint i;
+
+	for (i = 0; i < cfg->streams->len; i++) {
+		sc = g_ptr_array_index(cfg->streams, i);
+		if (strcmp(sc->name, name) == 0)
+			return sc;
+	}
+	sc = stream_config_new(name);
+	g_ptr_array_add(cfg->streams, sc);
+	return sc;
+}
+
+int config_load_keyfile(struct daemon_config *cfg, GKeyFile *kf, char **err)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	int rc = -1;
+	guint g, k;
+
+	for (g = 0; groups[g] != NULL; g++) {
+		const char *group = groups[g];
+		char **keys = g_key_file_get_keys(kf, group, NULL, NULL);
+		struct stream_config *sc = NULL;
+		bool is_stream = g_str_has_prefix(group, STREAM_PREFIX);
+
+		if (is_stream) {
+			const char *name = group + strlen(STREAM_PREFIX);
+
+			if (!proto_valid_stream_name(name)) {
+				*err = g_strdup_printf("[%s]: stream names are 1-%d of A-Z a-z 0-9 _ -",
+				                       group, WHEPCAM_MAX_STREAM_NAME);
+				g_strfreev(keys);
+				goto out;
+			}
+			sc = find_or_add_stream(cfg, name);
+		} else if (strcmp(group, "daemon") != 0 && strcmp(group, "ice") != 0) {
+			*err = g_strdup_printf("unknown section [%s]", group);
+			g_strfreev(keys);
+			goto out;
+		}
+		for (k = 0; keys != NULL && keys[k] != NULL; k++) {
+			char *v = g_key_file_get_string(kf, group, keys[k], NULL);
+			int r = v == NULL ? -1
+			        : sc != NULL ? set_stream_key(sc, keys[k], v, err)
+			                     : set_daemon_key(cfg, keys[k], v, err);
+
+			if (r != 0 && *err == NULL)
+				*err = g_strdup_printf("[%s] %s: bad value", group, keys[k]);
+			g_free(v);
+			if (r != 0) {
+				g_strfreev(keys);
+				goto out;
+			}
+		}
+		g_strfreev(keys);
+	}
+	rc = 0;
+out:
+	g_strfreev(groups);
+	return rc;
+}
+
+/* Command-line options: "--KEY VALUE" for every daemon, ice and stream key. */
+static const char *const stream_cli_keys[] = { "source", "width", "height", "fps", "bitrate-kbps",
+	                                       "keyframe-interval", "token", NULL };
+
+int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
+{
+	const char *stream_name = NULL;
+	GKeyFile *kf = NULL;
+	int i;
+
+	*err = NULL;
+	config_defaults(cfg);
+	/* The config file first, so the command line overrides it. */
+	for (i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0) {
+			GError *gerr = NULL;
+
+			kf = g_key_file_new();
+			if (!g_key_file_load_from_file(kf, argv[i + 1], G_KEY_FILE_NONE, &gerr)) {
+				*err = g_strdup_printf("%s: %s", argv[i + 1], gerr->message);
+				g_error_free(gerr);
+				goto fail;
+			}
+			if (config_load_keyfile(cfg, kf, err) != 0)
+				goto fail;
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *key, *value;
+		char *eq = NULL;
+		int r;
+
+		if (!g_str_has_prefix(arg, "--")) {
+			*err = g_strdup_printf("unexpected argument \"%s\"", arg);
+			goto fail;
+		}
+		key = arg + 2;
+		if ((eq = strchr(key, '=')) != NULL) {
+			value = eq + 1;
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			*err = g_strdup_printf("%s needs a value", arg);
+			goto fail;
+		}
+		{
+			char *k = eq != NULL ? g_strndup(key, (gsize)(eq - key)) : g_strdup(key);
+
+			if (strcmp(k, "config") == 0) {
+				r = 0;
+			} else if (strcmp(k, "stream") == 0) {
+				r = proto_valid_stream_name(value) ? 0 : -1;
+				if (r == 0)
+					stream_name = value, find_or_add_stream(cfg, value);
+				else
+					*err = g_strdup_printf("bad stream name \"%s\"", value);
+			} else if (g_strv_contains(stream_cli_keys, k) ||
+			           (strcmp(k, "max-viewers") == 0 && stream_name != NULL)) {
+				struct stream_config *sc = find_or_add_stream(
+				        cfg, stream_name != NULL ? stream_name
+				             : cfg->streams->len > 0
+				                     ? ((struct stream_config *)cfg->streams->pdata[0])->name
+				                     : "cam");
+				r = set_stream_key(sc, k, value, err);
+			} else {
+				r = set_daemon_key(cfg, k, value, err);
+			}
+			g_free(k);
+			if (r != 0)
+				goto fail;
+		}
+	}
+	if (cfg->streams->len == 0)
+		find_or_add_stream(cfg, "cam");
+	if (kf != NULL)
+		g_key_file_unref(kf);
+	return 0;
+fail:
+	if (kf != NULL)
+		g_key_file_unref(kf);
+	return -1;
+}
+
+char *config_resolve_source(const char *source, const char *device)
+{
+	struct v4l2_capability cap;
+	int fd;
+	bool ok;
+
+	if (strcmp(source, "auto") != 0)
+		return g_strdup(source);
+	fd = open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return g_strdup("test:");
+	ok = ioctl(fd, VIDIOC_QUERYCAP, &cap) == 0 &&
+	     ((cap.device_caps ? cap.device_caps : cap.capabilities) & V4L2_CAP_VIDEO_CAPTURE);
+	close(fd);
+	return ok ? g_strdup_printf("v4l2:%s", device) : g_strdup("test:");
+}

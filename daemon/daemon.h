@@ -1,0 +1,150 @@
+/*
+ * daemon.h - whepcamd's types and prototypes, grouped by file.
+ * One GLib main loop owns every structure here; GStreamer callbacks hop
+ * onto it (g_main_context_invoke) before touching a table.
+ */
+#ifndef WHEPCAMD_H
+#define WHEPCAMD_H
+
+#include <glib.h>
+#include <gst/gst.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "whepcam.h"
+
+/* ---- config.c ---- */
+
+struct stream_config {
+	char *name;
+	char *source; /* "auto", "test:", "v4l2:/dev/videoN", "file:PATH" */
+	int width, height, fps;
+	int bitrate_kbps;
+	int keyframe_interval; /* frames between forced keyframes */
+	int max_viewers;       /* 0: only the daemon-wide limit */
+	char *token;           /* NULL or empty: open */
+};
+
+struct daemon_config {
+	char *socket_path;
+	int max_viewers;
+	int ice_timeout_s;
+	int gather_timeout_ms;
+	char **ice_addresses; /* NULL: every interface; else only these */
+	int min_port, max_port;
+	char *stun;           /* "stun:host:port" or NULL */
+	char *log_level;      /* error, warning, message, info, debug */
+	GPtrArray *streams;   /* struct stream_config * */
+};
+
+/*
+ * Fill `cfg` from argv (and the --config file it names). Returns 0, or -1
+ * with a message in *err (caller frees). config_clear frees what it holds.
+ */
+int config_load(struct daemon_config *cfg, int argc, char **argv, char **err);
+int config_load_keyfile(struct daemon_config *cfg, GKeyFile *kf, char **err);
+void config_clear(struct daemon_config *cfg);
+void config_defaults(struct daemon_config *cfg);
+/* "auto" becomes v4l2:DEVICE when `device` opens as a capture device, else test:. Caller frees. */
+char *config_resolve_source(const char *source, const char *device);
+
+/* ---- sdp.c (pure text functions, unit-tested) ---- */
+
+enum sdp_check {
+	SDP_OK = 0,
+	SDP_NOT_SDP,    /* 400 */
+	SDP_NO_VIDEO,   /* 400 */
+	SDP_NO_CODEC,   /* 406 */
+};
+
+/*
+ * Check an offer: parseable, has an active video m-line offering VP8 with
+ * a 90 kHz clock. On SDP_OK *vp8_pt holds the payload type of the first
+ * VP8 rtpmap in the first video m-line. `detail` gets a one-line reason.
+ */
+enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_t detail_len);
+
+/*
+ * Return a copy of `answer` in which every m-section with a non-zero port
+ * carries the candidates (each "candidate:…" or "a=candidate:…") and ends
+ * with a=end-of-candidates. Candidates already present are kept and not
+ * repeated. Caller frees with g_free.
+ */
+char *sdp_splice_candidates(const char *answer, const GPtrArray *candidates);
+
+/*
+ * Return a copy of `answer` whose first active video section announces
+ * `ssrc` with a=msid and a=ssrc lines (unless it has them). Caller frees.
+ */
+char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid);
+
+/* ---- stream.c ---- */
+
+enum stream_state { STREAM_STARTING, STREAM_LIVE, STREAM_OFFLINE };
+
+struct stream {
+	struct stream_config *cfg;
+	char *source; /* resolved source spec in use */
+	GstElement *pipeline;
+	GstElement *encoder;
+	GstElement *tee;
+	guint bus_watch;
+	enum stream_state state;
+	unsigned viewers;
+	/* keyframe requests: coalesced and rate-limited */
+	gint keyframe_pending; /* atomic: the streaming thread clears it */
+	gint64 last_keyframe_request_us;
+	guint keyframe_timer;
+	guint64 keyframes_forced;
+	guint restart_timer;
+};
+
+struct stream *stream_new(struct stream_config *cfg, char **err);
+void stream_free(struct stream *s);
+/* Ask the encoder for a keyframe soon; many calls in a short time make one request. */
+void stream_request_keyframe(struct stream *s);
+const char *stream_state_name(enum stream_state st);
+/* The GStreamer description of source + convert/scale/rate + caps. Caller frees. */
+char *stream_source_description(const struct stream_config *cfg, const char *source);
+
+/* ---- viewer.c ---- */
+
+struct viewer;
+typedef void (*viewer_reply_fn)(guint64 client_id, char *line);
+
+void viewer_init(GMainContext *ctx, const struct daemon_config *cfg, viewer_reply_fn reply);
+void viewer_shutdown(void);
+/* Starts an offer; the reply line comes later through the reply function. */
+void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 client_id);
+/* Returns the HTTP status: 200, or 404 when there is no such session on that stream. */
+int viewer_delete(struct stream *s, const char *session);
+unsigned viewer_count(void);
+/* webrtcbins created and not yet finalized: a leak shows here. */
+int viewer_live_webrtcbins(void);
+void viewer_reap_stream(struct stream *s, const char *reason);
+/* Create and destroy one webrtcbin so that first-viewer costs are paid at start-up. */
+void viewer_warm_up(void);
+
+/* ---- ctl.c ---- */
+
+int ctl_listen(const char *path, char **err);
+void ctl_close(void);
+/* Send `line` (takes ownership) to a waiting client; dropped if it has gone. */
+void ctl_reply(guint64 client_id, char *line);
+
+/* ---- main.c ---- */
+
+struct stream *daemon_find_stream(const char *name);
+/* Every stream, for the streams op. */
+GPtrArray *daemon_streams(void);
+const struct daemon_config *daemon_config(void);
+gint64 daemon_started_us(void);
+
+/* ---- session id (util.c) ---- */
+/* 128 random bits as 32 lowercase hex digits into out[WHEPCAM_SESSION_HEX + 1]. */
+int session_id_new(char out[WHEPCAM_SESSION_HEX + 1]);
+/* Constant-time string comparison. */
+bool util_secret_equal(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * main.c - whepcamd: loads the config, builds every stream, listens on
+ * the control socket and runs the one GLib main loop that owns all state
+ * until SIGINT or SIGTERM, then closes viewers and removes the socket.
+ */
+#define G_LOG_DOMAIN "whepcamd"
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+
+static struct {
+	struct daemon_config cfg;
+	GPtrArray *streams; /* struct stream *, owned */
+	GMainLoop *loop;
+	gint64 started_us;
+	GLogLevelFlags max_level;
+} D;
+
+struct stream *daemon_find_stream(const char *name)
+{
+	guint i;
+
+	for (i = 0; i < D.streams->len; i++) {
+		struct stream *s = g_ptr_array_index(D.streams, i);
+
+		if (strcmp(s->cfg->name, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+GPtrArray *daemon_streams(void)
+{
+	return D.streams;
+}
+
+const struct daemon_config *daemon_config(void)
+{
+	return &D.cfg;
+}
+
+gint64 daemon_started_us(void)
+{
+	return D.started_us;
+}
+
+static GLogLevelFlags parse_level(const char *name)
+{
+	static const struct {
+		const char *name;
+		GLogLevelFlags level;
+	} levels[] = {
+		{ "error", G_LOG_LEVEL_CRITICAL }, { "warning", G_LOG_LEVEL_WARNING },
+		{ "message", G_LOG_LEVEL_MESSAGE }, { "info", G_LOG_LEVEL_INFO },
+		{ "debug", G_LOG_LEVEL_DEBUG },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(levels); i++)
+		if (g_ascii_strcasecmp(name, levels[i].name) == 0)
+			return levels[i].level;
+	return G_LOG_LEVEL_MESSAGE;
+}
+
+/* One line per message on stderr (journald adds the time under systemd). */
+static void log_handler(const char *domain, GLogLevelFlags level, const char *msg, gpointer data)
+{
+	static const char *const names[] = { "error", "critical", "warning", "message", "info",
+		                             "debug" };
+	GLogLevelFlags lv = level & G_LOG_LEVEL_MASK;
+	int idx = 0;
+
+	if (lv > D.max_level)
+		return;
+	while (idx < 5 && !(lv & (G_LOG_LEVEL_ERROR << idx)))
+		idx++;
+	fprintf(stderr, "whepcamd %s: %s: %s\n", names[idx], domain != NULL ? domain : "gst", msg);
+}
+
+static gboolean on_signal_cb(gpointer data)
+{
+	g_message("%s: shutting down", (const char *)data);
+	g_main_loop_quit(D.loop);
+	return G_SOURCE_REMOVE;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+	        "usage: whepcamd [--config FILE] [--socket PATH] [--max-viewers N]\n"
+	        "                [--ice-timeout-s N] [--gather-timeout-ms N] [--ice-address A,B]\n"
+	        "                [--port-range LOW-HIGH] [--stun stun:HOST:PORT] [--log-level L]\n"
+	        "                [--stream NAME] [--source auto|test:|v4l2:/dev/videoN|file:PATH]\n"
+	        "                [--width N] [--height N] [--fps N] [--bitrate-kbps N]\n"
+	        "                [--keyframe-interval N] [--token SECRET]\n");
+}
+
+int main(int argc, char **argv)
+{
+	char *err = NULL;
+	int rc = 1;
+	guint i;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage();
+		return 0;
+	}
+	D.max_level = G_LOG_LEVEL_MESSAGE;
+	g_log_set_default_handler(log_handler, NULL);
+	if (config_load(&D.cfg, argc, argv, &err) != 0) {
+		fprintf(stderr, "whepcamd: %s\n", err);
+		usage();
+		g_free(err);
+		config_clear(&D.cfg);
+		return 2;
+	}
+	D.max_level = parse_level(D.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	gst_init(NULL, NULL);
+	D.started_us = g_get_monotonic_time();
+	D.loop = g_main_loop_new(NULL, FALSE);
+	viewer_init(NULL, &D.cfg, ctl_reply);
+	viewer_warm_up();
+
+	D.streams = g_ptr_array_new_with_free_func((GDestroyNotify)stream_free);
+	for (i = 0; i < D.cfg.streams->len; i++) {
+		struct stream *s = stream_new(g_ptr_array_index(D.cfg.streams, i), &err);
+
+		if (s == NULL) {
+			g_critical("%s", err);
+			goto out;
+		}
+		g_ptr_array_add(D.streams, s);
+	}
+	if (ctl_listen(D.cfg.socket_path, &err) != 0) {
+		g_critical("%s", err);
+		goto out;
+	}
+	g_unix_signal_add(SIGINT, on_signal_cb, (gpointer) "SIGINT");
+	g_unix_signal_add(SIGTERM, on_signal_cb, (gpointer) "SIGTERM");
+	g_message("ready: %u stream(s), control socket %s", D.streams->len, D.cfg.socket_path);
+	g_main_loop_run(D.loop);
+	rc = 0;
+out:
+	g_free(err);
+	ctl_close();
+	viewer_shutdown();
+	g_ptr_array_unref(D.streams);
+	g_main_loop_unref(D.loop);
+	config_clear(&D.cfg);
+	gst_deinit();
+	return rc;
+}

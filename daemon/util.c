@@ -1,0 +1,34 @@
+/*
+ * util.c - session ids from the kernel's random source and a
+ * constant-time comparison for tokens.
+ */
+#include <sys/random.h>
+
+#include "daemon.h"
+
+int session_id_new(char out[WHEPCAM_SESSION_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[WHEPCAM_SESSION_BYTES];
+	size_t i;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -1;
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[WHEPCAM_SESSION_HEX] = '\0';
+	return 0;
+}
+
+bool util_secret_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char diff = la != lb;
+
+	/* Walk the expected secret's whole length whatever the input. */
+	for (i = 0; i < lb; i++)
+		diff |= (unsigned char)(b[i] ^ (i < la ? a[i] : 0));
+	return diff == 0;
+}

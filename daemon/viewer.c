@@ -1,0 +1,728 @@
+/*
+ * viewer.c - one WebRTC viewer: tee ! queue ! rtpvp8pay ! webrtcbin,
+ * from the offer to a complete answer (all candidates spliced in) and on
+ * to teardown. The viewer table here is the only owner of viewers; every
+ * webrtcbin callback carries a copy of the session id and hops to the
+ * main loop, which looks the viewer up, so a callback that races a
+ * teardown finds nothing instead of freed memory.
+ */
+#define G_LOG_DOMAIN "viewer"
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
+#include <string.h>
+
+#include "daemon.h"
+
+#define SHORT_ID_LEN 8
+#define MAX_SIGNALS 4
+
+enum gate { GATE_CLOSED, GATE_WAIT_KEYFRAME, GATE_OPEN };
+
+struct viewer {
+	char id[WHEPCAM_SESSION_HEX + 1];
+	char sid[SHORT_ID_LEN + 1]; /* for log lines */
+	struct stream *stream;
+	GstElement *queue, *pay, *webrtc;
+	GstPad *tee_pad;
+	gulong signals[MAX_SIGNALS];
+	int pt;
+	guint32 ssrc;
+	guint64 client_id; /* waiting for the answer; 0 once answered */
+	GPtrArray *candidates;
+	gint *gate; /* enum gate; owned by the queue's pad probe, which outlives us */
+	bool answer_sent, connected;
+	guint gather_timer, ice_timer;
+	gint64 created_us;
+	char *etag;
+};
+
+/* Elements of a removed viewer, torn down on a worker thread. */
+struct teardown {
+	GstElement *pipeline, *tee, *queue, *pay, *webrtc;
+	GstPad *tee_pad;
+	char sid[SHORT_ID_LEN + 1];
+};
+
+enum event_kind { EV_REMOTE_SET, EV_ANSWER, EV_CANDIDATE, EV_GATHERED, EV_CONNECTION };
+
+struct event {
+	enum event_kind kind;
+	char id[WHEPCAM_SESSION_HEX + 1];
+	GstPromise *promise;
+	char *candidate;
+	int value;
+};
+
+static struct {
+	GMainContext *ctx;
+	const struct daemon_config *cfg;
+	viewer_reply_fn reply;
+	GHashTable *table; /* id -> struct viewer, owned */
+	GThreadPool *reaper;
+	gint live_webrtcbins;
+} V;
+
+static void send_error(guint64 client_id, int status, const char *error, const char *detail,
+                       int retry_after)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_int(status));
+	json_object_object_add(o, "error", json_object_new_string(error));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	if (retry_after > 0)
+		json_object_object_add(o, "retry_after", json_object_new_int(retry_after));
+	V.reply(client_id, proto_line(o));
+	json_object_put(o);
+}
+
+/* ---- hopping from GStreamer threads to the main loop ---- */
+
+static void event_free(gpointer p)
+{
+	struct event *ev = p;
+
+	if (ev->promise != NULL)
+		gst_promise_unref(ev->promise);
+	g_free(ev->candidate);
+	g_free(ev);
+}
+
+static gboolean event_dispatch(gpointer p);
+
+/* Any thread: queue `ev` (taken) for the main loop. */
+static void event_post(struct event *ev)
+{
+	g_main_context_invoke_full(V.ctx, G_PRIORITY_DEFAULT, event_dispatch, ev, event_free);
+}
+
+static struct event *event_new(enum event_kind kind, const char *id)
+{
+	struct event *ev = g_new0(struct event, 1);
+
+	ev->kind = kind;
+	g_strlcpy(ev->id, id, sizeof(ev->id));
+	return ev;
+}
+
+/* webrtcbin thread: a promise we made resolved. */
+static void promise_done_cb(GstPromise *promise, gpointer data)
+{
+	struct event *ev = data;
+
+	ev->promise = gst_promise_ref(promise);
+	event_post(ev);
+}
+
+static GstPromise *promise_for(enum event_kind kind, const char *id)
+{
+	return gst_promise_new_with_change_func(promise_done_cb, event_new(kind, id), NULL);
+}
+
+/* webrtcbin thread. */
+static void on_ice_candidate_cb(GstElement *webrtc, guint mline, const char *cand, gpointer id)
+{
+	struct event *ev = event_new(EV_CANDIDATE, id);
+
+	ev->candidate = g_strdup(cand);
+	ev->value = (int)mline;
+	event_post(ev);
+}
+
+/* webrtcbin thread. */
+static void on_gathering_state_cb(GstElement *webrtc, GParamSpec *pspec, gpointer id)
+{
+	GstWebRTCICEGatheringState st;
+
+	g_object_get(webrtc, "ice-gathering-state", &st, NULL);
+	if (st == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+		event_post(event_new(EV_GATHERED, id));
+}
+
+/* webrtcbin thread. */
+static void on_connection_state_cb(GstElement *webrtc, GParamSpec *pspec, gpointer id)
+{
+	struct event *ev = event_new(EV_CONNECTION, id);
+	GstWebRTCPeerConnectionState st;
+
+	g_object_get(webrtc, "connection-state", &st, NULL);
+	ev->value = (int)st;
+	event_post(ev);
+}
+
+/* Streaming thread: nothing before the peer is connected, then a keyframe first. */
+static GstPadProbeReturn gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	gint *gatep = data;
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	gint gate = g_atomic_int_get(gatep);
+
+	if (gate == GATE_OPEN)
+		return GST_PAD_PROBE_OK;
+	if (gate == GATE_CLOSED || GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
+		return GST_PAD_PROBE_DROP;
+	g_atomic_int_set(gatep, GATE_OPEN);
+	return GST_PAD_PROBE_OK;
+}
+
+/* ---- teardown ---- */
+
+static void webrtcbin_finalized_cb(gpointer data, GObject *where)
+{
+	g_atomic_int_add(&V.live_webrtcbins, -1);
+}
+
+/* Reaper thread: neither a streaming thread nor inside a webrtcbin callback. */
+static void teardown_run(gpointer data, gpointer unused)
+{
+	struct teardown *t = data;
+	GstElement *els[] = { t->webrtc, t->pay, t->queue };
+	size_t i;
+
+	if (t->tee_pad != NULL) {
+		gst_element_release_request_pad(t->tee, t->tee_pad);
+		gst_object_unref(t->tee_pad);
+	}
+	for (i = 0; i < G_N_ELEMENTS(els); i++) {
+		if (els[i] == NULL)
+			continue;
+		gst_element_set_state(els[i], GST_STATE_NULL);
+		gst_bin_remove(GST_BIN(t->pipeline), els[i]);
+		gst_object_unref(els[i]);
+	}
+	gst_object_unref(t->tee);
+	gst_object_unref(t->pipeline);
+	g_debug("viewer %s: elements released", t->sid);
+	g_free(t);
+}
+
+/* Streaming thread or caller: the tee pad is idle, so it can be unlinked. */
+static GstPadProbeReturn unlink_idle_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	struct teardown *t = data;
+	GstPad *peer = gst_pad_get_peer(pad);
+
+	if (peer != NULL) {
+		gst_pad_unlink(pad, peer);
+		gst_object_unref(peer);
+	}
+	g_thread_pool_push(V.reaper, t, NULL);
+	return GST_PAD_PROBE_REMOVE;
+}
+
+/* Main thread: the table's destroy function. Safe on a half-built viewer. */
+static void viewer_destroy(gpointer p)
+{
+	struct viewer *v = p;
+	struct teardown *t;
+	size_t i;
+
+	if (v->client_id != 0)
+		send_error(v->client_id, 503, "viewer-reaped",
+		           "the session ended before its answer was ready", WHEPCAM_RETRY_AFTER_S);
+	if (v->gather_timer != 0)
+		g_source_remove(v->gather_timer);
+	if (v->ice_timer != 0)
+		g_source_remove(v->ice_timer);
+	for (i = 0; i < MAX_SIGNALS; i++)
+		if (v->signals[i] != 0)
+			g_signal_handler_disconnect(v->webrtc, v->signals[i]);
+	v->stream->viewers--;
+
+	t = g_new0(struct teardown, 1);
+	t->pipeline = gst_object_ref(v->stream->pipeline);
+	t->tee = gst_object_ref(v->stream->tee);
+	t->queue = v->queue;
+	t->pay = v->pay;
+	t->webrtc = v->webrtc;
+	t->tee_pad = v->tee_pad;
+	memcpy(t->sid, v->sid, sizeof(t->sid));
+	if (t->tee_pad != NULL)
+		gst_pad_add_probe(t->tee_pad, GST_PAD_PROBE_TYPE_IDLE, unlink_idle_probe, t, NULL);
+	else
+		g_thread_pool_push(V.reaper, t, NULL);
+
+	if (v->candidates != NULL)
+		g_ptr_array_unref(v->candidates);
+	g_free(v->etag);
+	g_free(v);
+}
+
+static void viewer_remove(struct viewer *v, const char *reason)
+{
+	g_message("viewer %s: leave (%s) after %.1f s, stream %s", v->sid, reason,
+	          (double)(g_get_monotonic_time() - v->created_us) / 1e6, v->stream->cfg->name);
+	g_hash_table_remove(V.table, v->id);
+}
+
+/* ---- building a viewer ---- */
+
+static void configure_ice(struct viewer *v)
+{
+	GObject *ice = NULL, *agent = NULL;
+	guint i;
+
+	g_object_get(v->webrtc, "ice-agent", &ice, NULL);
+	if (ice == NULL)
+		return;
+	if (V.cfg->min_port > 0)
+		g_object_set(ice, "min-rtp-port", (guint)V.cfg->min_port, "max-rtp-port",
+		             (guint)V.cfg->max_port, NULL);
+	g_object_get(ice, "agent", &agent, NULL);
+	if (agent != NULL) {
+		/* UPnP adds ~200 ms and threads to every answer (WEBRTCBIN.md). */
+		g_object_set(agent, "upnp", FALSE, NULL);
+		for (i = 0; V.cfg->ice_addresses != NULL && V.cfg->ice_addresses[i] != NULL; i++) {
+			NiceAddress addr;
+
+			if (nice_address_set_from_string(&addr, V.cfg->ice_addresses[i]))
+				nice_agent_add_local_address(NICE_AGENT(agent), &addr);
+		}
+		g_object_unref(agent);
+	}
+	g_object_unref(ice);
+}
+
+static void free_id_closure(gpointer id, GClosure *closure)
+{
+	g_free(id);
+}
+
+static int build_elements(struct viewer *v)
+{
+	GstPad *pad;
+	char name[32];
+
+	g_snprintf(name, sizeof(name), "v-%s-webrtc", v->sid);
+	v->webrtc = gst_element_factory_make("webrtcbin", name);
+	g_snprintf(name, sizeof(name), "v-%s-queue", v->sid);
+	v->queue = gst_element_factory_make("queue", name);
+	g_snprintf(name, sizeof(name), "v-%s-pay", v->sid);
+	v->pay = gst_element_factory_make("rtpvp8pay", name);
+	if (v->webrtc == NULL || v->queue == NULL || v->pay == NULL)
+		return -1;
+	gst_object_ref_sink(v->webrtc);
+	gst_object_ref_sink(v->queue);
+	gst_object_ref_sink(v->pay);
+	g_atomic_int_inc(&V.live_webrtcbins);
+	g_object_weak_ref(G_OBJECT(v->webrtc), webrtcbin_finalized_cb, NULL);
+
+	gst_util_set_object_arg(G_OBJECT(v->webrtc), "bundle-policy", "max-bundle");
+	if (V.cfg->stun != NULL)
+		g_object_set(v->webrtc, "stun-server", V.cfg->stun, NULL);
+	configure_ice(v);
+	/* A slow viewer loses its oldest frames, never stalls the tee. */
+	g_object_set(v->queue, "leaky", 2, "max-size-buffers", 60, "max-size-bytes", 0,
+	             "max-size-time", (guint64)0, NULL);
+	g_object_set(v->pay, "pt", (guint)v->pt, "ssrc", v->ssrc, "picture-id-mode", 2, NULL);
+
+	v->signals[0] = g_signal_connect_data(v->webrtc, "on-ice-candidate",
+	                                      G_CALLBACK(on_ice_candidate_cb), g_strdup(v->id),
+	                                      free_id_closure, 0);
+	v->signals[1] = g_signal_connect_data(v->webrtc, "notify::ice-gathering-state",
+	                                      G_CALLBACK(on_gathering_state_cb), g_strdup(v->id),
+	                                      free_id_closure, 0);
+	v->signals[2] = g_signal_connect_data(v->webrtc, "notify::connection-state",
+	                                      G_CALLBACK(on_connection_state_cb), g_strdup(v->id),
+	                                      free_id_closure, 0);
+
+	gst_bin_add_many(GST_BIN(v->stream->pipeline), v->queue, v->pay, v->webrtc, NULL);
+	if (!gst_element_link(v->queue, v->pay))
+		return -1;
+	pad = gst_element_get_static_pad(v->queue, "sink");
+	v->gate = g_new0(gint, 1);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, v->gate, g_free);
+	gst_object_unref(pad);
+	gst_element_sync_state_with_parent(v->queue);
+	gst_element_sync_state_with_parent(v->pay);
+	gst_element_sync_state_with_parent(v->webrtc);
+	return 0;
+}
+
+static gboolean ice_timeout_cb(gpointer data)
+{
+	struct viewer *v = data;
+
+	v->ice_timer = 0;
+	if (!v->connected)
+		viewer_remove(v, "ice-timeout");
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean gather_timeout_cb(gpointer data);
+
+void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 client_id)
+{
+	struct viewer *v = NULL;
+	GstWebRTCSessionDescription *desc;
+	GstSDPMessage *msg = NULL;
+	char detail[160];
+	int pt = -1;
+	unsigned max;
+
+	switch (sdp_check_offer(sdp, &pt, detail, sizeof(detail))) {
+	case SDP_OK:
+		break;
+	case SDP_NO_CODEC:
+		send_error(client_id, 406, "no-common-codec", detail, 0);
+		return;
+	default:
+		send_error(client_id, 400, "bad-offer", detail, 0);
+		return;
+	}
+	if (g_hash_table_size(V.table) >= (guint)V.cfg->max_viewers ||
+	    (s->cfg->max_viewers > 0 && s->viewers >= (unsigned)s->cfg->max_viewers)) {
+		max = s->cfg->max_viewers > 0 && s->viewers >= (unsigned)s->cfg->max_viewers
+		              ? (unsigned)s->cfg->max_viewers
+		              : (unsigned)V.cfg->max_viewers;
+		g_snprintf(detail, sizeof(detail), "at capacity: %u viewers; try again later", max);
+		send_error(client_id, 503, "at-capacity", detail, WHEPCAM_RETRY_AFTER_S);
+		return;
+	}
+	if (s->state == STREAM_OFFLINE) {
+		g_snprintf(detail, sizeof(detail), "stream %s is offline; it is being restarted",
+		           s->cfg->name);
+		send_error(client_id, 409, "stream-offline", detail, WHEPCAM_RETRY_AFTER_S);
+		return;
+	}
+	if (gst_sdp_message_new_from_text(sdp, &msg) != GST_SDP_OK) {
+		send_error(client_id, 400, "bad-offer", "SDP offer does not parse", 0);
+		return;
+	}
+
+	v = g_new0(struct viewer, 1);
+	if (session_id_new(v->id) != 0) {
+		gst_sdp_message_free(msg);
+		g_free(v);
+		send_error(client_id, 500, "internal", "no random bytes for a session id", 0);
+		return;
+	}
+	memcpy(v->sid, v->id, SHORT_ID_LEN);
+	v->stream = s;
+	v->pt = pt;
+	v->ssrc = g_random_int();
+	v->created_us = g_get_monotonic_time();
+	v->candidates = g_ptr_array_new_with_free_func(g_free);
+	s->viewers++;
+	g_hash_table_insert(V.table, v->id, v);
+	if (build_elements(v) != 0) {
+		send_error(client_id, 500, "internal", "cannot build the viewer's elements", 0);
+		g_hash_table_remove(V.table, v->id);
+		gst_sdp_message_free(msg);
+		return;
+	}
+	v->client_id = client_id;
+	g_message("viewer %s: join from %s, stream %s, VP8 pt %d", v->sid,
+	          peer != NULL ? peer : "local", s->cfg->name, pt);
+	g_debug("viewer %s: offer:\n%s", v->sid, sdp);
+	v->ice_timer = g_timeout_add_seconds((guint)V.cfg->ice_timeout_s, ice_timeout_cb, v);
+	v->gather_timer = g_timeout_add((guint)V.cfg->gather_timeout_ms, gather_timeout_cb, v);
+
+	desc = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, msg);
+	g_signal_emit_by_name(v->webrtc, "set-remote-description", desc,
+	                      promise_for(EV_REMOTE_SET, v->id));
+	gst_webrtc_session_description_free(desc);
+}
+
+/* Main thread: the offer is in; add our video sender and ask for the answer. */
+static void on_remote_set(struct viewer *v, GstPromise *promise)
+{
+	const GstStructure *r = gst_promise_get_reply(promise);
+	GstPadTemplate *templ;
+	GstWebRTCRTPTransceiver *trans = NULL;
+	GError *gerr = NULL;
+	GArray *all = NULL;
+	GstCaps *caps;
+	GstPad *sink, *src;
+	guint i;
+
+	if (r != NULL && gst_structure_get(r, "error", G_TYPE_ERROR, &gerr, NULL)) {
+		send_error(v->client_id, 400, "bad-offer", gerr->message, 0);
+		v->client_id = 0;
+		g_error_free(gerr);
+		viewer_remove(v, "offer-rejected");
+		return;
+	}
+	caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
+	                           "encoding-name", G_TYPE_STRING, "VP8", "payload", G_TYPE_INT,
+	                           v->pt, "clock-rate", G_TYPE_INT, 90000, "ssrc", G_TYPE_UINT,
+	                           v->ssrc, NULL);
+	templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(v->webrtc), "sink_%u");
+	sink = gst_element_request_pad(v->webrtc, templ, NULL, caps);
+	gst_caps_unref(caps);
+	if (sink == NULL) {
+		send_error(v->client_id, 500, "internal", "webrtcbin refused a video sender", 0);
+		v->client_id = 0;
+		viewer_remove(v, "no-sender");
+		return;
+	}
+	/* Players that attach event.streams[0] show nothing without an msid. */
+	g_object_set(sink, "msid", "whepcam", NULL);
+	src = gst_element_get_static_pad(v->pay, "src");
+	gst_pad_link(src, sink);
+	gst_object_unref(src);
+	g_object_get(sink, "transceiver", &trans, NULL);
+	gst_object_unref(sink);
+	if (trans != NULL) {
+		g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+		             NULL);
+		gst_object_unref(trans);
+	}
+	/* Audio (or any other) m-lines have no sender: answer them inactive. */
+	g_signal_emit_by_name(v->webrtc, "get-transceivers", &all);
+	for (i = 0; all != NULL && i < all->len; i++) {
+		GstWebRTCRTPTransceiver *t = g_array_index(all, GstWebRTCRTPTransceiver *, i);
+		GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+
+		g_object_get(t, "kind", &kind, NULL);
+		if (kind != GST_WEBRTC_KIND_VIDEO)
+			g_object_set(t, "direction",
+			             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+	}
+	if (all != NULL)
+		g_array_unref(all);
+	g_signal_emit_by_name(v->webrtc, "create-answer", NULL, promise_for(EV_ANSWER, v->id));
+}
+
+static void on_answer(struct viewer *v, GstPromise *promise)
+{
+	const GstStructure *r = gst_promise_get_reply(promise);
+	GstWebRTCSessionDescription *answer = NULL;
+	GError *gerr = NULL;
+
+	if (r != NULL)
+		gst_structure_get(r, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, "error",
+		                  G_TYPE_ERROR, &gerr, NULL);
+	if (answer == NULL) {
+		send_error(v->client_id, 406, "no-answer",
+		           gerr != NULL ? gerr->message : "webrtcbin could not answer this offer",
+		           0);
+		v->client_id = 0;
+		g_clear_error(&gerr);
+		viewer_remove(v, "no-answer");
+		return;
+	}
+	g_signal_emit_by_name(v->webrtc, "set-local-description", answer, NULL);
+	gst_webrtc_session_description_free(answer);
+}
+
+static char *make_etag(const char *sdp)
+{
+	const char *u = strstr(sdp, "a=ice-ufrag:");
+	char *sum, *etag;
+	size_t n = 0;
+
+	if (u != NULL)
+		n = strcspn(u, "\r\n");
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)(u ? u : sdp), n);
+	etag = g_strdup_printf("\"%.16s\"", sum);
+	g_free(sum);
+	return etag;
+}
+
+/* Main thread: gathering finished (or its timeout): send the complete answer. */
+static void send_answer(struct viewer *v)
+{
+	GstWebRTCSessionDescription *local = NULL;
+	char *text, *full;
+	json_object *o;
+
+	if (v->answer_sent)
+		return;
+	g_object_get(v->webrtc, "local-description", &local, NULL);
+	if (local == NULL)
+		return; /* not set yet: the gathering event comes back once it is */
+	v->answer_sent = true;
+	if (v->gather_timer != 0) {
+		g_source_remove(v->gather_timer);
+		v->gather_timer = 0;
+	}
+	text = gst_sdp_message_as_text(local->sdp);
+	gst_webrtc_session_description_free(local);
+	full = sdp_add_video_ssrc(text, v->ssrc, "whepcam");
+	g_free(text);
+	text = full;
+	full = sdp_splice_candidates(text, v->candidates);
+	g_free(text);
+	v->etag = make_etag(full);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_int(201));
+	json_object_object_add(o, "session", json_object_new_string(v->id));
+	json_object_object_add(o, "sdp", json_object_new_string(full));
+	json_object_object_add(o, "etag", json_object_new_string(v->etag));
+	json_object_object_add(o, "links", json_object_new_array());
+	V.reply(v->client_id, proto_line(o));
+	json_object_put(o);
+	v->client_id = 0;
+	g_info("viewer %s: answered in %.1f ms", v->sid,
+	       (double)(g_get_monotonic_time() - v->created_us) / 1000.0);
+	g_debug("viewer %s: answer:\n%s", v->sid, full);
+	g_free(full);
+
+	/* Media flows into the branch now; the gate holds it until the peer is connected. */
+	v->tee_pad = gst_element_request_pad_simple(v->stream->tee, "src_%u");
+	{
+		GstPad *qsink = gst_element_get_static_pad(v->queue, "sink");
+
+		gst_pad_link(v->tee_pad, qsink);
+		gst_object_unref(qsink);
+	}
+}
+
+static gboolean gather_timeout_cb(gpointer data)
+{
+	struct viewer *v = data;
+
+	v->gather_timer = 0;
+	g_info("viewer %s: gathering not complete after %d ms; answering with %u candidates",
+	       v->sid, V.cfg->gather_timeout_ms, v->candidates->len);
+	send_answer(v);
+	if (!v->answer_sent) {
+		send_error(v->client_id, 504, "answer-timeout", "no answer within the time limit",
+		           0);
+		v->client_id = 0;
+		viewer_remove(v, "answer-timeout");
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void on_connection(struct viewer *v, GstWebRTCPeerConnectionState st)
+{
+	switch (st) {
+	case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+		if (v->connected)
+			return;
+		v->connected = true;
+		if (v->ice_timer != 0) {
+			g_source_remove(v->ice_timer);
+			v->ice_timer = 0;
+		}
+		g_message("viewer %s: connected after %.1f ms", v->sid,
+		          (double)(g_get_monotonic_time() - v->created_us) / 1000.0);
+		/* A keyframe sent before DTLS is up is lost: ask for it now. */
+		g_atomic_int_set(v->gate, GATE_WAIT_KEYFRAME);
+		stream_request_keyframe(v->stream);
+		break;
+	case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+		viewer_remove(v, "connection-failed");
+		break;
+	case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
+		viewer_remove(v, "connection-closed");
+		break;
+	default:
+		break;
+	}
+}
+
+static gboolean event_dispatch(gpointer p)
+{
+	struct event *ev = p;
+	struct viewer *v = g_hash_table_lookup(V.table, ev->id);
+
+	if (v == NULL)
+		return G_SOURCE_REMOVE; /* reaped meanwhile */
+	switch (ev->kind) {
+	case EV_REMOTE_SET:
+		on_remote_set(v, ev->promise);
+		break;
+	case EV_ANSWER:
+		on_answer(v, ev->promise);
+		break;
+	case EV_CANDIDATE:
+		if (v->candidates->len < 64)
+			g_ptr_array_add(v->candidates, g_strdup(ev->candidate));
+		break;
+	case EV_GATHERED:
+		send_answer(v);
+		break;
+	case EV_CONNECTION:
+		on_connection(v, (GstWebRTCPeerConnectionState)ev->value);
+		break;
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* ---- the table ---- */
+
+void viewer_init(GMainContext *ctx, const struct daemon_config *cfg, viewer_reply_fn reply)
+{
+	V.ctx = ctx;
+	V.cfg = cfg;
+	V.reply = reply;
+	V.table = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_destroy);
+	V.reaper = g_thread_pool_new(teardown_run, NULL, 1, FALSE, NULL);
+}
+
+void viewer_shutdown(void)
+{
+	if (V.table != NULL) {
+		g_hash_table_destroy(V.table);
+		V.table = NULL;
+	}
+	if (V.reaper != NULL) {
+		g_thread_pool_free(V.reaper, FALSE, TRUE);
+		V.reaper = NULL;
+	}
+}
+
+int viewer_delete(struct stream *s, const char *session)
+{
+	struct viewer *v = g_hash_table_lookup(V.table, session);
+
+	if (v == NULL || v->stream != s)
+		return 404;
+	viewer_remove(v, "delete");
+	return 200;
+}
+
+unsigned viewer_count(void)
+{
+	return V.table != NULL ? g_hash_table_size(V.table) : 0;
+}
+
+int viewer_live_webrtcbins(void)
+{
+	return g_atomic_int_get(&V.live_webrtcbins);
+}
+
+struct reap {
+	struct stream *stream;
+	const char *reason;
+};
+
+static gboolean on_stream_of(gpointer key, gpointer value, gpointer data)
+{
+	struct viewer *v = value;
+	struct reap *r = data;
+
+	if (v->stream != r->stream)
+		return FALSE;
+	g_message("viewer %s: leave (%s)", v->sid, r->reason);
+	return TRUE;
+}
+
+void viewer_reap_stream(struct stream *s, const char *reason)
+{
+	struct reap r = { s, reason };
+
+	if (V.table != NULL)
+		g_hash_table_foreach_remove(V.table, on_stream_of, &r);
+}
+
+void viewer_warm_up(void)
+{
+	/* The DTLS certificate is generated once per process on first use (500-900 ms). */
+	GstElement *dec = gst_element_factory_make("dtlsdec", NULL);
+	GstElement *w = gst_element_factory_make("webrtcbin", NULL);
+	char *pem = NULL;
+
+	if (dec != NULL) {
+		g_object_get(dec, "pem", &pem, NULL);
+		g_free(pem);
+		gst_object_unref(gst_object_ref_sink(dec));
+	}
+	if (w != NULL)
+		gst_object_unref(gst_object_ref_sink(w));
+}

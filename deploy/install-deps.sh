@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages whepcam builds, runs and tests with.
+# As root it runs apt-get; otherwise it prints the one command to run.
+set -e
+PKGS="build-essential pkg-config libglib2.0-dev libjson-c-dev libfcgi-dev libnice-dev
+ libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+ gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+ gstreamer1.0-nice gstreamer1.0-tools nginx-light curl nodejs npm chromium"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+# node and npm may come from elsewhere (nvm, nodesource): accept them if on PATH.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+	missing=$(echo "$missing" | tr ' ' '\n' | grep -vx -e nodejs -e npm | tr '\n' ' ')
+	[ -z "$(echo $missing)" ] && exit 0
+fi
+if [ "$(id -u)" = 0 ]; then
+	echo "whepcam: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing
+	# Debian enables the stock site on port 80; whepcam runs its own nginx.
+	exit 0
+fi
+echo "whepcam: missing packages; run:" >&2
+echo "  sudo apt-get install -y$missing" >&2
+exit 1
