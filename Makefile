@@ -70,12 +70,14 @@ $(BUILD)/whepcam-fcgi: $(FCGI_OBJ) $(COMMON_OBJ)
 
 $(BUILD)/tests/test_fcgi_%: tests/unit/test_fcgi_%.c $(FCGI_LIB_OBJ) $(COMMON_OBJ) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ifcgi $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $^ \
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) -Ifcgi $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) \
 		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)') -lfcgi -lpthread
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $^ \
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) \
 		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
 
 unit: $(UNIT_BIN)

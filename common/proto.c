@@ -184,7 +184,9 @@ static const char *get_string(json_object *obj, const char *name)
 {
 	json_object *v;
 
-	return json_object_object_get_ex(obj, name, &v) ? json_object_get_string(v) : NULL;
+	if (!json_object_object_get_ex(obj, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
 }
 
 bool proto_valid_stream_name(const char *s)
@@ -221,7 +223,9 @@ int proto_parse_request(const char *buf, size_t len, struct proto_request *req, 
 		goto fail;
 	op = get_string(req->root, "op");
 	if (op == NULL) {
-		snprintf(err, errlen, "missing field op");
+		snprintf(err, errlen, json_object_object_get_ex(req->root, "op", NULL)
+		                              ? "field op must be a string"
+		                              : "missing field op");
 		goto fail;
 	}
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)

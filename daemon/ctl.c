@@ -144,14 +144,14 @@ static void op_health(struct client *c)
 	json_object_object_add(o, "rss_kb", json_object_new_int((int)read_status_kb("VmRSS:")));
 	json_object_object_add(
 	        o, "uptime_s",
-	        json_object_new_int((int)((g_get_monotonic_time() - daemon_started_us()) / 1000000)));
+	        json_object_new_int((int)util_uptime_s()));
 	client_send(c, proto_line(o));
 	json_object_put(o);
 }
 
 static void op_streams(struct client *c)
 {
-	GPtrArray *all = daemon_streams();
+	GPtrArray *all = stream_list();
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	guint i;
 
@@ -189,7 +189,7 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 		return;
 	}
 	if (req.stream != NULL) {
-		s = daemon_find_stream(req.stream);
+		s = stream_find(req.stream);
 		if (s == NULL) {
 			g_snprintf(err, sizeof(err), "no stream named %s", req.stream);
 			reply_error(c, 404, "unknown-stream", err);

@@ -105,6 +105,11 @@ void stream_free(struct stream *s);
 /* Ask the encoder for a keyframe soon; many calls in a short time make one request. */
 void stream_request_keyframe(struct stream *s);
 const char *stream_state_name(enum stream_state st);
+/* The daemon's streams, built from `configs` (struct stream_config *, borrowed). */
+int stream_start_all(GPtrArray *configs, char **err);
+void stream_stop_all(void);
+struct stream *stream_find(const char *name);
+GPtrArray *stream_list(void);
 /* The GStreamer description of source + convert/scale/rate + caps. Caller frees. */
 char *stream_source_description(const struct stream_config *cfg, const char *source);
 
@@ -133,15 +138,10 @@ void ctl_close(void);
 /* Send `line` (takes ownership) to a waiting client; dropped if it has gone. */
 void ctl_reply(guint64 client_id, char *line);
 
-/* ---- main.c ---- */
-
-struct stream *daemon_find_stream(const char *name);
-/* Every stream, for the streams op. */
-GPtrArray *daemon_streams(void);
-const struct daemon_config *daemon_config(void);
-gint64 daemon_started_us(void);
-
-/* ---- session id (util.c) ---- */
+/* ---- util.c ---- */
+void util_mark_start(void);
+/* Seconds since util_mark_start(). */
+gint64 util_uptime_s(void);
 /* 128 random bits as 32 lowercase hex digits into out[WHEPCAM_SESSION_HEX + 1]. */
 int session_id_new(char out[WHEPCAM_SESSION_HEX + 1]);
 /* Constant-time string comparison. */

@@ -13,39 +13,9 @@
 
 static struct {
 	struct daemon_config cfg;
-	GPtrArray *streams; /* struct stream *, owned */
 	GMainLoop *loop;
-	gint64 started_us;
 	GLogLevelFlags max_level;
 } D;
-
-struct stream *daemon_find_stream(const char *name)
-{
-	guint i;
-
-	for (i = 0; i < D.streams->len; i++) {
-		struct stream *s = g_ptr_array_index(D.streams, i);
-
-		if (strcmp(s->cfg->name, name) == 0)
-			return s;
-	}
-	return NULL;
-}
-
-GPtrArray *daemon_streams(void)
-{
-	return D.streams;
-}
-
-const struct daemon_config *daemon_config(void)
-{
-	return &D.cfg;
-}
-
-gint64 daemon_started_us(void)
-{
-	return D.started_us;
-}
 
 static GLogLevelFlags parse_level(const char *name)
 {
@@ -102,7 +72,6 @@ int main(int argc, char **argv)
 {
 	char *err = NULL;
 	int rc = 1;
-	guint i;
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage();
@@ -120,20 +89,14 @@ int main(int argc, char **argv)
 	D.max_level = parse_level(D.cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	gst_init(NULL, NULL);
-	D.started_us = g_get_monotonic_time();
+	util_mark_start();
 	D.loop = g_main_loop_new(NULL, FALSE);
 	viewer_init(NULL, &D.cfg, ctl_reply);
 	viewer_warm_up();
 
-	D.streams = g_ptr_array_new_with_free_func((GDestroyNotify)stream_free);
-	for (i = 0; i < D.cfg.streams->len; i++) {
-		struct stream *s = stream_new(g_ptr_array_index(D.cfg.streams, i), &err);
-
-		if (s == NULL) {
-			g_critical("%s", err);
-			goto out;
-		}
-		g_ptr_array_add(D.streams, s);
+	if (stream_start_all(D.cfg.streams, &err) != 0) {
+		g_critical("%s", err);
+		goto out;
 	}
 	if (ctl_listen(D.cfg.socket_path, &err) != 0) {
 		g_critical("%s", err);
@@ -141,14 +104,14 @@ int main(int argc, char **argv)
 	}
 	g_unix_signal_add(SIGINT, on_signal_cb, (gpointer) "SIGINT");
 	g_unix_signal_add(SIGTERM, on_signal_cb, (gpointer) "SIGTERM");
-	g_message("ready: %u stream(s), control socket %s", D.streams->len, D.cfg.socket_path);
+	g_message("ready: %u stream(s), control socket %s", stream_list()->len, D.cfg.socket_path);
 	g_main_loop_run(D.loop);
 	rc = 0;
 out:
 	g_free(err);
 	ctl_close();
 	viewer_shutdown();
-	g_ptr_array_unref(D.streams);
+	stream_stop_all();
 	g_main_loop_unref(D.loop);
 	config_clear(&D.cfg);
 	gst_deinit();

@@ -15,6 +15,8 @@
 #define KEYFRAME_PENDING_MAX_MS 1000  /* a request unanswered this long is retried */
 #define RESTART_DELAY_MS 2000         /* a failed source is retried this often */
 
+static GPtrArray *streams; /* struct stream *, owned: every stream of the daemon */
+
 const char *stream_state_name(enum stream_state st)
 {
 	switch (st) {
@@ -284,4 +286,46 @@ void stream_free(struct stream *s)
 	}
 	g_free(s->source);
 	g_free(s);
+}
+
+int stream_start_all(GPtrArray *configs, char **err)
+{
+	guint i;
+
+	streams = g_ptr_array_new_with_free_func((GDestroyNotify)stream_free);
+	for (i = 0; i < configs->len; i++) {
+		struct stream *s = stream_new(g_ptr_array_index(configs, i), err);
+
+		if (s == NULL)
+			return -1;
+		g_ptr_array_add(streams, s);
+	}
+	return 0;
+}
+
+void stream_stop_all(void)
+{
+	if (streams != NULL)
+		g_ptr_array_unref(streams);
+	streams = NULL;
+}
+
+struct stream *stream_find(const char *name)
+{
+	guint i;
+
+	for (i = 0; streams != NULL && i < streams->len; i++) {
+		struct stream *s = g_ptr_array_index(streams, i);
+
+		if (strcmp(s->cfg->name, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+GPtrArray *stream_list(void)
+{
+	if (streams == NULL)
+		streams = g_ptr_array_new_with_free_func((GDestroyNotify)stream_free);
+	return streams;
 }

@@ -1,10 +1,22 @@
 /*
- * util.c - session ids from the kernel's random source and a
- * constant-time comparison for tokens.
+ * util.c - small helpers: the daemon's uptime, session ids from the
+ * kernel's random source and a constant-time comparison for tokens.
  */
 #include <sys/random.h>
 
 #include "daemon.h"
+
+static gint64 started_us;
+
+void util_mark_start(void)
+{
+	started_us = g_get_monotonic_time();
+}
+
+gint64 util_uptime_s(void)
+{
+	return (g_get_monotonic_time() - started_us) / G_USEC_PER_SEC;
+}
 
 int session_id_new(char out[WHEPCAM_SESSION_HEX + 1])
 {

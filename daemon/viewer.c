@@ -77,6 +77,11 @@ static void send_error(guint64 client_id, int status, const char *error, const c
 	json_object_put(o);
 }
 
+static double elapsed_ms(const struct viewer *v)
+{
+	return (double)(g_get_monotonic_time() - v->created_us) / 1000.0;
+}
+
 /* ---- hopping from GStreamer threads to the main loop ---- */
 
 static void event_free(gpointer p)
@@ -415,7 +420,7 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	v->client_id = client_id;
 	g_message("viewer %s: join from %s, stream %s, VP8 pt %d", v->sid,
 	          peer != NULL ? peer : "local", s->cfg->name, pt);
-	g_debug("viewer %s: offer:\n%s", v->sid, sdp);
+	g_debug("viewer %s: elements built at %.1f ms; offer:\n%s", v->sid, elapsed_ms(v), sdp);
 	v->ice_timer = g_timeout_add_seconds((guint)V.cfg->ice_timeout_s, ice_timeout_cb, v);
 	v->gather_timer = g_timeout_add((guint)V.cfg->gather_timeout_ms, gather_timeout_cb, v);
 
@@ -437,6 +442,7 @@ static void on_remote_set(struct viewer *v, GstPromise *promise)
 	GstPad *sink, *src;
 	guint i;
 
+	g_debug("viewer %s: remote description set at %.1f ms", v->sid, elapsed_ms(v));
 	if (r != NULL && gst_structure_get(r, "error", G_TYPE_ERROR, &gerr, NULL)) {
 		send_error(v->client_id, 400, "bad-offer", gerr->message, 0);
 		v->client_id = 0;
@@ -491,6 +497,7 @@ static void on_answer(struct viewer *v, GstPromise *promise)
 	GstWebRTCSessionDescription *answer = NULL;
 	GError *gerr = NULL;
 
+	g_debug("viewer %s: answer created at %.1f ms", v->sid, elapsed_ms(v));
 	if (r != NULL)
 		gst_structure_get(r, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, "error",
 		                  G_TYPE_ERROR, &gerr, NULL);
@@ -556,8 +563,7 @@ static void send_answer(struct viewer *v)
 	V.reply(v->client_id, proto_line(o));
 	json_object_put(o);
 	v->client_id = 0;
-	g_info("viewer %s: answered in %.1f ms", v->sid,
-	       (double)(g_get_monotonic_time() - v->created_us) / 1000.0);
+	g_info("viewer %s: answered in %.1f ms", v->sid, elapsed_ms(v));
 	g_debug("viewer %s: answer:\n%s", v->sid, full);
 	g_free(full);
 
@@ -599,8 +605,7 @@ static void on_connection(struct viewer *v, GstWebRTCPeerConnectionState st)
 			g_source_remove(v->ice_timer);
 			v->ice_timer = 0;
 		}
-		g_message("viewer %s: connected after %.1f ms", v->sid,
-		          (double)(g_get_monotonic_time() - v->created_us) / 1000.0);
+		g_message("viewer %s: connected after %.1f ms", v->sid, elapsed_ms(v));
 		/* A keyframe sent before DTLS is up is lost: ask for it now. */
 		g_atomic_int_set(v->gate, GATE_WAIT_KEYFRAME);
 		stream_request_keyframe(v->stream);
@@ -635,6 +640,7 @@ static gboolean event_dispatch(gpointer p)
 			g_ptr_array_add(v->candidates, g_strdup(ev->candidate));
 		break;
 	case EV_GATHERED:
+		g_debug("viewer %s: gathering complete at %.1f ms", v->sid, elapsed_ms(v));
 		send_answer(v);
 		break;
 	case EV_CONNECTION:

@@ -1,0 +1,164 @@
+/* Config defaults, ini parsing, command-line overrides, source selection (daemon/config.c,
+ * daemon/stream.c's source description: the v4l2 path is built here without a camera). */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "daemon.h"
+
+static int load_args(struct daemon_config *cfg, const char *const *args, char **err)
+{
+	int argc = 0;
+
+	while (args[argc] != NULL)
+		argc++;
+	return config_load(cfg, argc, (char **)args, err);
+}
+
+static void test_defaults(void)
+{
+	const char *args[] = { "whepcamd", NULL };
+	struct daemon_config cfg;
+	struct stream_config *sc;
+	char *err = NULL;
+
+	g_assert_cmpint(load_args(&cfg, args, &err), ==, 0);
+	g_assert_cmpstr(cfg.socket_path, ==, WHEPCAM_DEFAULT_SOCKET);
+	g_assert_cmpint(cfg.max_viewers, ==, 200);
+	g_assert_cmpint(cfg.ice_timeout_s, ==, 15);
+	g_assert_cmpuint(cfg.streams->len, ==, 1);
+	sc = g_ptr_array_index(cfg.streams, 0);
+	g_assert_cmpstr(sc->name, ==, "cam");
+	g_assert_cmpstr(sc->source, ==, "auto");
+	g_assert_cmpint(sc->width, ==, 1280);
+	g_assert_cmpint(sc->height, ==, 720);
+	g_assert_cmpint(sc->fps, ==, 30);
+	g_assert_cmpint(sc->bitrate_kbps, ==, 2000);
+	g_assert_null(sc->token);
+	config_clear(&cfg);
+}
+
+static void test_keyfile_and_overrides(void)
+{
+	const char *ini = "[daemon]\nsocket = /tmp/x.sock\nmax-viewers = 7\n"
+	                  "[ice]\nport-range = 40000-40010\nstun = stun:stun.example.org:3478\n"
+	                  "addresses = 127.0.0.1\n"
+	                  "[stream front]\nsource = test:ball\nwidth = 640\nheight = 360\n"
+	                  "token = s3cret\n"
+	                  "[stream back]\nsource = v4l2:/dev/video2\nfps = 15\n";
+	char *path = g_build_filename(g_get_tmp_dir(), "whepcam-test.conf", NULL);
+	const char *args[] = { "whepcamd", "--config", path, "--fps", "20", "--max-viewers=9", NULL };
+	struct daemon_config cfg;
+	struct stream_config *front, *back;
+	char *err = NULL;
+
+	g_assert_true(g_file_set_contents(path, ini, -1, NULL));
+	g_assert_cmpint(load_args(&cfg, args, &err), ==, 0);
+	g_assert_cmpstr(cfg.socket_path, ==, "/tmp/x.sock");
+	g_assert_cmpint(cfg.max_viewers, ==, 9); /* the command line wins */
+	g_assert_cmpint(cfg.min_port, ==, 40000);
+	g_assert_cmpint(cfg.max_port, ==, 40010);
+	g_assert_cmpstr(cfg.stun, ==, "stun:stun.example.org:3478");
+	g_assert_cmpstr(cfg.ice_addresses[0], ==, "127.0.0.1");
+	g_assert_cmpuint(cfg.streams->len, ==, 2);
+	front = g_ptr_array_index(cfg.streams, 0);
+	back = g_ptr_array_index(cfg.streams, 1);
+	g_assert_cmpstr(front->name, ==, "front");
+	g_assert_cmpstr(front->source, ==, "test:ball");
+	g_assert_cmpint(front->width, ==, 640);
+	g_assert_cmpint(front->fps, ==, 20); /* stream options apply to the first stream */
+	g_assert_cmpstr(front->token, ==, "s3cret");
+	g_assert_cmpstr(back->source, ==, "v4l2:/dev/video2");
+	g_assert_cmpint(back->fps, ==, 15);
+	config_clear(&cfg);
+	g_unlink(path);
+	g_free(path);
+}
+
+static void expect_error(const char *const *args, const char *want)
+{
+	struct daemon_config cfg;
+	char *err = NULL;
+
+	g_assert_cmpint(load_args(&cfg, args, &err), ==, -1);
+	g_assert_nonnull(err);
+	if (strstr(err, want) == NULL)
+		g_error("wanted \"%s\" in \"%s\"", want, err);
+	g_free(err);
+	config_clear(&cfg);
+}
+
+static void test_errors(void)
+{
+	const char *a1[] = { "whepcamd", "--width", "0", NULL };
+	const char *a2[] = { "whepcamd", "--fps", "30x", NULL };
+	const char *a3[] = { "whepcamd", "--bogus", "1", NULL };
+	const char *a4[] = { "whepcamd", "--source", "rtmp://x", NULL };
+	const char *a5[] = { "whepcamd", "--port-range", "5-1", NULL };
+	const char *a6[] = { "whepcamd", "--config", "/nonexistent/whepcam.conf", NULL };
+	const char *a7[] = { "whepcamd", "--width", NULL };
+	const char *a8[] = { "whepcamd", "--source", "v4l2:/dev/video0\" ! evil", NULL };
+
+	expect_error(a1, "width must be a number from 16");
+	expect_error(a2, "fps must be a number");
+	expect_error(a3, "unknown key bogus");
+	expect_error(a4, "source must be");
+	expect_error(a5, "port-range must be");
+	expect_error(a6, "/nonexistent/whepcam.conf");
+	expect_error(a7, "needs a value");
+	expect_error(a8, "source must be");
+}
+
+static void test_source_selection(void)
+{
+	char *s;
+
+	s = config_resolve_source("auto", "/nonexistent/video0");
+	g_assert_cmpstr(s, ==, "test:");
+	g_free(s);
+	s = config_resolve_source("auto", "/dev/null"); /* opens, but is no capture device */
+	g_assert_cmpstr(s, ==, "test:");
+	g_free(s);
+	s = config_resolve_source("v4l2:/dev/video3", "/dev/video0");
+	g_assert_cmpstr(s, ==, "v4l2:/dev/video3");
+	g_free(s);
+}
+
+static void test_source_descriptions(void)
+{
+	struct stream_config sc = { .width = 640, .height = 480, .fps = 15 };
+	GstElement *bin;
+	char *d;
+
+	d = stream_source_description(&sc, "v4l2:/dev/video1");
+	g_assert_true(g_str_has_prefix(d, "v4l2src device=\"/dev/video1\" ! decodebin ! "));
+	g_assert_nonnull(strstr(d, "width=640,height=480,framerate=15/1"));
+	/* It must be a description GStreamer accepts, even with no camera here. */
+	bin = gst_parse_bin_from_description(d, TRUE, NULL);
+	g_assert_nonnull(bin);
+	gst_object_unref(bin);
+	g_free(d);
+
+	d = stream_source_description(&sc, "test:");
+	g_assert_true(g_str_has_prefix(d, "videotestsrc is-live=true pattern=smpte"));
+	g_assert_nonnull(strstr(d, "clockoverlay"));
+	bin = gst_parse_bin_from_description(d, TRUE, NULL);
+	g_assert_nonnull(bin);
+	gst_object_unref(bin);
+	g_free(d);
+
+	d = stream_source_description(&sc, "test:ball");
+	g_assert_nonnull(strstr(d, "pattern=ball"));
+	g_free(d);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	gst_init(NULL, NULL);
+	g_test_add_func("/config/defaults", test_defaults);
+	g_test_add_func("/config/keyfile-and-overrides", test_keyfile_and_overrides);
+	g_test_add_func("/config/errors", test_errors);
+	g_test_add_func("/config/source-selection", test_source_selection);
+	g_test_add_func("/config/source-descriptions", test_source_descriptions);
+	return g_test_run();
+}

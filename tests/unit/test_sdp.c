@@ -1,0 +1,149 @@
+/* Offer checks, payload-type extraction and answer splicing (daemon/sdp.c). */
+#include <string.h>
+
+#include "daemon.h"
+
+static char *load(const char *name)
+{
+	char *path = g_build_filename(g_getenv("SRCDIR") ? g_getenv("SRCDIR") : ".", "tests",
+	                              "data", name, NULL);
+	char *text = NULL;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	g_free(path);
+	return text;
+}
+
+static void test_vp8_pt_from_browser_offer(void)
+{
+	char *offer = load("offer-video-audio.sdp"), detail[160];
+	int pt = -1;
+
+	g_assert_cmpint(sdp_check_offer(offer, &pt, detail, sizeof(detail)), ==, SDP_OK);
+	g_assert_cmpint(pt, ==, 96);
+	g_free(offer);
+}
+
+static void test_rejections(void)
+{
+	static const struct {
+		const char *sdp;
+		enum sdp_check want;
+	} cases[] = {
+		{ "", SDP_NOT_SDP },
+		{ "hello", SDP_NOT_SDP },
+		{ "v=1\r\n", SDP_NOT_SDP },
+		{ "v=0\r\n", SDP_NOT_SDP },
+		{ "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+		  "a=rtpmap:111 opus/48000/2\r\n",
+		  SDP_NO_VIDEO },
+		{ "v=0\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n", SDP_NO_VIDEO },
+		{ "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n",
+		  SDP_NO_CODEC },
+		{ "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/48000\r\n", SDP_NO_CODEC },
+		{ "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 300\r\na=rtpmap:300 VP8/90000\r\n",
+		  SDP_NO_CODEC },
+	};
+	char detail[160];
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		int pt = -1;
+
+		detail[0] = '\0';
+		g_assert_cmpint(sdp_check_offer(cases[i].sdp, &pt, detail, sizeof(detail)), ==,
+		                cases[i].want);
+		g_assert_cmpuint(strlen(detail), >, 0); /* always a reason a person can read */
+	}
+}
+
+static void test_lowercase_codec_and_spaces(void)
+{
+	char detail[160];
+	int pt = -1;
+
+	g_assert_cmpint(sdp_check_offer("v=0\nm=video 9 RTP/AVP 120\na=rtpmap:120  vp8/90000\n",
+	                                &pt, detail, sizeof(detail)),
+	                ==, SDP_OK);
+	g_assert_cmpint(pt, ==, 120);
+}
+
+static const char answer[] = "v=0\r\n"
+                             "o=- 1 0 IN IP4 0.0.0.0\r\n"
+                             "s=-\r\n"
+                             "t=0 0\r\n"
+                             "a=group:BUNDLE video audio\r\n"
+                             "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+                             "a=mid:video\r\n"
+                             "a=sendonly\r\n"
+                             "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\n"
+                             "a=mid:audio\r\n"
+                             "a=inactive\r\n";
+
+static guint count(const char *hay, const char *needle)
+{
+	guint n = 0;
+
+	for (hay = strstr(hay, needle); hay != NULL; hay = strstr(hay + 1, needle))
+		n++;
+	return n;
+}
+
+static void test_splice_candidates(void)
+{
+	GPtrArray *c = g_ptr_array_new();
+	char *out;
+
+	g_ptr_array_add(c, (gpointer) "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host");
+	g_ptr_array_add(c, (gpointer) "a=candidate:2 1 TCP 1015021823 127.0.0.1 9 typ host");
+	out = sdp_splice_candidates(answer, c);
+	/* Only the active (video) section gets them; the rejected audio one does not. */
+	g_assert_cmpuint(count(out, "a=candidate:"), ==, 2);
+	g_assert_cmpuint(count(out, "a=end-of-candidates\r\n"), ==, 1);
+	g_assert_nonnull(strstr(out, "a=sendonly\r\na=candidate:1 1 UDP"));
+	g_assert_true(strstr(out, "a=end-of-candidates") < strstr(out, "m=audio"));
+	g_assert_true(g_str_has_prefix(out, "v=0\r\no=- 1 0"));
+	g_free(out);
+	g_ptr_array_unref(c);
+}
+
+static void test_splice_keeps_existing(void)
+{
+	GPtrArray *c = g_ptr_array_new();
+	char *in = g_strconcat("v=0\r\nm=video 9 X 96\r\n"
+	                       "a=candidate:1 1 UDP 1 127.0.0.1 40000 typ host\r\n",
+	                       NULL);
+	char *out;
+
+	g_ptr_array_add(c, (gpointer) "candidate:1 1 UDP 1 127.0.0.1 40000 typ host");
+	out = sdp_splice_candidates(in, c);
+	g_assert_cmpuint(count(out, "a=candidate:"), ==, 1);
+	g_assert_cmpuint(count(out, "a=end-of-candidates"), ==, 1);
+	g_free(out);
+	g_free(in);
+	g_ptr_array_unref(c);
+}
+
+static void test_ssrc_lines(void)
+{
+	char *out = sdp_add_video_ssrc(answer, 1234, "whepcam");
+
+	g_assert_nonnull(strstr(out, "a=sendonly\r\na=msid:whepcam video\r\n"
+	                             "a=ssrc:1234 cname:whepcam\r\na=ssrc:1234 msid:whepcam video\r\n"
+	                             "m=audio"));
+	g_assert_cmpuint(count(out, "a=ssrc:"), ==, 2);
+	g_free(out);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	gst_init(NULL, NULL);
+	g_test_add_func("/sdp/vp8-pt-from-browser-offer", test_vp8_pt_from_browser_offer);
+	g_test_add_func("/sdp/rejections", test_rejections);
+	g_test_add_func("/sdp/lowercase-codec", test_lowercase_codec_and_spaces);
+	g_test_add_func("/sdp/splice-candidates", test_splice_candidates);
+	g_test_add_func("/sdp/splice-keeps-existing", test_splice_keeps_existing);
+	g_test_add_func("/sdp/ssrc-lines", test_ssrc_lines);
+	return g_test_run();
+}
