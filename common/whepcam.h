@@ -34,6 +34,7 @@
 #define WHEPCAM_DEFAULT_ICE_TIMEOUT_S 15
 #define WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS 2000
 #define WHEPCAM_RETRY_AFTER_S 5
+#define WHEPCAM_PEER_SILENCE_S 30 /* nothing from a viewer this long: reaped (RFC 7675) */
 
 #define WHEPCAM_DEFAULT_SOCKET "/run/whepcam/whepcamd.sock"
 

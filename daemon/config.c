@@ -181,6 +181,15 @@ static int set_daemon_key(struct daemon_config *cfg, const char *key, const char
 	} else if (strcmp(key, "stun") == 0) {
 		g_free(cfg->stun);
 		cfg->stun = value[0] != '\0' ? g_strdup(value) : NULL;
+	} else if (strcmp(key, "ice-tcp") == 0) {
+		if (strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+			cfg->ice_tcp = TRUE;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "off") == 0)
+			cfg->ice_tcp = FALSE;
+		else {
+			*err = g_strdup_printf("ice-tcp must be on or off, not \"%s\"", value);
+			return -1;
+		}
 	} else if (strcmp(key, "port-range") == 0) {
 		return set_port_range(cfg, value, err);
 	} else if (strcmp(key, "addresses") == 0 || strcmp(key, "ice-address") == 0) {

@@ -33,6 +33,7 @@ struct daemon_config {
 	int gather_timeout_ms;
 	char **ice_addresses; /* NULL: every interface; else only these */
 	int min_port, max_port;
+	gboolean ice_tcp;     /* also gather and accept ICE-TCP candidates */
 	char *stun;           /* "stun:host:port" or NULL */
 	char *log_level;      /* error, warning, message, info, debug */
 	GPtrArray *streams;   /* struct stream_config * */

@@ -92,8 +92,10 @@ static GstPadProbeReturn encoder_out_probe(GstPad *pad, GstPadProbeInfo *info, g
 	struct stream *s = data;
 	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
 
-	if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
+	if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
 		g_atomic_int_set(&s->keyframe_pending, 0);
+		g_debug("stream %s: keyframe out", s->cfg->name);
+	}
 	if (G_UNLIKELY(s->state == STREAM_STARTING))
 		g_main_context_invoke(NULL, mark_live_cb, s);
 	return GST_PAD_PROBE_OK;
@@ -134,6 +136,7 @@ void stream_request_keyframe(struct stream *s)
 		                                  keyframe_request_cb, s);
 		return;
 	}
+	g_debug("stream %s: keyframe requested", s->cfg->name);
 	s->last_keyframe_request_us = now;
 	g_atomic_int_set(&s->keyframe_pending, 1);
 	s->keyframes_forced++;

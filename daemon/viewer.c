@@ -16,6 +16,8 @@
 
 #define SHORT_ID_LEN 8
 #define MAX_SIGNALS 4
+#define DISCONNECT_GRACE_S 5 /* ICE "disconnected" this long ends the session */
+#define SILENCE_SWEEP_S 5     /* how often silent viewers are looked for */
 
 enum gate { GATE_CLOSED, GATE_WAIT_KEYFRAME, GATE_OPEN };
 
@@ -23,6 +25,7 @@ struct viewer {
 	char id[WHEPCAM_SESSION_HEX + 1];
 	char sid[SHORT_ID_LEN + 1]; /* for log lines */
 	struct stream *stream;
+	GstElement *bin; /* holds queue, pay and webrtc */
 	GstElement *queue, *pay, *webrtc;
 	GstPad *tee_pad;
 	gulong signals[MAX_SIGNALS];
@@ -31,20 +34,22 @@ struct viewer {
 	guint64 client_id; /* waiting for the answer; 0 once answered */
 	GPtrArray *candidates;
 	gint *gate; /* enum gate; owned by the queue's pad probe, which outlives us */
+	gint *last_rx_s; /* monotonic s of the last packet from the peer; NULL until watched.
+	                    Owned by the nicesrc probe, which lives as long as our elements. */
 	bool answer_sent, connected;
-	guint gather_timer, ice_timer;
+	guint gather_timer, ice_timer, disconnect_timer;
 	gint64 created_us;
 	char *etag;
 };
 
 /* Elements of a removed viewer, torn down on a worker thread. */
 struct teardown {
-	GstElement *pipeline, *tee, *queue, *pay, *webrtc;
+	GstElement *pipeline, *tee, *bin;
 	GstPad *tee_pad;
 	char sid[SHORT_ID_LEN + 1];
 };
 
-enum event_kind { EV_REMOTE_SET, EV_ANSWER, EV_CANDIDATE, EV_GATHERED, EV_CONNECTION };
+enum event_kind { EV_REMOTE_SET, EV_ANSWER, EV_CANDIDATE, EV_GATHERED, EV_CONNECTION, EV_ICE };
 
 struct event {
 	enum event_kind kind;
@@ -60,7 +65,9 @@ static struct {
 	viewer_reply_fn reply;
 	GHashTable *table; /* id -> struct viewer, owned */
 	GThreadPool *reaper;
+	guint silence_sweep;
 	gint live_webrtcbins;
+	gint teardowns; /* removed viewers whose elements are not yet released */
 } V;
 
 static void send_error(guint64 client_id, int status, const char *error, const char *detail,
@@ -156,6 +163,17 @@ static void on_connection_state_cb(GstElement *webrtc, GParamSpec *pspec, gpoint
 	event_post(ev);
 }
 
+/* webrtcbin thread. */
+static void on_ice_state_cb(GstElement *webrtc, GParamSpec *pspec, gpointer id)
+{
+	struct event *ev = event_new(EV_ICE, id);
+	GstWebRTCICEConnectionState st;
+
+	g_object_get(webrtc, "ice-connection-state", &st, NULL);
+	ev->value = (int)st;
+	event_post(ev);
+}
+
 /* Streaming thread: nothing before the peer is connected, then a keyframe first. */
 static GstPadProbeReturn gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -168,7 +186,61 @@ static GstPadProbeReturn gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer
 	if (gate == GATE_CLOSED || GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
 		return GST_PAD_PROBE_DROP;
 	g_atomic_int_set(gatep, GATE_OPEN);
+	g_debug("gate %p: open on keyframe", (void *)gatep);
 	return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread (nicesrc): the peer is alive; any STUN, DTLS or RTCP counts. */
+static GstPadProbeReturn rx_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	g_atomic_int_set((gint *)data, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	return GST_PAD_PROBE_OK;
+}
+
+/* Main thread, once the transport exists: watch what the peer sends us. */
+static void watch_peer_traffic(struct viewer *v)
+{
+	GstIterator *it = gst_bin_iterate_recurse(GST_BIN(v->webrtc));
+	GValue item = G_VALUE_INIT;
+
+	while (v->last_rx_s == NULL && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+		GstElement *e = g_value_get_object(&item);
+		GstElementFactory *f = gst_element_get_factory(e);
+
+		if (f != NULL && strcmp(GST_OBJECT_NAME(f), "nicesrc") == 0) {
+			GstPad *pad = gst_element_get_static_pad(e, "src");
+
+			v->last_rx_s = g_new(gint, 1);
+			*v->last_rx_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
+			gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+			                  rx_probe, v->last_rx_s, g_free);
+			gst_object_unref(pad);
+		}
+		g_value_reset(&item);
+	}
+	g_value_unset(&item);
+	gst_iterator_free(it);
+}
+
+static gboolean is_silent(gpointer key, gpointer value, gpointer now_s)
+{
+	struct viewer *v = value;
+
+	if (!v->connected || v->last_rx_s == NULL ||
+	    GPOINTER_TO_INT(now_s) - g_atomic_int_get(v->last_rx_s) <= WHEPCAM_PEER_SILENCE_S)
+		return FALSE;
+	g_message("viewer %s: leave (peer-silent: nothing for %d s) after %.1f s", v->sid,
+	          WHEPCAM_PEER_SILENCE_S, (double)(g_get_monotonic_time() - v->created_us) / 1e6);
+	return TRUE;
+}
+
+/* Main thread: a viewer that sends nothing (no consent checks, no RTCP) is gone. */
+static gboolean silence_sweep_cb(gpointer data)
+{
+	gint now_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
+
+	g_hash_table_foreach_remove(V.table, is_silent, GINT_TO_POINTER(now_s));
+	return G_SOURCE_CONTINUE;
 }
 
 /* ---- teardown ---- */
@@ -182,24 +254,22 @@ static void webrtcbin_finalized_cb(gpointer data, GObject *where)
 static void teardown_run(gpointer data, gpointer unused)
 {
 	struct teardown *t = data;
-	GstElement *els[] = { t->webrtc, t->pay, t->queue };
-	size_t i;
 
 	if (t->tee_pad != NULL) {
 		gst_element_release_request_pad(t->tee, t->tee_pad);
 		gst_object_unref(t->tee_pad);
 	}
-	for (i = 0; i < G_N_ELEMENTS(els); i++) {
-		if (els[i] == NULL)
-			continue;
-		gst_element_set_state(els[i], GST_STATE_NULL);
-		gst_bin_remove(GST_BIN(t->pipeline), els[i]);
-		gst_object_unref(els[i]);
+	if (t->bin != NULL) {
+		gst_element_set_state(t->bin, GST_STATE_NULL);
+		if (GST_OBJECT_PARENT(t->bin) != NULL)
+			gst_bin_remove(GST_BIN(t->pipeline), t->bin);
+		gst_object_unref(t->bin);
 	}
 	gst_object_unref(t->tee);
 	gst_object_unref(t->pipeline);
 	g_debug("viewer %s: elements released", t->sid);
 	g_free(t);
+	g_atomic_int_add(&V.teardowns, -1);
 }
 
 /* Streaming thread or caller: the tee pad is idle, so it can be unlinked. */
@@ -230,17 +300,18 @@ static void viewer_destroy(gpointer p)
 		g_source_remove(v->gather_timer);
 	if (v->ice_timer != 0)
 		g_source_remove(v->ice_timer);
+	if (v->disconnect_timer != 0)
+		g_source_remove(v->disconnect_timer);
 	for (i = 0; i < MAX_SIGNALS; i++)
 		if (v->signals[i] != 0)
 			g_signal_handler_disconnect(v->webrtc, v->signals[i]);
 	v->stream->viewers--;
 
+	g_atomic_int_inc(&V.teardowns);
 	t = g_new0(struct teardown, 1);
 	t->pipeline = gst_object_ref(v->stream->pipeline);
 	t->tee = gst_object_ref(v->stream->tee);
-	t->queue = v->queue;
-	t->pay = v->pay;
-	t->webrtc = v->webrtc;
+	t->bin = v->bin;
 	t->tee_pad = v->tee_pad;
 	memcpy(t->sid, v->sid, sizeof(t->sid));
 	if (t->tee_pad != NULL)
@@ -271,13 +342,19 @@ static void configure_ice(struct viewer *v)
 	g_object_get(v->webrtc, "ice-agent", &ice, NULL);
 	if (ice == NULL)
 		return;
+	/* UDP only unless configured: fewer candidates, and most players never use TCP. */
+	g_object_set(ice, "ice-tcp", V.cfg->ice_tcp, NULL);
 	if (V.cfg->min_port > 0)
 		g_object_set(ice, "min-rtp-port", (guint)V.cfg->min_port, "max-rtp-port",
 		             (guint)V.cfg->max_port, NULL);
 	g_object_get(ice, "agent", &agent, NULL);
 	if (agent != NULL) {
-		/* UPnP adds ~200 ms and threads to every answer (WEBRTCBIN.md). */
-		g_object_set(agent, "upnp", FALSE, NULL);
+		/*
+		 * UPnP adds ~200 ms and threads to every answer (WEBRTCBIN.md).
+		 * Keepalives that need an answer make a vanished viewer's ICE
+		 * fail, so it is reaped (consent freshness is construct-only).
+		 */
+		g_object_set(agent, "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
 		for (i = 0; V.cfg->ice_addresses != NULL && V.cfg->ice_addresses[i] != NULL; i++) {
 			NiceAddress addr;
 
@@ -299,17 +376,21 @@ static int build_elements(struct viewer *v)
 	GstPad *pad;
 	char name[32];
 
-	g_snprintf(name, sizeof(name), "v-%s-webrtc", v->sid);
-	v->webrtc = gst_element_factory_make("webrtcbin", name);
-	g_snprintf(name, sizeof(name), "v-%s-queue", v->sid);
-	v->queue = gst_element_factory_make("queue", name);
-	g_snprintf(name, sizeof(name), "v-%s-pay", v->sid);
-	v->pay = gst_element_factory_make("rtpvp8pay", name);
+	g_snprintf(name, sizeof(name), "v-%s", v->sid);
+	v->bin = gst_bin_new(name);
+	gst_object_ref_sink(v->bin);
+	/*
+	 * The bin settles its own children's state changes: a new webrtcbin
+	 * (whose sinks wait for data to preroll) must not pull the running
+	 * pipeline back to PAUSED and freeze every other viewer.
+	 */
+	g_object_set(v->bin, "async-handling", TRUE, NULL);
+	v->webrtc = gst_element_factory_make("webrtcbin", "webrtc");
+	v->queue = gst_element_factory_make("queue", "queue");
+	v->pay = gst_element_factory_make("rtpvp8pay", "pay");
 	if (v->webrtc == NULL || v->queue == NULL || v->pay == NULL)
 		return -1;
-	gst_object_ref_sink(v->webrtc);
-	gst_object_ref_sink(v->queue);
-	gst_object_ref_sink(v->pay);
+	gst_bin_add_many(GST_BIN(v->bin), v->queue, v->pay, v->webrtc, NULL);
 	g_atomic_int_inc(&V.live_webrtcbins);
 	g_object_weak_ref(G_OBJECT(v->webrtc), webrtcbin_finalized_cb, NULL);
 
@@ -331,17 +412,18 @@ static int build_elements(struct viewer *v)
 	v->signals[2] = g_signal_connect_data(v->webrtc, "notify::connection-state",
 	                                      G_CALLBACK(on_connection_state_cb), g_strdup(v->id),
 	                                      free_id_closure, 0);
-
-	gst_bin_add_many(GST_BIN(v->stream->pipeline), v->queue, v->pay, v->webrtc, NULL);
+	v->signals[3] = g_signal_connect_data(v->webrtc, "notify::ice-connection-state",
+	                                      G_CALLBACK(on_ice_state_cb), g_strdup(v->id),
+	                                      free_id_closure, 0);
 	if (!gst_element_link(v->queue, v->pay))
 		return -1;
 	pad = gst_element_get_static_pad(v->queue, "sink");
 	v->gate = g_new0(gint, 1);
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, v->gate, g_free);
+	gst_element_add_pad(v->bin, gst_ghost_pad_new("sink", pad));
 	gst_object_unref(pad);
-	gst_element_sync_state_with_parent(v->queue);
-	gst_element_sync_state_with_parent(v->pay);
-	gst_element_sync_state_with_parent(v->webrtc);
+	gst_bin_add(GST_BIN(v->stream->pipeline), v->bin);
+	gst_element_sync_state_with_parent(v->bin);
 	return 0;
 }
 
@@ -488,6 +570,7 @@ static void on_remote_set(struct viewer *v, GstPromise *promise)
 	}
 	if (all != NULL)
 		g_array_unref(all);
+	watch_peer_traffic(v);
 	g_signal_emit_by_name(v->webrtc, "create-answer", NULL, promise_for(EV_ANSWER, v->id));
 }
 
@@ -570,7 +653,7 @@ static void send_answer(struct viewer *v)
 	/* Media flows into the branch now; the gate holds it until the peer is connected. */
 	v->tee_pad = gst_element_request_pad_simple(v->stream->tee, "src_%u");
 	{
-		GstPad *qsink = gst_element_get_static_pad(v->queue, "sink");
+		GstPad *qsink = gst_element_get_static_pad(v->bin, "sink");
 
 		gst_pad_link(v->tee_pad, qsink);
 		gst_object_unref(qsink);
@@ -621,6 +704,41 @@ static void on_connection(struct viewer *v, GstWebRTCPeerConnectionState st)
 	}
 }
 
+static gboolean disconnect_timeout_cb(gpointer data)
+{
+	struct viewer *v = data;
+
+	v->disconnect_timer = 0;
+	viewer_remove(v, "ice-disconnected");
+	return G_SOURCE_REMOVE;
+}
+
+static void on_ice(struct viewer *v, GstWebRTCICEConnectionState st)
+{
+	switch (st) {
+	case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
+		viewer_remove(v, "ice-failed");
+		break;
+	case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
+		viewer_remove(v, "ice-closed");
+		break;
+	case GST_WEBRTC_ICE_CONNECTION_STATE_DISCONNECTED:
+		if (v->disconnect_timer == 0)
+			v->disconnect_timer =
+			        g_timeout_add_seconds(DISCONNECT_GRACE_S, disconnect_timeout_cb, v);
+		break;
+	case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED:
+	case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
+		if (v->disconnect_timer != 0) {
+			g_source_remove(v->disconnect_timer);
+			v->disconnect_timer = 0;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 static gboolean event_dispatch(gpointer p)
 {
 	struct event *ev = p;
@@ -646,6 +764,9 @@ static gboolean event_dispatch(gpointer p)
 	case EV_CONNECTION:
 		on_connection(v, (GstWebRTCPeerConnectionState)ev->value);
 		break;
+	case EV_ICE:
+		on_ice(v, (GstWebRTCICEConnectionState)ev->value);
+		break;
 	}
 	return G_SOURCE_REMOVE;
 }
@@ -659,15 +780,30 @@ void viewer_init(GMainContext *ctx, const struct daemon_config *cfg, viewer_repl
 	V.reply = reply;
 	V.table = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_destroy);
 	V.reaper = g_thread_pool_new(teardown_run, NULL, 1, FALSE, NULL);
+	V.silence_sweep = g_timeout_add_seconds(SILENCE_SWEEP_S, silence_sweep_cb, NULL);
 }
+
+#define SHUTDOWN_WAIT_MS 5000
 
 void viewer_shutdown(void)
 {
+	int waited_ms = 0;
+
+	if (V.silence_sweep != 0)
+		g_source_remove(V.silence_sweep);
+	V.silence_sweep = 0;
 	if (V.table != NULL) {
 		g_hash_table_destroy(V.table);
 		V.table = NULL;
 	}
-	if (V.reaper != NULL) {
+	/* Idle probes may still be queueing teardowns: let them all land first. */
+	while (g_atomic_int_get(&V.teardowns) > 0 && waited_ms < SHUTDOWN_WAIT_MS) {
+		g_usleep(10000);
+		waited_ms += 10;
+	}
+	if (g_atomic_int_get(&V.teardowns) > 0)
+		g_warning("%d viewer(s) not released at shutdown", g_atomic_int_get(&V.teardowns));
+	else if (V.reaper != NULL) {
 		g_thread_pool_free(V.reaper, FALSE, TRUE);
 		V.reaper = NULL;
 	}
