@@ -106,3 +106,18 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# libFuzzer harnesses (clang). `make fuzz FUZZ_SECONDS=60` runs each; crashes land in build/fuzz/.
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -DGST_USE_UNSTABLE_API \
+              -Icommon -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)')
+$(BUILD)/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c common/proto.c common/proto.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_proto.c common/proto.c $(shell $(PKG_CONFIG) --libs json-c)
+$(BUILD)/fuzz/fuzz_sdp: tests/fuzz/fuzz_sdp.c daemon/sdp.c daemon/daemon.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_sdp.c daemon/sdp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+fuzz: $(BUILD)/fuzz/fuzz_proto $(BUILD)/fuzz/fuzz_sdp
+	@for f in proto sdp; do mkdir -p $(BUILD)/fuzz/corpus-$$f && \
+		$(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-$$f tests/fuzz/corpus/$$f || exit 1; done
