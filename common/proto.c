@@ -14,51 +14,75 @@
 
 #include "whepcam.h"
 
-#define F_OP { "op", PROTO_STRING, true, WHEPCAM_MAX_OP_BYTES }
-#define F_STREAM(req) { "stream", PROTO_STRING, req, WHEPCAM_MAX_STREAM_NAME }
-#define F_SESSION { "session", PROTO_STRING, true, WHEPCAM_SESSION_HEX }
-#define F_TOKEN { "token", PROTO_STRING, false, WHEPCAM_MAX_TOKEN_BYTES }
-#define F_END { NULL, 0, false, 0 }
+#define F_OP                                                                                       \
+	{                                                                                          \
+		"op", PROTO_STRING, true, WHEPCAM_MAX_OP_BYTES                                     \
+	}
+#define F_STREAM(req)                                                                              \
+	{                                                                                          \
+		"stream", PROTO_STRING, req, WHEPCAM_MAX_STREAM_NAME                               \
+	}
+#define F_SESSION                                                                                  \
+	{                                                                                          \
+		"session", PROTO_STRING, true, WHEPCAM_SESSION_HEX                                 \
+	}
+#define F_TOKEN                                                                                    \
+	{                                                                                          \
+		"token", PROTO_STRING, false, WHEPCAM_MAX_TOKEN_BYTES                              \
+	}
+#define F_END                                                                                      \
+	{                                                                                          \
+		NULL, 0, false, 0                                                                  \
+	}
 
 static const struct proto_field offer_fields[] = {
-	F_OP, F_STREAM(true), { "sdp", PROTO_STRING, true, WHEPCAM_MAX_SDP_BYTES }, F_TOKEN,
-	{ "peer", PROTO_STRING, false, WHEPCAM_MAX_PEER_BYTES }, F_END,
+    F_OP,
+    F_STREAM(true),
+    {"sdp", PROTO_STRING, true, WHEPCAM_MAX_SDP_BYTES},
+    F_TOKEN,
+    {"peer", PROTO_STRING, false, WHEPCAM_MAX_PEER_BYTES},
+    F_END,
 };
 static const struct proto_field patch_fields[] = {
-	F_OP, F_STREAM(true), F_SESSION, { "frag", PROTO_STRING, true, WHEPCAM_MAX_FRAG_BYTES },
-	{ "if_match", PROTO_STRING, false, WHEPCAM_MAX_ETAG_BYTES }, F_TOKEN, F_END,
+    F_OP,
+    F_STREAM(true),
+    F_SESSION,
+    {"frag", PROTO_STRING, true, WHEPCAM_MAX_FRAG_BYTES},
+    {"if_match", PROTO_STRING, false, WHEPCAM_MAX_ETAG_BYTES},
+    F_TOKEN,
+    F_END,
 };
 static const struct proto_field delete_fields[] = {
-	F_OP, F_STREAM(true), F_SESSION, F_TOKEN, F_END,
+    F_OP, F_STREAM(true), F_SESSION, F_TOKEN, F_END,
 };
-static const struct proto_field bare_fields[] = { F_OP, F_END };
+static const struct proto_field bare_fields[] = {F_OP, F_END};
 
 static const struct {
 	const char *op;
 	const struct proto_field *fields;
 } ops[] = {
-	{ "offer", offer_fields },   { "patch", patch_fields }, { "delete", delete_fields },
-	{ "streams", bare_fields },  { "health", bare_fields }, { "metrics", bare_fields },
+    {"offer", offer_fields},  {"patch", patch_fields}, {"delete", delete_fields},
+    {"streams", bare_fields}, {"health", bare_fields}, {"metrics", bare_fields},
 };
 
 const struct proto_field proto_reply_fields[] = {
-	{ "status", PROTO_INT, true, 599 },
-	{ "session", PROTO_STRING, false, WHEPCAM_SESSION_HEX },
-	{ "sdp", PROTO_STRING, false, WHEPCAM_MAX_SDP_BYTES },
-	{ "frag", PROTO_STRING, false, WHEPCAM_MAX_FRAG_BYTES },
-	{ "etag", PROTO_STRING, false, WHEPCAM_MAX_ETAG_BYTES },
-	{ "links", PROTO_ARRAY_OF_STRINGS, false, 16 },
-	{ "error", PROTO_STRING, false, 64 },
-	{ "detail", PROTO_STRING, false, 512 },
-	{ "retry_after", PROTO_INT, false, 3600 },
-	{ "streams", PROTO_ARRAY, false, 1024 },
-	{ "viewers", PROTO_INT, false, 1000000 },
-	{ "webrtcbins", PROTO_INT, false, 1000000 },
-	{ "threads", PROTO_INT, false, 1000000 },
-	{ "rss_kb", PROTO_INT, false, INT32_MAX },
-	{ "uptime_s", PROTO_INT, false, INT32_MAX },
-	{ "text", PROTO_STRING, false, WHEPCAM_MAX_MSG_BYTES },
-	F_END,
+    {"status", PROTO_INT, true, 599},
+    {"session", PROTO_STRING, false, WHEPCAM_SESSION_HEX},
+    {"sdp", PROTO_STRING, false, WHEPCAM_MAX_SDP_BYTES},
+    {"frag", PROTO_STRING, false, WHEPCAM_MAX_FRAG_BYTES},
+    {"etag", PROTO_STRING, false, WHEPCAM_MAX_ETAG_BYTES},
+    {"links", PROTO_ARRAY_OF_STRINGS, false, 16},
+    {"error", PROTO_STRING, false, 64},
+    {"detail", PROTO_STRING, false, 512},
+    {"retry_after", PROTO_INT, false, 3600},
+    {"streams", PROTO_ARRAY, false, 1024},
+    {"viewers", PROTO_INT, false, 1000000},
+    {"webrtcbins", PROTO_INT, false, 1000000},
+    {"threads", PROTO_INT, false, 1000000},
+    {"rss_kb", PROTO_INT, false, INT32_MAX},
+    {"uptime_s", PROTO_INT, false, INT32_MAX},
+    {"text", PROTO_STRING, false, WHEPCAM_MAX_MSG_BYTES},
+    F_END,
 };
 
 json_object *proto_parse_object(const char *buf, size_t len, char *err, size_t errlen)
@@ -121,7 +145,8 @@ static int check_value(json_object *v, const struct proto_field *f, char *err, s
 			return -1;
 		}
 		if ((size_t)json_object_get_string_len(v) > f->max_len) {
-			snprintf(err, errlen, "field %s longer than %zu bytes", f->name, f->max_len);
+			snprintf(err, errlen, "field %s longer than %zu bytes", f->name,
+			         f->max_len);
 			return -1;
 		}
 		if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
@@ -132,7 +157,8 @@ static int check_value(json_object *v, const struct proto_field *f, char *err, s
 	case PROTO_INT:
 		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
 		    json_object_get_int64(v) > (int64_t)f->max_len) {
-			snprintf(err, errlen, "field %s must be an integer 0..%zu", f->name, f->max_len);
+			snprintf(err, errlen, "field %s must be an integer 0..%zu", f->name,
+			         f->max_len);
 			return -1;
 		}
 		return 0;
@@ -144,11 +170,13 @@ static int check_value(json_object *v, const struct proto_field *f, char *err, s
 		}
 		n = json_object_array_length(v);
 		if (n > f->max_len) {
-			snprintf(err, errlen, "field %s has more than %zu elements", f->name, f->max_len);
+			snprintf(err, errlen, "field %s has more than %zu elements", f->name,
+			         f->max_len);
 			return -1;
 		}
 		for (i = 0; f->type == PROTO_ARRAY_OF_STRINGS && i < n; i++) {
-			if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string)) {
+			if (!json_object_is_type(json_object_array_get_idx(v, i),
+			                         json_type_string)) {
 				snprintf(err, errlen, "field %s must hold strings", f->name);
 				return -1;
 			}
@@ -162,7 +190,8 @@ int proto_check_fields(json_object *obj, const struct proto_field *fields, char 
 {
 	const struct proto_field *f;
 
-	json_object_object_foreach(obj, key, val) {
+	json_object_object_foreach(obj, key, val)
+	{
 		f = find_field(fields, key);
 		if (f == NULL) {
 			snprintf(err, errlen, "unknown field %.40s", key);
@@ -223,9 +252,10 @@ int proto_parse_request(const char *buf, size_t len, struct proto_request *req, 
 		goto fail;
 	op = get_string(req->root, "op");
 	if (op == NULL) {
-		snprintf(err, errlen, json_object_object_get_ex(req->root, "op", NULL)
-		                              ? "field op must be a string"
-		                              : "missing field op");
+		snprintf(err, errlen,
+		         json_object_object_get_ex(req->root, "op", NULL)
+		             ? "field op must be a string"
+		             : "missing field op");
 		goto fail;
 	}
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)

@@ -48,7 +48,8 @@ void proto_request_clear(struct proto_request *req);
 json_object *proto_parse_object(const char *buf, size_t len, char *err, size_t errlen);
 
 /* Check `obj` against `fields` (NULL-name terminated): types, required, lengths, unknowns. */
-int proto_check_fields(json_object *obj, const struct proto_field *fields, char *err, size_t errlen);
+int proto_check_fields(json_object *obj, const struct proto_field *fields, char *err,
+                       size_t errlen);
 
 /* The reply fields the FastCGI handler accepts. */
 extern const struct proto_field proto_reply_fields[];

@@ -11,30 +11,30 @@
 #define WHEPCAM_VERSION "0.1.0"
 
 /* HTTP bodies (nginx's client_max_body_size is WHEPCAM_MAX_SDP_BYTES). */
-#define WHEPCAM_MAX_SDP_BYTES (64 * 1024)
+#define WHEPCAM_MAX_SDP_BYTES  (64 * 1024)
 #define WHEPCAM_MAX_FRAG_BYTES (16 * 1024)
 
 /* Daemon socket: one JSON object per line, each way. */
-#define WHEPCAM_MAX_MSG_BYTES (256 * 1024)
-#define WHEPCAM_MAX_JSON_DEPTH 8
+#define WHEPCAM_MAX_MSG_BYTES       (256 * 1024)
+#define WHEPCAM_MAX_JSON_DEPTH      8
 #define WHEPCAM_CTL_READ_TIMEOUT_MS 5000  /* client connected but silent */
-#define WHEPCAM_RELAY_TIMEOUT_MS 10000    /* fcgi waits this long for a reply: 504 */
+#define WHEPCAM_RELAY_TIMEOUT_MS    10000 /* fcgi waits this long for a reply: 504 */
 
 /* Request fields. */
 #define WHEPCAM_MAX_STREAM_NAME 64
-#define WHEPCAM_SESSION_BYTES 16 /* 128 bits from getrandom() */
-#define WHEPCAM_SESSION_HEX (WHEPCAM_SESSION_BYTES * 2)
+#define WHEPCAM_SESSION_BYTES   16 /* 128 bits from getrandom() */
+#define WHEPCAM_SESSION_HEX     (WHEPCAM_SESSION_BYTES * 2)
 #define WHEPCAM_MAX_TOKEN_BYTES 1024
-#define WHEPCAM_MAX_PEER_BYTES 64
-#define WHEPCAM_MAX_ETAG_BYTES 80
-#define WHEPCAM_MAX_OP_BYTES 16
+#define WHEPCAM_MAX_PEER_BYTES  64
+#define WHEPCAM_MAX_ETAG_BYTES  80
+#define WHEPCAM_MAX_OP_BYTES    16
 
 /* Viewers and timeouts (daemon defaults, overridable in config). */
-#define WHEPCAM_DEFAULT_MAX_VIEWERS 200
-#define WHEPCAM_DEFAULT_ICE_TIMEOUT_S 15
+#define WHEPCAM_DEFAULT_MAX_VIEWERS       200
+#define WHEPCAM_DEFAULT_ICE_TIMEOUT_S     15
 #define WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS 2000
-#define WHEPCAM_RETRY_AFTER_S 5
-#define WHEPCAM_PEER_SILENCE_S 30 /* nothing from a viewer this long: reaped (RFC 7675) */
+#define WHEPCAM_RETRY_AFTER_S             5
+#define WHEPCAM_PEER_SILENCE_S            30 /* nothing from a viewer this long: reaped (RFC 7675) */
 
 #define WHEPCAM_DEFAULT_SOCKET "/run/whepcam/whepcamd.sock"
 

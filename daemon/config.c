@@ -20,23 +20,29 @@ struct int_key {
 	size_t offset;
 };
 
-#define DKEY(k, lo, hi, field) { k, lo, hi, offsetof(struct daemon_config, field) }
-#define SKEY(k, lo, hi, field) { k, lo, hi, offsetof(struct stream_config, field) }
+#define DKEY(k, lo, hi, field)                                                                     \
+	{                                                                                          \
+		k, lo, hi, offsetof(struct daemon_config, field)                                   \
+	}
+#define SKEY(k, lo, hi, field)                                                                     \
+	{                                                                                          \
+		k, lo, hi, offsetof(struct stream_config, field)                                   \
+	}
 
 static const struct int_key daemon_int_keys[] = {
-	DKEY("max-viewers", 1, 100000, max_viewers),
-	DKEY("ice-timeout-s", 1, 3600, ice_timeout_s),
-	DKEY("gather-timeout-ms", 10, 60000, gather_timeout_ms),
-	{ NULL, 0, 0, 0 },
+    DKEY("max-viewers", 1, 100000, max_viewers),
+    DKEY("ice-timeout-s", 1, 3600, ice_timeout_s),
+    DKEY("gather-timeout-ms", 10, 60000, gather_timeout_ms),
+    {NULL, 0, 0, 0},
 };
 static const struct int_key stream_int_keys[] = {
-	SKEY("width", 16, 7680, width),
-	SKEY("height", 16, 4320, height),
-	SKEY("fps", 1, 240, fps),
-	SKEY("bitrate-kbps", 50, 100000, bitrate_kbps),
-	SKEY("keyframe-interval", 1, 10000, keyframe_interval),
-	SKEY("max-viewers", 0, 100000, max_viewers),
-	{ NULL, 0, 0, 0 },
+    SKEY("width", 16, 7680, width),
+    SKEY("height", 16, 4320, height),
+    SKEY("fps", 1, 240, fps),
+    SKEY("bitrate-kbps", 50, 100000, bitrate_kbps),
+    SKEY("keyframe-interval", 1, 10000, keyframe_interval),
+    SKEY("max-viewers", 0, 100000, max_viewers),
+    {NULL, 0, 0, 0},
 };
 
 static struct stream_config *stream_config_new(const char *name)
@@ -179,6 +185,12 @@ static int set_daemon_key(struct daemon_config *cfg, const char *key, const char
 		g_free(cfg->log_level);
 		cfg->log_level = g_strdup(value);
 	} else if (strcmp(key, "stun") == 0) {
+		if (value[0] != '\0' &&
+		    (!g_str_has_prefix(value, "stun:") || strpbrk(value, " \"<>") != NULL)) {
+			*err = g_strdup_printf("stun must look like stun:HOST:PORT, not \"%s\"",
+			                       value);
+			return -1;
+		}
 		g_free(cfg->stun);
 		cfg->stun = value[0] != '\0' ? g_strdup(value) : NULL;
 	} else if (strcmp(key, "ice-tcp") == 0) {
@@ -233,8 +245,9 @@ int config_load_keyfile(struct daemon_config *cfg, GKeyFile *kf, char **err)
 			const char *name = group + strlen(STREAM_PREFIX);
 
 			if (!proto_valid_stream_name(name)) {
-				*err = g_strdup_printf("[%s]: stream names are 1-%d of A-Z a-z 0-9 _ -",
-				                       group, WHEPCAM_MAX_STREAM_NAME);
+				*err = g_strdup_printf(
+				    "[%s]: stream names are 1-%d of A-Z a-z 0-9 _ -", group,
+				    WHEPCAM_MAX_STREAM_NAME);
 				g_strfreev(keys);
 				goto out;
 			}
@@ -246,7 +259,7 @@ int config_load_keyfile(struct daemon_config *cfg, GKeyFile *kf, char **err)
 		}
 		for (k = 0; keys != NULL && keys[k] != NULL; k++) {
 			char *v = g_key_file_get_string(kf, group, keys[k], NULL);
-			int r = v == NULL ? -1
+			int r = v == NULL    ? -1
 			        : sc != NULL ? set_stream_key(sc, keys[k], v, err)
 			                     : set_daemon_key(cfg, keys[k], v, err);
 
@@ -267,8 +280,8 @@ out:
 }
 
 /* Command-line options: "--KEY VALUE" for every daemon, ice and stream key. */
-static const char *const stream_cli_keys[] = { "source", "width", "height", "fps", "bitrate-kbps",
-	                                       "keyframe-interval", "token", NULL };
+static const char *const stream_cli_keys[] = {
+    "source", "width", "height", "fps", "bitrate-kbps", "keyframe-interval", "token", NULL};
 
 int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
 {
@@ -325,10 +338,11 @@ int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
 			} else if (g_strv_contains(stream_cli_keys, k) ||
 			           (strcmp(k, "max-viewers") == 0 && stream_name != NULL)) {
 				struct stream_config *sc = find_or_add_stream(
-				        cfg, stream_name != NULL ? stream_name
-				             : cfg->streams->len > 0
-				                     ? ((struct stream_config *)cfg->streams->pdata[0])->name
-				                     : "cam");
+				    cfg,
+				    stream_name != NULL ? stream_name
+				    : cfg->streams->len > 0
+				        ? ((struct stream_config *)cfg->streams->pdata[0])->name
+				        : "cam");
 				r = set_stream_key(sc, k, value, err);
 			} else {
 				r = set_daemon_key(cfg, k, value, err);

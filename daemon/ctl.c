@@ -19,7 +19,7 @@
 #include "daemon.h"
 
 #define CTL_MAX_CLIENTS 512 /* connections at once; past it new ones are closed */
-#define CTL_READ_CHUNK 16384
+#define CTL_READ_CHUNK  16384
 
 struct client {
 	guint64 id;
@@ -36,7 +36,7 @@ static struct {
 	char *path;
 	GHashTable *clients; /* id -> struct client, owned */
 	guint64 next_id;
-} C = { .fd = -1 };
+} C = {.fd = -1};
 
 static void client_free(gpointer p)
 {
@@ -142,9 +142,7 @@ static void op_health(struct client *c)
 	json_object_object_add(o, "webrtcbins", json_object_new_int(viewer_live_webrtcbins()));
 	json_object_object_add(o, "threads", json_object_new_int((int)read_status_kb("Threads:")));
 	json_object_object_add(o, "rss_kb", json_object_new_int((int)read_status_kb("VmRSS:")));
-	json_object_object_add(
-	        o, "uptime_s",
-	        json_object_new_int((int)util_uptime_s()));
+	json_object_object_add(o, "uptime_s", json_object_new_int((int)util_uptime_s()));
 	client_send(c, proto_line(o));
 	json_object_put(o);
 }
@@ -168,7 +166,8 @@ static void op_streams(struct client *c)
 		json_object_object_add(e, "height", json_object_new_int(s->cfg->height));
 		json_object_object_add(e, "fps", json_object_new_int(s->cfg->fps));
 		json_object_object_add(e, "viewers", json_object_new_int((int)s->viewers));
-		json_object_object_add(e, "protected", json_object_new_boolean(s->cfg->token != NULL));
+		json_object_object_add(e, "protected",
+		                       json_object_new_boolean(s->cfg->token != NULL));
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "status", json_object_new_int(200));
@@ -197,8 +196,9 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 		}
 		if (!authorized(s, req.token)) {
 			reply_error(c, 401, "unauthorized",
-			            req.token == NULL ? "this stream needs a Bearer token"
-			                              : "the Bearer token is not valid for this stream");
+			            req.token == NULL
+			                ? "this stream needs a Bearer token"
+			                : "the Bearer token is not valid for this stream");
 			goto out;
 		}
 	}
@@ -213,8 +213,9 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 			reply_error(c, 404, "unknown-session", err);
 		}
 	} else if (strcmp(req.op, "patch") == 0) {
-		reply_error(c, 405, "trickle-unsupported",
-		            "this server sends complete answers and does not take trickled candidates yet");
+		reply_error(
+		    c, 405, "trickle-unsupported",
+		    "this server sends complete answers and does not take trickled candidates yet");
 	} else if (strcmp(req.op, "streams") == 0) {
 		op_streams(c);
 	} else {
@@ -294,7 +295,8 @@ static gboolean accept_cb(gint fd, GIOCondition cond, gpointer data)
 		if (cfd < 0)
 			break;
 		if (g_hash_table_size(C.clients) >= CTL_MAX_CLIENTS) {
-			g_warning("more than %d control clients; closing a new one", CTL_MAX_CLIENTS);
+			g_warning("more than %d control clients; closing a new one",
+			          CTL_MAX_CLIENTS);
 			close(cfd);
 			continue;
 		}
@@ -302,7 +304,8 @@ static gboolean accept_cb(gint fd, GIOCondition cond, gpointer data)
 		c->id = ++C.next_id;
 		c->fd = cfd;
 		c->in = g_string_sized_new(4096);
-		c->read_watch = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, client_read_cb, c);
+		c->read_watch =
+		    g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, client_read_cb, c);
 		c->timer = g_timeout_add(WHEPCAM_CTL_READ_TIMEOUT_MS, client_timeout_cb, c);
 		g_hash_table_insert(C.clients, &c->id, c);
 	}
@@ -311,7 +314,7 @@ static gboolean accept_cb(gint fd, GIOCondition cond, gpointer data)
 
 int ctl_listen(const char *path, char **err)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		*err = g_strdup_printf("socket path too long: %s", path);

@@ -33,10 +33,10 @@ struct daemon_config {
 	int gather_timeout_ms;
 	char **ice_addresses; /* NULL: every interface; else only these */
 	int min_port, max_port;
-	gboolean ice_tcp;     /* also gather and accept ICE-TCP candidates */
-	char *stun;           /* "stun:host:port" or NULL */
-	char *log_level;      /* error, warning, message, info, debug */
-	GPtrArray *streams;   /* struct stream_config * */
+	gboolean ice_tcp;   /* also gather and accept ICE-TCP candidates */
+	char *stun;         /* "stun:host:port" or NULL */
+	char *log_level;    /* error, warning, message, info, debug */
+	GPtrArray *streams; /* struct stream_config * */
 };
 
 /*
@@ -54,9 +54,9 @@ char *config_resolve_source(const char *source, const char *device);
 
 enum sdp_check {
 	SDP_OK = 0,
-	SDP_NOT_SDP,    /* 400 */
-	SDP_NO_VIDEO,   /* 400 */
-	SDP_NO_CODEC,   /* 406 */
+	SDP_NOT_SDP,  /* 400 */
+	SDP_NO_VIDEO, /* 400 */
+	SDP_NO_CODEC, /* 406 */
 };
 
 /*

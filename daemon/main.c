@@ -23,9 +23,9 @@ static GLogLevelFlags parse_level(const char *name)
 		const char *name;
 		GLogLevelFlags level;
 	} levels[] = {
-		{ "error", G_LOG_LEVEL_CRITICAL }, { "warning", G_LOG_LEVEL_WARNING },
-		{ "message", G_LOG_LEVEL_MESSAGE }, { "info", G_LOG_LEVEL_INFO },
-		{ "debug", G_LOG_LEVEL_DEBUG },
+	    {"error", G_LOG_LEVEL_CRITICAL},  {"warning", G_LOG_LEVEL_WARNING},
+	    {"message", G_LOG_LEVEL_MESSAGE}, {"info", G_LOG_LEVEL_INFO},
+	    {"debug", G_LOG_LEVEL_DEBUG},
 	};
 	size_t i;
 
@@ -38,8 +38,8 @@ static GLogLevelFlags parse_level(const char *name)
 /* One line per message on stderr (journald adds the time under systemd). */
 static void log_handler(const char *domain, GLogLevelFlags level, const char *msg, gpointer data)
 {
-	static const char *const names[] = { "error", "critical", "warning", "message", "info",
-		                             "debug" };
+	static const char *const names[] = {"error",   "critical", "warning",
+	                                    "message", "info",     "debug"};
 	GLogLevelFlags lv = level & G_LOG_LEVEL_MASK;
 	int idx = 0;
 

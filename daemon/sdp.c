@@ -67,8 +67,9 @@ enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_
 		snprintf(detail, detail_len, "SDP offer has no active video m-line");
 	} else {
 		rc = SDP_NO_CODEC;
-		snprintf(detail, detail_len, "the offer's video m-line has no VP8/90000, "
-		                             "the codec this server sends");
+		snprintf(detail, detail_len,
+		         "the offer's video m-line has no VP8/90000, "
+		         "the codec this server sends");
 	}
 out:
 	gst_sdp_message_free(msg);
@@ -122,8 +123,9 @@ char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid)
 		const char *next = eol != NULL ? eol + 1 : p + strlen(p);
 		bool mline = g_str_has_prefix(p, "m=");
 
-		if (!done && in_video && (mline || g_str_has_prefix(p, "a=candidate") ||
-		                          g_str_has_prefix(p, "a=end-of-candidates"))) {
+		if (!done && in_video &&
+		    (mline || g_str_has_prefix(p, "a=candidate") ||
+		     g_str_has_prefix(p, "a=end-of-candidates"))) {
 			g_string_append_printf(out,
 			                       "a=msid:%s video\r\na=ssrc:%u cname:%s\r\n"
 			                       "a=ssrc:%u msid:%s video\r\n",
@@ -138,8 +140,9 @@ char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid)
 		p = next;
 	}
 	if (!done && in_video)
-		g_string_append_printf(out, "a=msid:%s video\r\na=ssrc:%u cname:%s\r\n"
-		                            "a=ssrc:%u msid:%s video\r\n",
+		g_string_append_printf(out,
+		                       "a=msid:%s video\r\na=ssrc:%u cname:%s\r\n"
+		                       "a=ssrc:%u msid:%s video\r\n",
 		                       msid, ssrc, msid, ssrc, msid);
 	return g_string_free(out, FALSE);
 }

@@ -12,8 +12,8 @@
 #include "daemon.h"
 
 #define KEYFRAME_MIN_INTERVAL_MS 250  /* at most 4 forced keyframes a second */
-#define KEYFRAME_PENDING_MAX_MS 1000  /* a request unanswered this long is retried */
-#define RESTART_DELAY_MS 2000         /* a failed source is retried this often */
+#define KEYFRAME_PENDING_MAX_MS  1000 /* a request unanswered this long is retried */
+#define RESTART_DELAY_MS         2000 /* a failed source is retried this often */
 
 static GPtrArray *streams; /* struct stream *, owned: every stream of the daemon */
 
@@ -141,8 +141,8 @@ void stream_request_keyframe(struct stream *s)
 	g_atomic_int_set(&s->keyframe_pending, 1);
 	s->keyframes_forced++;
 	src = gst_element_get_static_pad(s->encoder, "src");
-	gst_pad_send_event(src, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE,
-	                                                                    TRUE, 0));
+	gst_pad_send_event(
+	    src, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 	gst_object_unref(src);
 }
 
@@ -174,8 +174,7 @@ static void stream_go_offline(struct stream *s, const char *why)
 {
 	if (s->restart_timer != 0)
 		return;
-	g_warning("stream %s: offline: %s; retrying in %d ms", s->cfg->name, why,
-	          RESTART_DELAY_MS);
+	g_warning("stream %s: offline: %s; retrying in %d ms", s->cfg->name, why, RESTART_DELAY_MS);
 	s->state = STREAM_OFFLINE;
 	viewer_reap_stream(s, "stream-offline");
 	gst_element_set_state(s->pipeline, GST_STATE_NULL);
@@ -227,8 +226,8 @@ struct stream *stream_new(struct stream_config *cfg, char **err)
 	if (strcmp(cfg->source, "auto") == 0)
 		g_message("stream %s: source auto: %s", cfg->name,
 		          g_str_has_prefix(s->source, "test:")
-		                  ? "no camera at /dev/video0, streaming a test pattern"
-		                  : s->source);
+		              ? "no camera at /dev/video0, streaming a test pattern"
+		              : s->source);
 	desc = stream_source_description(cfg, s->source);
 	g_debug("stream %s: %s", cfg->name, desc);
 	src = gst_parse_bin_from_description(desc, TRUE, &gerr);

@@ -14,10 +14,10 @@
 
 #include "daemon.h"
 
-#define SHORT_ID_LEN 8
-#define MAX_SIGNALS 4
+#define SHORT_ID_LEN       8
+#define MAX_SIGNALS        4
 #define DISCONNECT_GRACE_S 5 /* ICE "disconnected" this long ends the session */
-#define SILENCE_SWEEP_S 5     /* how often silent viewers are looked for */
+#define SILENCE_SWEEP_S    5 /* how often silent viewers are looked for */
 
 enum gate { GATE_CLOSED, GATE_WAIT_KEYFRAME, GATE_OPEN };
 
@@ -33,7 +33,7 @@ struct viewer {
 	guint32 ssrc;
 	guint64 client_id; /* waiting for the answer; 0 once answered */
 	GPtrArray *candidates;
-	gint *gate; /* enum gate; owned by the queue's pad probe, which outlives us */
+	gint *gate;      /* enum gate; owned by the queue's pad probe, which outlives us */
 	gint *last_rx_s; /* monotonic s of the last packet from the peer; NULL until watched.
 	                    Owned by the nicesrc probe, which lives as long as our elements. */
 	bool answer_sent, connected;
@@ -212,8 +212,9 @@ static void watch_peer_traffic(struct viewer *v)
 
 			v->last_rx_s = g_new(gint, 1);
 			*v->last_rx_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
-			gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-			                  rx_probe, v->last_rx_s, g_free);
+			gst_pad_add_probe(
+			    pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+			    rx_probe, v->last_rx_s, g_free);
 			gst_object_unref(pad);
 		}
 		g_value_reset(&item);
@@ -403,18 +404,18 @@ static int build_elements(struct viewer *v)
 	             "max-size-time", (guint64)0, NULL);
 	g_object_set(v->pay, "pt", (guint)v->pt, "ssrc", v->ssrc, "picture-id-mode", 2, NULL);
 
-	v->signals[0] = g_signal_connect_data(v->webrtc, "on-ice-candidate",
-	                                      G_CALLBACK(on_ice_candidate_cb), g_strdup(v->id),
-	                                      free_id_closure, 0);
+	v->signals[0] =
+	    g_signal_connect_data(v->webrtc, "on-ice-candidate", G_CALLBACK(on_ice_candidate_cb),
+	                          g_strdup(v->id), free_id_closure, 0);
 	v->signals[1] = g_signal_connect_data(v->webrtc, "notify::ice-gathering-state",
 	                                      G_CALLBACK(on_gathering_state_cb), g_strdup(v->id),
 	                                      free_id_closure, 0);
 	v->signals[2] = g_signal_connect_data(v->webrtc, "notify::connection-state",
 	                                      G_CALLBACK(on_connection_state_cb), g_strdup(v->id),
 	                                      free_id_closure, 0);
-	v->signals[3] = g_signal_connect_data(v->webrtc, "notify::ice-connection-state",
-	                                      G_CALLBACK(on_ice_state_cb), g_strdup(v->id),
-	                                      free_id_closure, 0);
+	v->signals[3] =
+	    g_signal_connect_data(v->webrtc, "notify::ice-connection-state",
+	                          G_CALLBACK(on_ice_state_cb), g_strdup(v->id), free_id_closure, 0);
 	if (!gst_element_link(v->queue, v->pay))
 		return -1;
 	pad = gst_element_get_static_pad(v->queue, "sink");
@@ -461,8 +462,8 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	if (g_hash_table_size(V.table) >= (guint)V.cfg->max_viewers ||
 	    (s->cfg->max_viewers > 0 && s->viewers >= (unsigned)s->cfg->max_viewers)) {
 		max = s->cfg->max_viewers > 0 && s->viewers >= (unsigned)s->cfg->max_viewers
-		              ? (unsigned)s->cfg->max_viewers
-		              : (unsigned)V.cfg->max_viewers;
+		          ? (unsigned)s->cfg->max_viewers
+		          : (unsigned)V.cfg->max_viewers;
 		g_snprintf(detail, sizeof(detail), "at capacity: %u viewers; try again later", max);
 		send_error(client_id, 503, "at-capacity", detail, WHEPCAM_RETRY_AFTER_S);
 		return;
@@ -565,8 +566,8 @@ static void on_remote_set(struct viewer *v, GstPromise *promise)
 
 		g_object_get(t, "kind", &kind, NULL);
 		if (kind != GST_WEBRTC_KIND_VIDEO)
-			g_object_set(t, "direction",
-			             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+			g_object_set(t, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE,
+			             NULL);
 	}
 	if (all != NULL)
 		g_array_unref(all);
@@ -582,8 +583,8 @@ static void on_answer(struct viewer *v, GstPromise *promise)
 
 	g_debug("viewer %s: answer created at %.1f ms", v->sid, elapsed_ms(v));
 	if (r != NULL)
-		gst_structure_get(r, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, "error",
-		                  G_TYPE_ERROR, &gerr, NULL);
+		gst_structure_get(r, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer,
+		                  "error", G_TYPE_ERROR, &gerr, NULL);
 	if (answer == NULL) {
 		send_error(v->client_id, 406, "no-answer",
 		           gerr != NULL ? gerr->message : "webrtcbin could not answer this offer",
@@ -609,6 +610,20 @@ static char *make_etag(const char *sdp)
 	etag = g_strdup_printf("\"%.16s\"", sum);
 	g_free(sum);
 	return etag;
+}
+
+/* The Link header values (RFC 9725 §4.6) for the ICE servers players should use. */
+static json_object *ice_server_links(void)
+{
+	json_object *links = json_object_new_array();
+
+	if (V.cfg->stun != NULL) {
+		char *l = g_strdup_printf("<%s>; rel=\"ice-server\"", V.cfg->stun);
+
+		json_object_array_add(links, json_object_new_string(l));
+		g_free(l);
+	}
+	return links;
 }
 
 /* Main thread: gathering finished (or its timeout): send the complete answer. */
@@ -642,7 +657,7 @@ static void send_answer(struct viewer *v)
 	json_object_object_add(o, "session", json_object_new_string(v->id));
 	json_object_object_add(o, "sdp", json_object_new_string(full));
 	json_object_object_add(o, "etag", json_object_new_string(v->etag));
-	json_object_object_add(o, "links", json_object_new_array());
+	json_object_object_add(o, "links", ice_server_links());
 	V.reply(v->client_id, proto_line(o));
 	json_object_put(o);
 	v->client_id = 0;
@@ -725,7 +740,7 @@ static void on_ice(struct viewer *v, GstWebRTCICEConnectionState st)
 	case GST_WEBRTC_ICE_CONNECTION_STATE_DISCONNECTED:
 		if (v->disconnect_timer == 0)
 			v->disconnect_timer =
-			        g_timeout_add_seconds(DISCONNECT_GRACE_S, disconnect_timeout_cb, v);
+			    g_timeout_add_seconds(DISCONNECT_GRACE_S, disconnect_timeout_cb, v);
 		break;
 	case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED:
 	case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
@@ -847,7 +862,7 @@ static gboolean on_stream_of(gpointer key, gpointer value, gpointer data)
 
 void viewer_reap_stream(struct stream *s, const char *reason)
 {
-	struct reap r = { s, reason };
+	struct reap r = {s, reason};
 
 	if (V.table != NULL)
 		g_hash_table_foreach_remove(V.table, on_stream_of, &r);
@@ -855,13 +870,13 @@ void viewer_reap_stream(struct stream *s, const char *reason)
 
 /* A minimal recvonly VP8 offer, answered once at start-up. */
 static const char warm_up_offer[] =
-        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
-        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
-        "a=ice-ufrag:warm\r\na=ice-pwd:warmupwarmupwarmupwarmup\r\n"
-        "a=fingerprint:sha-256 "
-        "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:"
-        "2C:19:08\r\n"
-        "a=setup:actpass\r\na=rtcp-mux\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n";
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
+    "a=ice-ufrag:warm\r\na=ice-pwd:warmupwarmupwarmupwarmup\r\n"
+    "a=fingerprint:sha-256 "
+    "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:"
+    "2C:19:08\r\n"
+    "a=setup:actpass\r\na=rtcp-mux\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n";
 
 void viewer_warm_up(void)
 {

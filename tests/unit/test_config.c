@@ -16,7 +16,7 @@ static int load_args(struct daemon_config *cfg, const char *const *args, char **
 
 static void test_defaults(void)
 {
-	const char *args[] = { "whepcamd", NULL };
+	const char *args[] = {"whepcamd", NULL};
 	struct daemon_config cfg;
 	struct stream_config *sc;
 	char *err = NULL;
@@ -46,7 +46,7 @@ static void test_keyfile_and_overrides(void)
 	                  "token = s3cret\n"
 	                  "[stream back]\nsource = v4l2:/dev/video2\nfps = 15\n";
 	char *path = g_build_filename(g_get_tmp_dir(), "whepcam-test.conf", NULL);
-	const char *args[] = { "whepcamd", "--config", path, "--fps", "20", "--max-viewers=9", NULL };
+	const char *args[] = {"whepcamd", "--config", path, "--fps", "20", "--max-viewers=9", NULL};
 	struct daemon_config cfg;
 	struct stream_config *front, *back;
 	char *err = NULL;
@@ -89,14 +89,14 @@ static void expect_error(const char *const *args, const char *want)
 
 static void test_errors(void)
 {
-	const char *a1[] = { "whepcamd", "--width", "0", NULL };
-	const char *a2[] = { "whepcamd", "--fps", "30x", NULL };
-	const char *a3[] = { "whepcamd", "--bogus", "1", NULL };
-	const char *a4[] = { "whepcamd", "--source", "rtmp://x", NULL };
-	const char *a5[] = { "whepcamd", "--port-range", "5-1", NULL };
-	const char *a6[] = { "whepcamd", "--config", "/nonexistent/whepcam.conf", NULL };
-	const char *a7[] = { "whepcamd", "--width", NULL };
-	const char *a8[] = { "whepcamd", "--source", "v4l2:/dev/video0\" ! evil", NULL };
+	const char *a1[] = {"whepcamd", "--width", "0", NULL};
+	const char *a2[] = {"whepcamd", "--fps", "30x", NULL};
+	const char *a3[] = {"whepcamd", "--bogus", "1", NULL};
+	const char *a4[] = {"whepcamd", "--source", "rtmp://x", NULL};
+	const char *a5[] = {"whepcamd", "--port-range", "5-1", NULL};
+	const char *a6[] = {"whepcamd", "--config", "/nonexistent/whepcam.conf", NULL};
+	const char *a7[] = {"whepcamd", "--width", NULL};
+	const char *a8[] = {"whepcamd", "--source", "v4l2:/dev/video0\" ! evil", NULL};
 
 	expect_error(a1, "width must be a number from 16");
 	expect_error(a2, "fps must be a number");
@@ -125,7 +125,7 @@ static void test_source_selection(void)
 
 static void test_source_descriptions(void)
 {
-	struct stream_config sc = { .width = 640, .height = 480, .fps = 15 };
+	struct stream_config sc = {.width = 640, .height = 480, .fps = 15};
 	GstElement *bin;
 	char *d;
 

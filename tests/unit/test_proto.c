@@ -9,8 +9,8 @@ static void expect_reject(const char *line, int want_status, const char *want_de
 	char err[160] = "";
 	int status = 0;
 
-	g_assert_cmpint(proto_parse_request(line, strlen(line), &req, &status, err, sizeof(err)), ==,
-	                -1);
+	g_assert_cmpint(proto_parse_request(line, strlen(line), &req, &status, err, sizeof(err)),
+	                ==, -1);
 	g_assert_cmpint(status, ==, want_status);
 	if (strstr(err, want_detail) == NULL)
 		g_error("for %s: wanted \"%s\" in \"%s\"", line, want_detail, err);
@@ -25,8 +25,8 @@ static void test_accepts_offer(void)
 	char err[160];
 	int status;
 
-	g_assert_cmpint(proto_parse_request(line, strlen(line), &req, &status, err, sizeof(err)), ==,
-	                0);
+	g_assert_cmpint(proto_parse_request(line, strlen(line), &req, &status, err, sizeof(err)),
+	                ==, 0);
 	g_assert_cmpstr(req.op, ==, "offer");
 	g_assert_cmpstr(req.stream, ==, "cam");
 	g_assert_cmpstr(req.sdp, ==, "v=0\r\n");
@@ -55,11 +55,14 @@ static void test_rejections(void)
 	expect_reject("{\"op\":\"health\",\"x\":1}", 400, "unknown field x");
 	expect_reject("{\"op\":\"offer\",\"stream\":\"cam\"}", 400, "missing field sdp");
 	expect_reject("{\"op\":\"offer\",\"sdp\":\"v=0\"}", 400, "missing field stream");
-	expect_reject("{\"op\":\"offer\",\"stream\":\"cam\",\"sdp\":7}", 400, "sdp must be a string");
-	expect_reject("{\"op\":\"offer\",\"stream\":\"cam\",\"sdp\":null}", 400, "must be a string");
+	expect_reject("{\"op\":\"offer\",\"stream\":\"cam\",\"sdp\":7}", 400,
+	              "sdp must be a string");
+	expect_reject("{\"op\":\"offer\",\"stream\":\"cam\",\"sdp\":null}", 400,
+	              "must be a string");
 	expect_reject("{\"op\":\"offer\",\"stream\":\"c/m\",\"sdp\":\"v=0\"}", 404, "stream name");
 	expect_reject("{\"op\":\"offer\",\"stream\":\"\",\"sdp\":\"v=0\"}", 404, "stream name");
-	expect_reject("{\"op\":\"delete\",\"stream\":\"cam\",\"session\":\"XYZ\"}", 404, "session id");
+	expect_reject("{\"op\":\"delete\",\"stream\":\"cam\",\"session\":\"XYZ\"}", 404,
+	              "session id");
 	expect_reject("{\"op\":\"delete\",\"stream\":\"cam\",\"session\":"
 	              "\"0123456789ABCDEF0123456789abcdef\"}",
 	              404, "session id");
@@ -103,8 +106,9 @@ static void test_error_reply(void)
 {
 	char *line = proto_error_reply(404, "unknown-stream", "no stream \"x\"");
 
-	g_assert_cmpstr(line, ==,
-	                "{\"status\":404,\"error\":\"unknown-stream\",\"detail\":\"no stream \\\"x\\\"\"}\n");
+	g_assert_cmpstr(
+	    line, ==,
+	    "{\"status\":404,\"error\":\"unknown-stream\",\"detail\":\"no stream \\\"x\\\"\"}\n");
 	free(line);
 }
 

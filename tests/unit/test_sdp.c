@@ -30,19 +30,17 @@ static void test_rejections(void)
 		const char *sdp;
 		enum sdp_check want;
 	} cases[] = {
-		{ "", SDP_NOT_SDP },
-		{ "hello", SDP_NOT_SDP },
-		{ "v=1\r\n", SDP_NOT_SDP },
-		{ "v=0\r\n", SDP_NOT_SDP },
-		{ "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
-		  "a=rtpmap:111 opus/48000/2\r\n",
-		  SDP_NO_VIDEO },
-		{ "v=0\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n", SDP_NO_VIDEO },
-		{ "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n",
-		  SDP_NO_CODEC },
-		{ "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/48000\r\n", SDP_NO_CODEC },
-		{ "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 300\r\na=rtpmap:300 VP8/90000\r\n",
-		  SDP_NO_CODEC },
+	    {"", SDP_NOT_SDP},
+	    {"hello", SDP_NOT_SDP},
+	    {"v=1\r\n", SDP_NOT_SDP},
+	    {"v=0\r\n", SDP_NOT_SDP},
+	    {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+	     "a=rtpmap:111 opus/48000/2\r\n",
+	     SDP_NO_VIDEO},
+	    {"v=0\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n", SDP_NO_VIDEO},
+	    {"v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=rtpmap:102 H264/90000\r\n", SDP_NO_CODEC},
+	    {"v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/48000\r\n", SDP_NO_CODEC},
+	    {"v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 300\r\na=rtpmap:300 VP8/90000\r\n", SDP_NO_CODEC},
 	};
 	char detail[160];
 	size_t i;
@@ -128,9 +126,10 @@ static void test_ssrc_lines(void)
 {
 	char *out = sdp_add_video_ssrc(answer, 1234, "whepcam");
 
-	g_assert_nonnull(strstr(out, "a=sendonly\r\na=msid:whepcam video\r\n"
-	                             "a=ssrc:1234 cname:whepcam\r\na=ssrc:1234 msid:whepcam video\r\n"
-	                             "m=audio"));
+	g_assert_nonnull(strstr(out,
+	                        "a=sendonly\r\na=msid:whepcam video\r\n"
+	                        "a=ssrc:1234 cname:whepcam\r\na=ssrc:1234 msid:whepcam video\r\n"
+	                        "m=audio"));
 	g_assert_cmpuint(count(out, "a=ssrc:"), ==, 2);
 	g_free(out);
 }
