@@ -1,0 +1,92 @@
+// Starts the real whepcamd on a private socket and talks its protocol
+// (docs/protocol.md): one JSON request and one JSON reply per connection.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const buildDir = process.env.BUILD || path.join(repo, 'build');
+export const outDir = process.env.TEST_OUT || path.join(buildDir, 'test-out');
+
+// Send raw bytes, resolve with the raw reply (or '' when the daemon just closes).
+export function rawRequest(socket, bytes, { timeoutMs = 10000, end = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const c = net.createConnection(socket);
+    let buf = '';
+    const timer = setTimeout(() => { c.destroy(); reject(new Error(`no reply within ${timeoutMs} ms`)); }, timeoutMs);
+    c.on('data', (d) => { buf += d; });
+    c.on('close', () => { clearTimeout(timer); resolve(buf); });
+    c.on('error', (e) => { if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') { clearTimeout(timer); reject(e); } });
+    c.write(bytes);
+    if (end) c.end();
+  });
+}
+
+export async function request(socket, obj, opts) {
+  const reply = await rawRequest(socket, JSON.stringify(obj) + '\n', opts);
+  return JSON.parse(reply);
+}
+
+// Wait for `predicate(line)` to match a line of the child's stderr.
+function waitForLine(child, logs, predicate, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { cleanup(); reject(new Error(`${what}: not seen within ${timeoutMs} ms\n${logs.join('')}`)); }, timeoutMs);
+    const onData = () => { if (logs.join('').split('\n').some(predicate)) { cleanup(); resolve(); } };
+    const onExit = (code) => { cleanup(); reject(new Error(`${what}: exited with ${code}\n${logs.join('')}`)); };
+    function cleanup() { clearTimeout(timer); child.stderr.off('data', onData); child.off('exit', onExit); }
+    child.stderr.on('data', onData);
+    child.on('exit', onExit);
+    onData();
+  });
+}
+
+// Start whepcamd with the test source, loopback-only ICE and `args` (later args win).
+export async function startDaemon({ args = [], config, name = 'whepcamd', socket } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whepcam-'));
+  socket = socket || path.join(dir, 'whepcamd.sock');
+  const pre = [];
+  if (config !== undefined) {
+    fs.writeFileSync(path.join(dir, 'whepcam.conf'), config);
+    pre.push('--config', path.join(dir, 'whepcam.conf'));
+  }
+  const all = [...pre, '--socket', socket, '--source', 'test:', '--ice-address', '127.0.0.1',
+    '--log-level', 'info', ...args];
+  const logs = [];
+  const child = spawn(path.join(buildDir, 'whepcamd'), all, { stdio: ['ignore', 'inherit', 'pipe'] });
+  child.stderr.on('data', (d) => logs.push(d.toString()));
+  fs.mkdirSync(outDir, { recursive: true });
+  const logFile = path.join(outDir, `${name}-${child.pid}.log`);
+  child.on('exit', () => fs.writeFileSync(logFile, logs.join('')));
+  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
+  await waitForLine(child, logs, (l) => l.includes('ready:'), 15000, 'whepcamd ready');
+  return {
+    socket, dir, pid: child.pid, proc: child, exited,
+    request: (obj, opts) => request(socket, obj, opts),
+    requestRaw: (bytes, opts) => rawRequest(socket, bytes, opts),
+    log: () => logs.join(''),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+        await exited;
+        clearTimeout(t);
+      }
+      return exited;
+    },
+  };
+}
+
+// Poll `fn` until it returns a truthy value; a bounded wait on an observable state.
+export async function until(fn, { timeoutMs = 10000, everyMs = 50, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+}

@@ -1,0 +1,90 @@
+// A real WebRTC receiver (werift: pure TypeScript, no native code) that
+// offers recvonly video (+ audio, as browsers do), counts the RTP it gets
+// and tells keyframes apart (RFC 7741). Its ICE stays on 127.0.0.1.
+//
+// Why not node-datachannel: with several peers, or under CPU load, its
+// track callbacks stopped delivering packets that a capture showed on the
+// wire (SSRC constant, ~200 pkt/s); werift received every one.
+import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+
+// RFC 7741 §4.2-4.3: payload descriptor, then (at a partition start) the
+// VP8 payload header whose P bit is 0 on a keyframe.
+export function vp8Info(payload) {
+  if (payload.length < 1) return { start: false, keyframe: false };
+  const d = payload[0];
+  const start = (d & 0x10) !== 0 && (d & 0x07) === 0;
+  let i = 1;
+  if (d & 0x80) {
+    const x = payload[i++];
+    if (x & 0x80) i += (payload[i] & 0x80) ? 2 : 1; // PictureID, 7 or 15 bits
+    if (x & 0x40) i += 1; // TL0PICIDX
+    if (x & 0x30) i += 1; // TID/Y/KEYIDX
+  }
+  return { start, keyframe: start && i < payload.length && (payload[i] & 0x01) === 0 };
+}
+
+const loopbackOnly = (sdp) => sdp.split('\r\n')
+  .filter((l) => !l.startsWith('a=candidate:') || / 127\.0\.0\.1 /.test(l)).join('\r\n');
+
+export async function createReceiver({ audio = true, vp8 = true, h264 = true, trickle = false } = {}) {
+  const video = [];
+  if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
+    rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
+  if (h264) video.push(new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: 102,
+    parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' }));
+  const pc = new RTCPeerConnection({
+    iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    codecs: { video, audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 })] },
+  });
+  const createdAt = performance.now();
+  const s = { packets: 0, bytes: 0, frames: 0, keyframes: 0, firstPacketAt: null, firstKeyframeAt: null,
+    firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt };
+  const waiters = new Set();
+  const tv = pc.addTransceiver('video', { direction: 'recvonly' });
+  if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
+  tv.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => {
+    const now = performance.now();
+    const info = vp8Info(rtp.payload);
+    if (s.packets === 0) {
+      s.firstPacketAt = now; s.firstIsKeyframe = info.keyframe;
+      s.payloadType = rtp.header.payloadType; s.ssrc = rtp.header.ssrc;
+    }
+    s.packets++; s.bytes += rtp.payload.length;
+    if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
+    for (const w of waiters) w();
+  }));
+  pc.connectionStateChange.subscribe((st) => {
+    s.state = st;
+    if (st === 'connected') s.connectedAt ??= performance.now();
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  if (!trickle) {
+    const deadline = Date.now() + 5000;
+    while (pc.iceGatheringState !== 'complete' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  }
+  const offer = loopbackOnly(pc.localDescription.sdp);
+  return {
+    pc, offer,
+    async accept(answerSdp) { await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp }); },
+    stats: () => ({ ...s }),
+    // Resolve once `n` packets in total have arrived; reject after timeoutMs.
+    waitPackets(n, timeoutMs = 10000) {
+      return new Promise((resolve, reject) => {
+        const check = () => { if (s.packets >= n) { done(); resolve({ ...s }); } };
+        const timer = setTimeout(() => { done(); reject(new Error(`only ${s.packets} of ${n} packets within ${timeoutMs} ms (state ${s.state})`)); }, timeoutMs);
+        const done = () => { clearTimeout(timer); waiters.delete(check); };
+        waiters.add(check);
+        check();
+      });
+    },
+    async close() { await pc.close(); },
+  };
+}
+
+// Packets received over a window of `ms`, for rate checks.
+export async function packetsOver(receiver, ms) {
+  const a = receiver.stats().packets;
+  await new Promise((r) => setTimeout(r, ms));
+  return receiver.stats().packets - a;
+}
