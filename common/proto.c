@@ -300,7 +300,8 @@ void proto_request_clear(struct proto_request *req)
 char *proto_line(json_object *obj)
 {
 	size_t n;
-	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &n);
+	const char *s = json_object_to_json_string_length(
+	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	char *line = malloc(n + 2);
 
 	if (line == NULL)
@@ -322,4 +323,45 @@ char *proto_error_reply(int status, const char *error, const char *detail)
 	line = proto_line(o);
 	json_object_put(o);
 	return line;
+}
+
+bool proto_valid_utf8(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n, k;
+		unsigned cp;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return false;
+		if (n >= len - i)
+			return false; /* truncated sequence */
+		for (k = 1; k <= n; k++) {
+			unsigned char cc = (unsigned char)s[i + k];
+
+			if ((cc & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (cc & 0x3f);
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
 }

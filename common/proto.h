@@ -59,6 +59,9 @@ bool proto_valid_stream_name(const char *s);
 /* True when `s` is a session id: exactly WHEPCAM_SESSION_HEX lowercase hex digits. */
 bool proto_valid_session_id(const char *s);
 
+/* True when `s` holds `len` bytes of UTF-8 without NUL bytes. */
+bool proto_valid_utf8(const char *s, size_t len);
+
 /* Serialize `obj` as one protocol line ending in '\n'. Caller frees with free(). */
 char *proto_line(json_object *obj);
 

@@ -1,0 +1,101 @@
+// The whole stack on loopback: whepcamd, whepcam-fcgi and a private nginx
+// on a free port, in a temporary run directory. Each test starts its own.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { startDaemon, buildDir, outDir, until } from './daemon.mjs';
+
+const repo = path.resolve(buildDir, '..');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+function canConnect(socketPath) {
+  return new Promise((resolve) => {
+    const c = net.createConnection(socketPath);
+    c.on('connect', () => { c.destroy(); resolve(true); });
+    c.on('error', () => resolve(false));
+  });
+}
+
+function spawnLogged(cmd, args, name) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = [];
+  child.stdout.on('data', (d) => logs.push(d.toString()));
+  child.stderr.on('data', (d) => logs.push(d.toString()));
+  const exited = new Promise((resolve) => child.on('exit', (code, sig) => {
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, `${name}-${child.pid}.log`), logs.join(''));
+    resolve(code ?? sig);
+  }));
+  return { child, logs, exited };
+}
+
+async function stopChild(p) {
+  if (p.child.exitCode === null && p.child.signalCode === null) {
+    p.child.kill('SIGTERM');
+    const t = setTimeout(() => p.child.kill('SIGKILL'), 10000);
+    await p.exited;
+    clearTimeout(t);
+  }
+}
+
+export async function startStack({ daemonArgs = [], config, fcgiArgs = [] } = {}) {
+  let daemon = await startDaemon({ args: daemonArgs, config });
+  const dir = daemon.dir;
+  const fcgiSocket = path.join(dir, 'fcgi.sock');
+  const fcgi = spawnLogged(path.join(buildDir, 'whepcam-fcgi'),
+    ['--listen', fcgiSocket, '--listen-mode', '0666', '--daemon-socket', daemon.socket, ...fcgiArgs], 'whepcam-fcgi');
+  await until(() => canConnect(fcgiSocket), { timeoutMs: 5000, what: 'whepcam-fcgi listening' });
+
+  const port = await freePort();
+  const runDir = path.join(dir, 'nginx');
+  execFileSync('sh', [path.join(repo, 'nginx/render.sh'), 'local', runDir], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), FCGI_SOCKET: fcgiSocket, WEB_ROOT: path.join(repo, 'web') },
+  });
+  const nginx = spawnLogged('nginx', ['-c', path.join(runDir, 'nginx.conf'), '-e', path.join(runDir, 'nginx-error.log')], 'nginx');
+  const base = `http://127.0.0.1:${port}`;
+  await until(async () => {
+    try { return (await fetch(`${base}/whep/`)).status === 200; } catch { return false; }
+  }, { timeoutMs: 10000, what: 'nginx answering /whep/' });
+
+  const stack = {
+    base, port, dir, fcgi, nginx,
+    get daemon() { return daemon; },
+    async stopDaemon() { return daemon.stop(); },
+    // Same socket path: the handler and nginx keep running.
+    async restartDaemon() {
+      daemon = await startDaemon({ args: daemonArgs, config, socket: daemon.socket });
+      return daemon;
+    },
+    async stop() {
+      await stopChild(nginx);
+      await stopChild(fcgi);
+      const code = await daemon.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+  return stack;
+}
+
+// curl, as a user would run it: returns { status, headers (lower-case names, arrays), body }.
+export function curl(args) {
+  const out = execFileSync('curl', ['-sS', '-i', '--max-time', '20', ...args], { maxBuffer: 8 << 20 }).toString('latin1');
+  const split = out.indexOf('\r\n\r\n');
+  const head = out.slice(0, split).split('\r\n');
+  const status = Number(head[0].split(' ')[1]);
+  const headers = {};
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(':');
+    const k = line.slice(0, i).toLowerCase();
+    (headers[k] ??= []).push(line.slice(i + 1).trim());
+  }
+  return { status, headers, body: out.slice(split + 4) };
+}
