@@ -223,8 +223,10 @@ static void do_get(struct ctx *c, bool head)
 {
 	json_object *streams, *o;
 	size_t i;
+	json_object *rq = json_object_new_object();
 
-	if (relay(c, daemon_request(c, "streams")) != 0)
+	json_object_object_add(rq, "op", json_object_new_string("streams"));
+	if (relay(c, rq) != 0)
 		return;
 	if (!json_object_object_get_ex(c->reply, "streams", &streams)) {
 		problem(c, 502, "the whepcam daemon sent no stream list");
