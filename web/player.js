@@ -1,0 +1,263 @@
+// whepcam player: a WHEP client (draft-ietf-wish-whep) with Start/Stop, a
+// status line, getStats() figures and retries. No framework, no build step.
+// ?stream=NAME picks a stream; ?endpoint=URL plays any WHEP server.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const video = $('video'), screen = $('screen'), statusEl = $('status');
+  const startBtn = $('start'), stopBtn = $('stop'), streamSel = $('stream');
+  const tokenField = $('token-field'), tokenInput = $('token'), overlayText = $('overlay-text');
+  const params = new URLSearchParams(location.search);
+  const GATHER_LIMIT_MS = 1000; // send the offer with what we have after this
+  const DISCONNECT_GRACE_MS = 5000;
+  const BACKOFF_MIN_MS = 1000, BACKOFF_MAX_MS = 30000;
+
+  // One playback attempt's state; everything Stop must free lives here.
+  let s = null;
+  let backoff = BACKOFF_MIN_MS, retryTimer = null, wanted = false;
+
+  const api = window.whepcam = {
+    state: 'stopped', firstFrameMs: null, session: null, frames: 0,
+    framesDecoded: () => api.frames,
+  };
+
+  function setStatus(kind, text) {
+    api.state = kind;
+    statusEl.dataset.kind = kind;
+    statusEl.textContent = text;
+    screen.dataset.state = kind;
+    document.body.dataset.state = kind;
+    if (kind !== 'playing') overlayText.textContent = text;
+  }
+
+  function endpointFor(name) {
+    if (params.get('endpoint')) return new URL(params.get('endpoint'), location.href).href;
+    return new URL('whep/' + encodeURIComponent(name), location.href).href;
+  }
+
+  async function loadStreams() {
+    const wantedName = params.get('stream');
+    if (params.get('endpoint')) {
+      streamSel.innerHTML = '<option>custom endpoint</option>';
+      streamSel.disabled = true;
+      $('endpoint').textContent = endpointFor('');
+      return;
+    }
+    let list = [];
+    try {
+      const r = await fetch('whep/', { cache: 'no-store' });
+      if (r.ok) list = (await r.json()).streams || [];
+    } catch (e) { /* the page still works with ?stream= or the default */ }
+    if (wantedName && !list.some((x) => x.name === wantedName)) list.unshift({ name: wantedName });
+    if (list.length === 0) list.push({ name: 'cam' });
+    streamSel.innerHTML = '';
+    for (const st of list) {
+      const o = document.createElement('option');
+      o.value = st.name;
+      const size = st.width ? ` · ${st.width}×${st.height} ${st.fps} fps` : '';
+      const state = st.state && st.state !== 'live' ? ` (${st.state})` : '';
+      o.textContent = `${st.name}${size}${state}${st.protected ? ' · 🔒' : ''}`;
+      streamSel.appendChild(o);
+      if (st.protected) tokenField.hidden = false;
+    }
+    if (wantedName) streamSel.value = wantedName;
+    $('endpoint').textContent = endpointFor(streamSel.value);
+  }
+
+  function waitForGathering(pc) {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(t); pc.removeEventListener('icegatheringstatechange', check); resolve(); };
+      const check = () => { if (pc.iceGatheringState === 'complete') done(); };
+      const t = setTimeout(done, GATHER_LIMIT_MS);
+      pc.addEventListener('icegatheringstatechange', check);
+    });
+  }
+
+  // Read an RFC 9457 problem body (or whatever text came) into one line.
+  async function problemDetail(res) {
+    const text = await res.text().catch(() => '');
+    try { const p = JSON.parse(text); return p.detail || p.title || `HTTP ${res.status}`; }
+    catch (e) { return text.split('\n')[0].slice(0, 200) || `HTTP ${res.status}`; }
+  }
+
+  function watchFrames(cur) {
+    const first = () => {
+      if (cur !== s || cur.firstFrameAt) return;
+      cur.firstFrameAt = performance.now();
+      api.firstFrameMs = Math.round(cur.firstFrameAt - cur.clickAt);
+      $('s-ttff').textContent = `${api.firstFrameMs} ms`;
+      setStatus('playing', `Playing ${cur.name}`);
+      backoff = BACKOFF_MIN_MS;
+    };
+    if ('requestVideoFrameCallback' in HTMLVideoElement.prototype) {
+      const tick = () => {
+        if (cur !== s) return;
+        api.frames++;
+        first();
+        video.requestVideoFrameCallback(tick);
+      };
+      video.requestVideoFrameCallback(tick);
+    } else {
+      // Firefox before 132 and older Safari: no per-frame callback.
+      video.addEventListener('loadeddata', first, { once: true });
+    }
+  }
+
+  async function start() {
+    clearTimeout(retryTimer);
+    wanted = true;
+    const name = streamSel.value || 'cam';
+    const endpoint = endpointFor(name);
+    $('endpoint').textContent = endpoint;
+    const cur = { name, endpoint, clickAt: performance.now(), pc: null, location: null, etag: null,
+      statsTimer: null, lostTimer: null, last: null, firstFrameAt: null };
+    s = cur;
+    api.frames = 0; api.firstFrameMs = null;
+    startBtn.disabled = true; stopBtn.disabled = false;
+    setStatus('connecting', `Connecting to ${name}…`);
+    try {
+      const pc = cur.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      const media = new MediaStream();
+      pc.ontrack = (ev) => {
+        const stream = ev.streams && ev.streams[0];
+        if (stream) { if (video.srcObject !== stream) video.srcObject = stream; }
+        else { media.addTrack(ev.track); if (video.srcObject !== media) video.srcObject = media; }
+        video.play().catch(() => {});
+      };
+      pc.onconnectionstatechange = () => onConnectionState(cur);
+      watchFrames(cur);
+      await pc.setLocalDescription(await pc.createOffer());
+      await waitForGathering(pc);
+      if (cur !== s) return;
+      const headers = { 'Content-Type': 'application/sdp' };
+      if (tokenInput.value) headers.Authorization = `Bearer ${tokenInput.value}`;
+      const res = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription.sdp });
+      if (cur !== s) return;
+      if (res.status !== 201) {
+        const detail = await problemDetail(res);
+        if (res.status === 401) {
+          tokenField.hidden = false;
+          tokenInput.focus();
+          fail(cur, `This stream needs a token: ${detail}`, false);
+        } else {
+          const retryAfter = Number(res.headers.get('Retry-After')) * 1000;
+          fail(cur, detail, res.status >= 500 || res.status === 409 || res.status === 429, retryAfter);
+        }
+        return;
+      }
+      cur.location = new URL(res.headers.get('Location'), endpoint).href;
+      cur.etag = res.headers.get('ETag');
+      api.session = cur.location;
+      await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+      cur.statsTimer = setInterval(() => updateStats(cur), 1000);
+    } catch (e) {
+      fail(cur, e && e.message ? e.message : String(e), true);
+    }
+  }
+
+  function onConnectionState(cur) {
+    if (cur !== s) return;
+    const st = cur.pc.connectionState;
+    if (st === 'connected') {
+      clearTimeout(cur.lostTimer);
+      if (!cur.firstFrameAt) setStatus('connecting', `Connected to ${cur.name}, waiting for the first frame…`);
+      else setStatus('playing', `Playing ${cur.name}`);
+    } else if (st === 'disconnected') {
+      clearTimeout(cur.lostTimer);
+      cur.lostTimer = setTimeout(() => fail(cur, 'the connection was lost', true), DISCONNECT_GRACE_MS);
+    } else if (st === 'failed') {
+      fail(cur, 'the connection failed (is UDP blocked between you and the camera?)', true);
+    }
+  }
+
+  // End this attempt; retry with backoff when it may work later.
+  function fail(cur, detail, retry, retryAfterMs) {
+    if (cur !== s) return;
+    teardown(cur);
+    if (retry && wanted) {
+      const wait = Math.max(backoff, retryAfterMs || 0);
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      setStatus('retrying', `Error: ${detail}. Retrying in ${Math.round(wait / 1000)} s…`);
+      retryTimer = setTimeout(() => { if (wanted) start(); }, wait);
+      startBtn.disabled = true; stopBtn.disabled = false;
+    } else {
+      wanted = false;
+      setStatus('error', `Error: ${detail}`);
+      startBtn.disabled = false; stopBtn.disabled = true;
+    }
+  }
+
+  // Free everything of one attempt, here and (by DELETE) on the server.
+  function teardown(cur, { keepalive = false } = {}) {
+    if (!cur) return;
+    clearInterval(cur.statsTimer);
+    clearTimeout(cur.lostTimer);
+    if (cur.location) {
+      const headers = tokenInput.value ? { Authorization: `Bearer ${tokenInput.value}` } : {};
+      fetch(cur.location, { method: 'DELETE', headers, keepalive }).catch(() => {});
+      cur.location = null;
+    }
+    if (cur.pc) {
+      cur.pc.ontrack = null;
+      cur.pc.onconnectionstatechange = null;
+      cur.pc.getReceivers().forEach((r) => r.track && r.track.stop());
+      cur.pc.close();
+      cur.pc = null;
+    }
+    if (video.srcObject) {
+      video.srcObject.getTracks().forEach((t) => t.stop());
+      video.srcObject = null;
+    }
+    api.session = null;
+    if (s === cur) s = null;
+  }
+
+  function stop() {
+    wanted = false;
+    clearTimeout(retryTimer);
+    teardown(s);
+    backoff = BACKOFF_MIN_MS;
+    setStatus('stopped', 'Stopped');
+    startBtn.disabled = false; stopBtn.disabled = true;
+    startBtn.focus();
+  }
+
+  async function updateStats(cur) {
+    if (cur !== s || !cur.pc) return;
+    const report = await cur.pc.getStats();
+    let inbound = null, pair = null, codec = null;
+    report.forEach((r) => {
+      if (r.type === 'inbound-rtp' && (r.kind || r.mediaType) === 'video') inbound = r;
+      if (r.type === 'candidate-pair' && (r.nominated || r.selected) && r.state === 'succeeded') pair = r;
+    });
+    if (inbound && inbound.codecId) codec = report.get(inbound.codecId);
+    if (!inbound) return;
+    const last = cur.last;
+    cur.last = { t: inbound.timestamp, bytes: inbound.bytesReceived, frames: inbound.framesDecoded };
+    if (inbound.frameWidth) $('s-resolution').textContent = `${inbound.frameWidth}×${inbound.frameHeight}`;
+    else if (video.videoWidth) $('s-resolution').textContent = `${video.videoWidth}×${video.videoHeight}`;
+    if (last && inbound.timestamp > last.t) {
+      const dt = (inbound.timestamp - last.t) / 1000;
+      $('s-bitrate').textContent = `${(((inbound.bytesReceived - last.bytes) * 8) / dt / 1000).toFixed(0)} kbit/s`;
+      const fps = inbound.framesPerSecond || (inbound.framesDecoded - last.frames) / dt;
+      if (!Number.isNaN(fps)) $('s-fps').textContent = fps.toFixed(1);
+    }
+    if (!('requestVideoFrameCallback' in HTMLVideoElement.prototype) && inbound.framesDecoded) api.frames = inbound.framesDecoded;
+    $('s-lost').textContent = String(inbound.packetsLost ?? '–');
+    if (inbound.jitter !== undefined) $('s-jitter').textContent = `${(inbound.jitter * 1000).toFixed(1)} ms`;
+    if (pair && pair.currentRoundTripTime !== undefined) $('s-rtt').textContent = `${(pair.currentRoundTripTime * 1000).toFixed(1)} ms`;
+    if (codec && codec.mimeType) $('s-codec').textContent = codec.mimeType.replace('video/', '');
+  }
+
+  $('controls').addEventListener('submit', (e) => { e.preventDefault(); start(); });
+  stopBtn.addEventListener('click', stop);
+  streamSel.addEventListener('change', () => { $('endpoint').textContent = endpointFor(streamSel.value); });
+  // Leaving the page frees the session on the server too.
+  window.addEventListener('pagehide', () => teardown(s, { keepalive: true }));
+
+  loadStreams().then(() => { if (params.get('autoplay') === '1') start(); });
+})();
