@@ -43,12 +43,17 @@ char *stream_source_description(const struct stream_config *cfg, const char *sou
 	} else {
 		const char *pattern = source[5] != '\0' ? source + 5 : "smpte";
 
+		GstElementFactory *clock = gst_element_factory_find("clockoverlay");
+
 		/* Moving and clocked, so frames differ and latency can be read off the picture. */
-		head = g_strdup_printf("videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
-		                       "clockoverlay halignment=right valignment=bottom "
-		                       "shaded-background=true font-desc=\"Sans 24\" "
-		                       "time-format=\"%%H:%%M:%%S\"",
-		                       pattern);
+		head = g_strdup_printf(
+		    "videotestsrc is-live=true pattern=%s horizontal-speed=4%s", pattern,
+		    clock == NULL ? ""
+		                  : " ! clockoverlay halignment=right valignment=bottom "
+		                    "shaded-background=true font-desc=\"Sans 24\" "
+		                    "time-format=\"%H:%M:%S\"");
+		if (clock != NULL)
+			gst_object_unref(clock);
 	}
 	desc = g_strdup_printf("%s ! videoconvert ! videoscale ! videorate ! capsfilter "
 	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
