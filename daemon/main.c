@@ -104,7 +104,9 @@ int main(int argc, char **argv)
 	}
 	g_unix_signal_add(SIGINT, on_signal_cb, (gpointer) "SIGINT");
 	g_unix_signal_add(SIGTERM, on_signal_cb, (gpointer) "SIGTERM");
-	g_message("ready: %u stream(s), control socket %s", stream_list()->len, D.cfg.socket_path);
+	/* Printed at every log level: launchers and tests wait for this line. */
+	fprintf(stderr, "whepcamd: ready: %u stream(s), control socket %s\n", stream_list()->len,
+	        D.cfg.socket_path);
 	g_main_loop_run(D.loop);
 	rc = 0;
 out:

@@ -36,11 +36,12 @@ for suite in integration e2e; do
 		name=$suite/$(basename "$t")
 		case "$name" in *$ONLY*) ;; *) continue ;; esac
 		log="$OUT/$suite-$(basename "$t").log"
-		case "$t" in
-		*.mjs) timeout 300 node "$t" >"$log" 2>&1 ;;
-		*.sh) timeout 300 sh "$t" >"$log" 2>&1 ;;
-		esac
-		record "$name" $? "$log"
+		case "$t" in *.mjs) run=node ;; *) run=sh ;; esac
+		# Its own process group, so whatever a failed scenario left running goes with it.
+		setsid sh -c 'echo $$ >"$1"; shift; exec timeout 300 "$@"' _ "$OUT/pgid" $run "$t" >"$log" 2>&1
+		rc=$?
+		kill -KILL -- "-$(cat "$OUT/pgid")" 2>/dev/null
+		record "$name" $rc "$log"
 	done
 done
 

@@ -10,22 +10,25 @@ try {
   const viewers = [];
   for (let i = 0; i < N; i++) {
     const r = await createReceiver({ audio: true });
+    const pt = Number(/\r\na=rtpmap:(\d+) VP8\/90000\r\n/.exec(r.offer)[1]);
     const reply = await d.request({ op: 'offer', stream: 'cam', sdp: r.offer });
     assert.equal(reply.status, 201, JSON.stringify(reply));
     assert.match(reply.session, /^[0-9a-f]{32}$/);
     assert.match(reply.etag, /^".+"$/);
     assert.match(reply.sdp, /\r\na=candidate:[^\r]* 127\.0\.0\.1 \d+ typ host/);
     assert.match(reply.sdp, /\r\na=end-of-candidates\r\n/);
-    assert.match(reply.sdp, /\r\na=rtpmap:96 VP8\/90000\r\n/, 'answers with the offer\'s VP8 payload type');
+    assert.match(reply.sdp, new RegExp(`\r\na=rtpmap:${pt} VP8/90000\r\n`), 'answers with the offer\'s VP8 payload type');
+    assert.match(reply.sdp, new RegExp(`\r\nm=video \\d+ [A-Z/]+ ${pt}\r\n`), 'the video m-line carries VP8 only');
     assert.match(reply.sdp, /m=audio 0 |a=inactive/, 'the audio m-line is rejected or inactive');
     await r.accept(reply.sdp);
-    viewers.push({ r, session: reply.session });
+    viewers.push({ r, pt, session: reply.session });
   }
   await Promise.all(viewers.map(({ r }) => r.waitPackets(50, 15000)));
-  for (const { r } of viewers) {
+  for (const { r, pt } of viewers) {
     const s = r.stats();
+    assert.equal(s.state, 'connected', 'ICE and DTLS completed');
     assert.equal(s.firstIsKeyframe, true, 'every viewer\'s first packet is a VP8 keyframe');
-    assert.equal(s.payloadType, 96);
+    assert.equal(s.payloadType, pt, 'RTP carries the offer\'s VP8 payload type');
   }
   const rates = await Promise.all(viewers.map(({ r }) => packetsOver(r, 3000)));
   const sorted = [...rates].sort((a, b) => a - b);

@@ -11,6 +11,14 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const buildDir = process.env.BUILD || path.join(repo, 'build');
 export const outDir = process.env.TEST_OUT || path.join(buildDir, 'test-out');
 
+// Daemons this process started: a test that throws or is interrupted must
+// not leave one running.
+const running = new Set();
+process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => { for (const c of running) c.kill('SIGKILL'); process.exit(128 + (sig === 'SIGINT' ? 2 : 15)); });
+}
+
 // Send raw bytes, resolve with the raw reply (or '' when the daemon just closes).
 export function rawRequest(socket, bytes, { timeoutMs = 10000, end = false } = {}) {
   return new Promise((resolve, reject) => {
@@ -56,12 +64,24 @@ export async function startDaemon({ args = [], config, name = 'whepcamd', socket
     '--log-level', 'info', ...args];
   const logs = [];
   const child = spawn(path.join(buildDir, 'whepcamd'), all, { stdio: ['ignore', 'inherit', 'pipe'] });
-  child.stderr.on('data', (d) => logs.push(d.toString()));
+  child.on('error', (e) => logs.push(`spawn: ${e.message}\n`));
+  if (child.pid === undefined) throw new Error(`cannot start ${path.join(buildDir, 'whepcamd')} (run make all)`);
+  running.add(child);
+  // The log goes to the file as it arrives: a test killed by its timeout keeps it.
   fs.mkdirSync(outDir, { recursive: true });
-  const logFile = path.join(outDir, `${name}-${child.pid}.log`);
-  child.on('exit', () => fs.writeFileSync(logFile, logs.join('')));
-  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
-  await waitForLine(child, logs, (l) => l.includes('ready:'), 15000, 'whepcamd ready');
+  const logFd = fs.openSync(path.join(outDir, `${name}-${child.pid}.log`), 'w');
+  child.stderr.on('data', (d) => { logs.push(d.toString()); fs.writeSync(logFd, d); });
+  const exited = new Promise((resolve) => child.on('close', (code, sig) => {
+    running.delete(child);
+    fs.closeSync(logFd);
+    resolve(code ?? sig);
+  }));
+  try {
+    await waitForLine(child, logs, (l) => l.includes('ready:'), 15000, 'whepcamd ready');
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
   return {
     socket, dir, pid: child.pid, proc: child, exited,
     request: (obj, opts) => request(socket, obj, opts),
@@ -74,7 +94,14 @@ export async function startDaemon({ args = [], config, name = 'whepcamd', socket
         await exited;
         clearTimeout(t);
       }
-      return exited;
+      const code = await exited;
+      // Remove the private directory unless something else is left there: files
+      // stack.mjs put there, or a socket the daemon failed to remove (a test checks).
+      try {
+        const left = fs.readdirSync(dir).filter((f) => f !== 'whepcam.conf');
+        if (left.length === 0) fs.rmSync(dir, { recursive: true, force: true });
+      } catch { /* already gone */ }
+      return code;
     },
   };
 }
