@@ -126,11 +126,30 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 /* Returns the HTTP status: 200, or 404 when there is no such session on that stream. */
 int viewer_delete(struct stream *s, const char *session);
 unsigned viewer_count(void);
-/* webrtcbins created and not yet finalized: a leak shows here. */
-int viewer_live_webrtcbins(void);
+
 void viewer_reap_stream(struct stream *s, const char *reason);
-/* Create and destroy one webrtcbin so that first-viewer costs are paid at start-up. */
-void viewer_warm_up(void);
+
+/* ---- reaper.c ---- */
+
+void reaper_init(void);
+/*
+ * Release a removed viewer's elements: unlink `tee_pad` when idle, then on
+ * the reaper thread release it from `tee` and set `bin` to NULL and remove
+ * it from `pipeline`. Takes ownership of tee_pad and bin (either may be NULL).
+ */
+void reaper_release(GstElement *pipeline, GstElement *tee, GstPad *tee_pad, GstElement *bin,
+                    const char *sid);
+/* Wait (bounded) for queued releases, then stop the reaper thread. */
+void reaper_shutdown(void);
+/* Count `webrtc` until it is finalized. */
+void reaper_count_webrtcbin(GstElement *webrtc);
+/* webrtcbins created and not yet finalized: a leak shows here. */
+int reaper_live_webrtcbins(void);
+
+/* ---- warmup.c ---- */
+
+/* Answer one canned offer with a throwaway webrtcbin: first-viewer costs at start-up. */
+void warmup_run(void);
 
 /* ---- ctl.c ---- */
 

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	util_mark_start();
 	D.loop = g_main_loop_new(NULL, FALSE);
 	viewer_init(NULL, &D.cfg, ctl_reply);
-	viewer_warm_up();
+	warmup_run();
 
 	if (stream_start_all(D.cfg.streams, &err) != 0) {
 		g_critical("%s", err);

@@ -42,13 +42,6 @@ struct viewer {
 	char *etag;
 };
 
-/* Elements of a removed viewer, torn down on a worker thread. */
-struct teardown {
-	GstElement *pipeline, *tee, *bin;
-	GstPad *tee_pad;
-	char sid[SHORT_ID_LEN + 1];
-};
-
 enum event_kind { EV_REMOTE_SET, EV_ANSWER, EV_CANDIDATE, EV_GATHERED, EV_CONNECTION, EV_ICE };
 
 struct event {
@@ -64,10 +57,7 @@ static struct {
 	const struct daemon_config *cfg;
 	viewer_reply_fn reply;
 	GHashTable *table; /* id -> struct viewer, owned */
-	GThreadPool *reaper;
 	guint silence_sweep;
-	gint live_webrtcbins;
-	gint teardowns; /* removed viewers whose elements are not yet released */
 } V;
 
 static void send_error(guint64 client_id, int status, const char *error, const char *detail,
@@ -246,52 +236,10 @@ static gboolean silence_sweep_cb(gpointer data)
 
 /* ---- teardown ---- */
 
-static void webrtcbin_finalized_cb(gpointer data, GObject *where)
-{
-	g_atomic_int_add(&V.live_webrtcbins, -1);
-}
-
-/* Reaper thread: neither a streaming thread nor inside a webrtcbin callback. */
-static void teardown_run(gpointer data, gpointer unused)
-{
-	struct teardown *t = data;
-
-	if (t->tee_pad != NULL) {
-		gst_element_release_request_pad(t->tee, t->tee_pad);
-		gst_object_unref(t->tee_pad);
-	}
-	if (t->bin != NULL) {
-		gst_element_set_state(t->bin, GST_STATE_NULL);
-		if (GST_OBJECT_PARENT(t->bin) != NULL)
-			gst_bin_remove(GST_BIN(t->pipeline), t->bin);
-		gst_object_unref(t->bin);
-	}
-	gst_object_unref(t->tee);
-	gst_object_unref(t->pipeline);
-	g_debug("viewer %s: elements released", t->sid);
-	g_free(t);
-	g_atomic_int_add(&V.teardowns, -1);
-}
-
-/* Streaming thread or caller: the tee pad is idle, so it can be unlinked. */
-static GstPadProbeReturn unlink_idle_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-	struct teardown *t = data;
-	GstPad *peer = gst_pad_get_peer(pad);
-
-	if (peer != NULL) {
-		gst_pad_unlink(pad, peer);
-		gst_object_unref(peer);
-	}
-	g_thread_pool_push(V.reaper, t, NULL);
-	return GST_PAD_PROBE_REMOVE;
-}
-
 /* Main thread: the table's destroy function. Safe on a half-built viewer. */
 static void viewer_destroy(gpointer p)
 {
 	struct viewer *v = p;
-	struct teardown *t;
 	size_t i;
 
 	if (v->client_id != 0)
@@ -308,18 +256,8 @@ static void viewer_destroy(gpointer p)
 			g_signal_handler_disconnect(v->webrtc, v->signals[i]);
 	v->stream->viewers--;
 
-	g_atomic_int_inc(&V.teardowns);
-	t = g_new0(struct teardown, 1);
-	t->pipeline = gst_object_ref(v->stream->pipeline);
-	t->tee = gst_object_ref(v->stream->tee);
-	t->bin = v->bin;
-	t->tee_pad = v->tee_pad;
-	memcpy(t->sid, v->sid, sizeof(t->sid));
-	if (t->tee_pad != NULL)
-		gst_pad_add_probe(t->tee_pad, GST_PAD_PROBE_TYPE_IDLE, unlink_idle_probe, t, NULL);
-	else
-		g_thread_pool_push(V.reaper, t, NULL);
-
+	/* The reaper owns the elements now; nothing of ours is touched again. */
+	reaper_release(v->stream->pipeline, v->stream->tee, v->tee_pad, v->bin, v->sid);
 	if (v->candidates != NULL)
 		g_ptr_array_unref(v->candidates);
 	g_free(v->etag);
@@ -392,8 +330,7 @@ static int build_elements(struct viewer *v)
 	if (v->webrtc == NULL || v->queue == NULL || v->pay == NULL)
 		return -1;
 	gst_bin_add_many(GST_BIN(v->bin), v->queue, v->pay, v->webrtc, NULL);
-	g_atomic_int_inc(&V.live_webrtcbins);
-	g_object_weak_ref(G_OBJECT(v->webrtc), webrtcbin_finalized_cb, NULL);
+	reaper_count_webrtcbin(v->webrtc);
 
 	gst_util_set_object_arg(G_OBJECT(v->webrtc), "bundle-policy", "max-bundle");
 	if (V.cfg->stun != NULL)
@@ -794,16 +731,12 @@ void viewer_init(GMainContext *ctx, const struct daemon_config *cfg, viewer_repl
 	V.cfg = cfg;
 	V.reply = reply;
 	V.table = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_destroy);
-	V.reaper = g_thread_pool_new(teardown_run, NULL, 1, FALSE, NULL);
+	reaper_init();
 	V.silence_sweep = g_timeout_add_seconds(SILENCE_SWEEP_S, silence_sweep_cb, NULL);
 }
 
-#define SHUTDOWN_WAIT_MS 5000
-
 void viewer_shutdown(void)
 {
-	int waited_ms = 0;
-
 	if (V.silence_sweep != 0)
 		g_source_remove(V.silence_sweep);
 	V.silence_sweep = 0;
@@ -811,17 +744,7 @@ void viewer_shutdown(void)
 		g_hash_table_destroy(V.table);
 		V.table = NULL;
 	}
-	/* Idle probes may still be queueing teardowns: let them all land first. */
-	while (g_atomic_int_get(&V.teardowns) > 0 && waited_ms < SHUTDOWN_WAIT_MS) {
-		g_usleep(10000);
-		waited_ms += 10;
-	}
-	if (g_atomic_int_get(&V.teardowns) > 0)
-		g_warning("%d viewer(s) not released at shutdown", g_atomic_int_get(&V.teardowns));
-	else if (V.reaper != NULL) {
-		g_thread_pool_free(V.reaper, FALSE, TRUE);
-		V.reaper = NULL;
-	}
+	reaper_shutdown();
 }
 
 int viewer_delete(struct stream *s, const char *session)
@@ -837,11 +760,6 @@ int viewer_delete(struct stream *s, const char *session)
 unsigned viewer_count(void)
 {
 	return V.table != NULL ? g_hash_table_size(V.table) : 0;
-}
-
-int viewer_live_webrtcbins(void)
-{
-	return g_atomic_int_get(&V.live_webrtcbins);
 }
 
 struct reap {
@@ -866,52 +784,4 @@ void viewer_reap_stream(struct stream *s, const char *reason)
 
 	if (V.table != NULL)
 		g_hash_table_foreach_remove(V.table, on_stream_of, &r);
-}
-
-/* A minimal recvonly VP8 offer, answered once at start-up. */
-static const char warm_up_offer[] =
-    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
-    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
-    "a=ice-ufrag:warm\r\na=ice-pwd:warmupwarmupwarmupwarmup\r\n"
-    "a=fingerprint:sha-256 "
-    "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:"
-    "2C:19:08\r\n"
-    "a=setup:actpass\r\na=rtcp-mux\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n";
-
-void viewer_warm_up(void)
-{
-	/*
-	 * The first answer of a process pays for the DTLS certificate, plugin
-	 * loading and first-use initialisation (30-900 ms). Pay it here, at
-	 * start-up, with a throwaway webrtcbin and a canned offer.
-	 */
-	GstElement *pipe = gst_pipeline_new("warm-up");
-	GstElement *w = gst_element_factory_make("webrtcbin", NULL);
-	GstWebRTCSessionDescription *desc;
-	GstSDPMessage *msg = NULL;
-	GstPromise *p;
-	gint64 t0 = g_get_monotonic_time();
-
-	if (pipe == NULL || w == NULL)
-		goto out;
-	gst_bin_add(GST_BIN(pipe), w);
-	gst_element_set_state(pipe, GST_STATE_PLAYING);
-	gst_sdp_message_new_from_text(warm_up_offer, &msg);
-	desc = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, msg);
-	p = gst_promise_new();
-	g_signal_emit_by_name(w, "set-remote-description", desc, p);
-	gst_promise_wait(p);
-	gst_promise_unref(p);
-	gst_webrtc_session_description_free(desc);
-	p = gst_promise_new();
-	g_signal_emit_by_name(w, "create-answer", NULL, p);
-	gst_promise_wait(p);
-	gst_promise_unref(p);
-	gst_element_set_state(pipe, GST_STATE_NULL);
-	g_info("warm-up answer took %.1f ms", (double)(g_get_monotonic_time() - t0) / 1000.0);
-out:
-	if (pipe != NULL)
-		gst_object_unref(pipe);
-	else if (w != NULL)
-		gst_object_unref(w);
 }
