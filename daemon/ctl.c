@@ -176,6 +176,20 @@ static void op_streams(struct client *c)
 	json_object_put(o);
 }
 
+static const char *patch_error_code(int status)
+{
+	switch (status) {
+	case 404:
+		return "unknown-session";
+	case 412:
+		return "etag-mismatch";
+	case 422:
+		return "ice-restart-unsupported";
+	default:
+		return "bad-fragment";
+	}
+}
+
 static void handle_request(struct client *c, const char *buf, size_t len)
 {
 	struct proto_request req;
@@ -213,9 +227,11 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 			reply_error(c, 404, "unknown-session", err);
 		}
 	} else if (strcmp(req.op, "patch") == 0) {
-		reply_error(
-		    c, 405, "trickle-unsupported",
-		    "this server sends complete answers and does not take trickled candidates yet");
+		status = viewer_patch(s, req.session, req.frag, req.if_match, err, sizeof(err));
+		if (status == 204)
+			client_send(c, strdup("{\"status\":204}\n"));
+		else
+			reply_error(c, status, patch_error_code(status), err);
 	} else if (strcmp(req.op, "streams") == 0) {
 		op_streams(c);
 	} else {

@@ -80,6 +80,25 @@ char *sdp_splice_candidates(const char *answer, const GPtrArray *candidates);
  */
 char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid);
 
+/* ---- sdpfrag.c ---- */
+
+struct sdpfrag_candidate {
+	char *mid;  /* the a=mid before it, or NULL */
+	char *line; /* "candidate:…" */
+};
+
+struct sdpfrag {
+	char *ufrag, *pwd;     /* NULL unless the fragment carries credentials */
+	GPtrArray *candidates; /* struct sdpfrag_candidate * */
+	bool end_of_candidates;
+};
+
+/* Parse a trickle-ice-sdpfrag body. 0, or -1 with a one-line reason. sdpfrag_clear frees. */
+int sdpfrag_parse(const char *text, struct sdpfrag *out, char *err, size_t errlen);
+void sdpfrag_clear(struct sdpfrag *f);
+/* True when `cand` ("candidate:…") has the shape of RFC 8839 §5.1. */
+bool sdpfrag_candidate_ok(const char *cand);
+
 /* ---- stream.c ---- */
 
 enum stream_state { STREAM_STARTING, STREAM_LIVE, STREAM_OFFLINE };
@@ -125,6 +144,13 @@ void viewer_shutdown(void);
 void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 client_id);
 /* Returns the HTTP status: 200, or 404 when there is no such session on that stream. */
 int viewer_delete(struct stream *s, const char *session);
+/*
+ * Apply a trickle-ice-sdpfrag to a session: 204 (candidates added), 400
+ * (malformed), 404, 412 (If-Match is not the ETag or "*"), 422 (an ICE
+ * restart, which webrtcbin cannot do here; the session is kept).
+ */
+int viewer_patch(struct stream *s, const char *session, const char *frag, const char *if_match,
+                 char *detail, size_t detail_len);
 unsigned viewer_count(void);
 
 void viewer_reap_stream(struct stream *s, const char *reason);

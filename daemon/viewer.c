@@ -9,38 +9,9 @@
 #define G_LOG_DOMAIN "viewer"
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
-#include <nice/agent.h>
 #include <string.h>
 
-#include "daemon.h"
-
-#define SHORT_ID_LEN       8
-#define MAX_SIGNALS        4
-#define DISCONNECT_GRACE_S 5 /* ICE "disconnected" this long ends the session */
-#define SILENCE_SWEEP_S    5 /* how often silent viewers are looked for */
-
-enum gate { GATE_CLOSED, GATE_WAIT_KEYFRAME, GATE_OPEN };
-
-struct viewer {
-	char id[WHEPCAM_SESSION_HEX + 1];
-	char sid[SHORT_ID_LEN + 1]; /* for log lines */
-	struct stream *stream;
-	GstElement *bin; /* holds queue, pay and webrtc */
-	GstElement *queue, *pay, *webrtc;
-	GstPad *tee_pad;
-	gulong signals[MAX_SIGNALS];
-	int pt;
-	guint32 ssrc;
-	guint64 client_id; /* waiting for the answer; 0 once answered */
-	GPtrArray *candidates;
-	gint *gate;      /* enum gate; owned by the queue's pad probe, which outlives us */
-	gint *last_rx_s; /* monotonic s of the last packet from the peer; NULL until watched.
-	                    Owned by the nicesrc probe, which lives as long as our elements. */
-	bool answer_sent, connected;
-	guint gather_timer, ice_timer, disconnect_timer;
-	gint64 created_us;
-	char *etag;
-};
+#include "viewer.h"
 
 enum event_kind { EV_REMOTE_SET, EV_ANSWER, EV_CANDIDATE, EV_GATHERED, EV_CONNECTION, EV_ICE };
 
@@ -60,7 +31,7 @@ static struct {
 	guint silence_sweep;
 } V;
 
-static void send_error(guint64 client_id, int status, const char *error, const char *detail,
+void viewer_send_error(guint64 client_id, int status, const char *error, const char *detail,
                        int retry_after)
 {
 	json_object *o = json_object_new_object();
@@ -72,6 +43,21 @@ static void send_error(guint64 client_id, int status, const char *error, const c
 		json_object_object_add(o, "retry_after", json_object_new_int(retry_after));
 	V.reply(client_id, proto_line(o));
 	json_object_put(o);
+}
+
+void viewer_send(guint64 client_id, json_object *reply)
+{
+	V.reply(client_id, proto_line(reply));
+}
+
+struct viewer *viewer_lookup(const char *id)
+{
+	return V.table != NULL ? g_hash_table_lookup(V.table, id) : NULL;
+}
+
+const struct daemon_config *viewer_config(void)
+{
+	return V.cfg;
 }
 
 static double elapsed_ms(const struct viewer *v)
@@ -180,60 +166,6 @@ static GstPadProbeReturn gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer
 	return GST_PAD_PROBE_OK;
 }
 
-/* Streaming thread (nicesrc): the peer is alive; any STUN, DTLS or RTCP counts. */
-static GstPadProbeReturn rx_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-	g_atomic_int_set((gint *)data, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
-	return GST_PAD_PROBE_OK;
-}
-
-/* Main thread, once the transport exists: watch what the peer sends us. */
-static void watch_peer_traffic(struct viewer *v)
-{
-	GstIterator *it = gst_bin_iterate_recurse(GST_BIN(v->webrtc));
-	GValue item = G_VALUE_INIT;
-
-	while (v->last_rx_s == NULL && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-		GstElement *e = g_value_get_object(&item);
-		GstElementFactory *f = gst_element_get_factory(e);
-
-		if (f != NULL && strcmp(GST_OBJECT_NAME(f), "nicesrc") == 0) {
-			GstPad *pad = gst_element_get_static_pad(e, "src");
-
-			v->last_rx_s = g_new(gint, 1);
-			*v->last_rx_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
-			gst_pad_add_probe(
-			    pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-			    rx_probe, v->last_rx_s, g_free);
-			gst_object_unref(pad);
-		}
-		g_value_reset(&item);
-	}
-	g_value_unset(&item);
-	gst_iterator_free(it);
-}
-
-static gboolean is_silent(gpointer key, gpointer value, gpointer now_s)
-{
-	struct viewer *v = value;
-
-	if (!v->connected || v->last_rx_s == NULL ||
-	    GPOINTER_TO_INT(now_s) - g_atomic_int_get(v->last_rx_s) <= WHEPCAM_PEER_SILENCE_S)
-		return FALSE;
-	g_message("viewer %s: leave (peer-silent: nothing for %d s) after %.1f s", v->sid,
-	          WHEPCAM_PEER_SILENCE_S, (double)(g_get_monotonic_time() - v->created_us) / 1e6);
-	return TRUE;
-}
-
-/* Main thread: a viewer that sends nothing (no consent checks, no RTCP) is gone. */
-static gboolean silence_sweep_cb(gpointer data)
-{
-	gint now_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
-
-	g_hash_table_foreach_remove(V.table, is_silent, GINT_TO_POINTER(now_s));
-	return G_SOURCE_CONTINUE;
-}
-
 /* ---- teardown ---- */
 
 /* Main thread: the table's destroy function. Safe on a half-built viewer. */
@@ -243,8 +175,9 @@ static void viewer_destroy(gpointer p)
 	size_t i;
 
 	if (v->client_id != 0)
-		send_error(v->client_id, 503, "viewer-reaped",
-		           "the session ended before its answer was ready", WHEPCAM_RETRY_AFTER_S);
+		viewer_send_error(v->client_id, 503, "viewer-reaped",
+		                  "the session ended before its answer was ready",
+		                  WHEPCAM_RETRY_AFTER_S);
 	if (v->gather_timer != 0)
 		g_source_remove(v->gather_timer);
 	if (v->ice_timer != 0)
@@ -261,10 +194,13 @@ static void viewer_destroy(gpointer p)
 	if (v->candidates != NULL)
 		g_ptr_array_unref(v->candidates);
 	g_free(v->etag);
+	g_free(v->remote_ufrag);
+	if (v->mids != NULL)
+		g_ptr_array_unref(v->mids);
 	g_free(v);
 }
 
-static void viewer_remove(struct viewer *v, const char *reason)
+void viewer_remove(struct viewer *v, const char *reason)
 {
 	g_message("viewer %s: leave (%s) after %.1f s, stream %s", v->sid, reason,
 	          (double)(g_get_monotonic_time() - v->created_us) / 1e6, v->stream->cfg->name);
@@ -272,38 +208,6 @@ static void viewer_remove(struct viewer *v, const char *reason)
 }
 
 /* ---- building a viewer ---- */
-
-static void configure_ice(struct viewer *v)
-{
-	GObject *ice = NULL, *agent = NULL;
-	guint i;
-
-	g_object_get(v->webrtc, "ice-agent", &ice, NULL);
-	if (ice == NULL)
-		return;
-	/* UDP only unless configured: fewer candidates, and most players never use TCP. */
-	g_object_set(ice, "ice-tcp", V.cfg->ice_tcp, NULL);
-	if (V.cfg->min_port > 0)
-		g_object_set(ice, "min-rtp-port", (guint)V.cfg->min_port, "max-rtp-port",
-		             (guint)V.cfg->max_port, NULL);
-	g_object_get(ice, "agent", &agent, NULL);
-	if (agent != NULL) {
-		/*
-		 * UPnP adds ~200 ms and threads to every answer (WEBRTCBIN.md).
-		 * Keepalives that need an answer make a vanished viewer's ICE
-		 * fail, so it is reaped (consent freshness is construct-only).
-		 */
-		g_object_set(agent, "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
-		for (i = 0; V.cfg->ice_addresses != NULL && V.cfg->ice_addresses[i] != NULL; i++) {
-			NiceAddress addr;
-
-			if (nice_address_set_from_string(&addr, V.cfg->ice_addresses[i]))
-				nice_agent_add_local_address(NICE_AGENT(agent), &addr);
-		}
-		g_object_unref(agent);
-	}
-	g_object_unref(ice);
-}
 
 static void free_id_closure(gpointer id, GClosure *closure)
 {
@@ -335,7 +239,7 @@ static int build_elements(struct viewer *v)
 	gst_util_set_object_arg(G_OBJECT(v->webrtc), "bundle-policy", "max-bundle");
 	if (V.cfg->stun != NULL)
 		g_object_set(v->webrtc, "stun-server", V.cfg->stun, NULL);
-	configure_ice(v);
+	viewer_ice_configure(v);
 	/* A slow viewer loses its oldest frames, never stalls the tee. */
 	g_object_set(v->queue, "leaky", 2, "max-size-buffers", 60, "max-size-bytes", 0,
 	             "max-size-time", (guint64)0, NULL);
@@ -377,6 +281,24 @@ static gboolean ice_timeout_cb(gpointer data)
 
 static gboolean gather_timeout_cb(gpointer data);
 
+/* What a later PATCH is checked against: the offer's ufrag and its m-lines' mids. */
+static void remember_offer_ice(struct viewer *v, const GstSDPMessage *msg)
+{
+	const char *ufrag = gst_sdp_message_get_attribute_val(msg, "ice-ufrag");
+	guint i;
+
+	v->mids = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; i < gst_sdp_message_medias_len(msg); i++) {
+		const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
+		const char *mid = gst_sdp_media_get_attribute_val(m, "mid");
+
+		g_ptr_array_add(v->mids, g_strdup(mid != NULL ? mid : ""));
+		if (ufrag == NULL)
+			ufrag = gst_sdp_media_get_attribute_val(m, "ice-ufrag");
+	}
+	v->remote_ufrag = g_strdup(ufrag);
+}
+
 void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 client_id)
 {
 	struct viewer *v = NULL;
@@ -390,10 +312,10 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	case SDP_OK:
 		break;
 	case SDP_NO_CODEC:
-		send_error(client_id, 406, "no-common-codec", detail, 0);
+		viewer_send_error(client_id, 406, "no-common-codec", detail, 0);
 		return;
 	default:
-		send_error(client_id, 400, "bad-offer", detail, 0);
+		viewer_send_error(client_id, 400, "bad-offer", detail, 0);
 		return;
 	}
 	if (g_hash_table_size(V.table) >= (guint)V.cfg->max_viewers ||
@@ -402,17 +324,17 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 		          ? (unsigned)s->cfg->max_viewers
 		          : (unsigned)V.cfg->max_viewers;
 		g_snprintf(detail, sizeof(detail), "at capacity: %u viewers; try again later", max);
-		send_error(client_id, 503, "at-capacity", detail, WHEPCAM_RETRY_AFTER_S);
+		viewer_send_error(client_id, 503, "at-capacity", detail, WHEPCAM_RETRY_AFTER_S);
 		return;
 	}
 	if (s->state == STREAM_OFFLINE) {
 		g_snprintf(detail, sizeof(detail), "stream %s is offline; it is being restarted",
 		           s->cfg->name);
-		send_error(client_id, 409, "stream-offline", detail, WHEPCAM_RETRY_AFTER_S);
+		viewer_send_error(client_id, 409, "stream-offline", detail, WHEPCAM_RETRY_AFTER_S);
 		return;
 	}
 	if (gst_sdp_message_new_from_text(sdp, &msg) != GST_SDP_OK) {
-		send_error(client_id, 400, "bad-offer", "SDP offer does not parse", 0);
+		viewer_send_error(client_id, 400, "bad-offer", "SDP offer does not parse", 0);
 		return;
 	}
 
@@ -420,7 +342,8 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	if (session_id_new(v->id) != 0) {
 		gst_sdp_message_free(msg);
 		g_free(v);
-		send_error(client_id, 500, "internal", "no random bytes for a session id", 0);
+		viewer_send_error(client_id, 500, "internal", "no random bytes for a session id",
+		                  0);
 		return;
 	}
 	memcpy(v->sid, v->id, SHORT_ID_LEN);
@@ -432,7 +355,8 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	s->viewers++;
 	g_hash_table_insert(V.table, v->id, v);
 	if (build_elements(v) != 0) {
-		send_error(client_id, 500, "internal", "cannot build the viewer's elements", 0);
+		viewer_send_error(client_id, 500, "internal", "cannot build the viewer's elements",
+		                  0);
 		g_hash_table_remove(V.table, v->id);
 		gst_sdp_message_free(msg);
 		return;
@@ -444,6 +368,7 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	v->ice_timer = g_timeout_add_seconds((guint)V.cfg->ice_timeout_s, ice_timeout_cb, v);
 	v->gather_timer = g_timeout_add((guint)V.cfg->gather_timeout_ms, gather_timeout_cb, v);
 
+	remember_offer_ice(v, msg);
 	desc = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, msg);
 	g_signal_emit_by_name(v->webrtc, "set-remote-description", desc,
 	                      promise_for(EV_REMOTE_SET, v->id));
@@ -464,7 +389,7 @@ static void on_remote_set(struct viewer *v, GstPromise *promise)
 
 	g_debug("viewer %s: remote description set at %.1f ms", v->sid, elapsed_ms(v));
 	if (r != NULL && gst_structure_get(r, "error", G_TYPE_ERROR, &gerr, NULL)) {
-		send_error(v->client_id, 400, "bad-offer", gerr->message, 0);
+		viewer_send_error(v->client_id, 400, "bad-offer", gerr->message, 0);
 		v->client_id = 0;
 		g_error_free(gerr);
 		viewer_remove(v, "offer-rejected");
@@ -478,7 +403,8 @@ static void on_remote_set(struct viewer *v, GstPromise *promise)
 	sink = gst_element_request_pad(v->webrtc, templ, NULL, caps);
 	gst_caps_unref(caps);
 	if (sink == NULL) {
-		send_error(v->client_id, 500, "internal", "webrtcbin refused a video sender", 0);
+		viewer_send_error(v->client_id, 500, "internal", "webrtcbin refused a video sender",
+		                  0);
 		v->client_id = 0;
 		viewer_remove(v, "no-sender");
 		return;
@@ -508,7 +434,7 @@ static void on_remote_set(struct viewer *v, GstPromise *promise)
 	}
 	if (all != NULL)
 		g_array_unref(all);
-	watch_peer_traffic(v);
+	viewer_ice_watch(v);
 	g_signal_emit_by_name(v->webrtc, "create-answer", NULL, promise_for(EV_ANSWER, v->id));
 }
 
@@ -523,9 +449,9 @@ static void on_answer(struct viewer *v, GstPromise *promise)
 		gst_structure_get(r, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer,
 		                  "error", G_TYPE_ERROR, &gerr, NULL);
 	if (answer == NULL) {
-		send_error(v->client_id, 406, "no-answer",
-		           gerr != NULL ? gerr->message : "webrtcbin could not answer this offer",
-		           0);
+		viewer_send_error(
+		    v->client_id, 406, "no-answer",
+		    gerr != NULL ? gerr->message : "webrtcbin could not answer this offer", 0);
 		v->client_id = 0;
 		g_clear_error(&gerr);
 		viewer_remove(v, "no-answer");
@@ -621,8 +547,8 @@ static gboolean gather_timeout_cb(gpointer data)
 	       v->sid, V.cfg->gather_timeout_ms, v->candidates->len);
 	send_answer(v);
 	if (!v->answer_sent) {
-		send_error(v->client_id, 504, "answer-timeout", "no answer within the time limit",
-		           0);
+		viewer_send_error(v->client_id, 504, "answer-timeout",
+		                  "no answer within the time limit", 0);
 		v->client_id = 0;
 		viewer_remove(v, "answer-timeout");
 	}
@@ -656,41 +582,6 @@ static void on_connection(struct viewer *v, GstWebRTCPeerConnectionState st)
 	}
 }
 
-static gboolean disconnect_timeout_cb(gpointer data)
-{
-	struct viewer *v = data;
-
-	v->disconnect_timer = 0;
-	viewer_remove(v, "ice-disconnected");
-	return G_SOURCE_REMOVE;
-}
-
-static void on_ice(struct viewer *v, GstWebRTCICEConnectionState st)
-{
-	switch (st) {
-	case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
-		viewer_remove(v, "ice-failed");
-		break;
-	case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
-		viewer_remove(v, "ice-closed");
-		break;
-	case GST_WEBRTC_ICE_CONNECTION_STATE_DISCONNECTED:
-		if (v->disconnect_timer == 0)
-			v->disconnect_timer =
-			    g_timeout_add_seconds(DISCONNECT_GRACE_S, disconnect_timeout_cb, v);
-		break;
-	case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED:
-	case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
-		if (v->disconnect_timer != 0) {
-			g_source_remove(v->disconnect_timer);
-			v->disconnect_timer = 0;
-		}
-		break;
-	default:
-		break;
-	}
-}
-
 static gboolean event_dispatch(gpointer p)
 {
 	struct event *ev = p;
@@ -717,7 +608,7 @@ static gboolean event_dispatch(gpointer p)
 		on_connection(v, (GstWebRTCPeerConnectionState)ev->value);
 		break;
 	case EV_ICE:
-		on_ice(v, (GstWebRTCICEConnectionState)ev->value);
+		viewer_ice_state(v, (GstWebRTCICEConnectionState)ev->value);
 		break;
 	}
 	return G_SOURCE_REMOVE;
@@ -732,7 +623,7 @@ void viewer_init(GMainContext *ctx, const struct daemon_config *cfg, viewer_repl
 	V.reply = reply;
 	V.table = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_destroy);
 	reaper_init();
-	V.silence_sweep = g_timeout_add_seconds(SILENCE_SWEEP_S, silence_sweep_cb, NULL);
+	V.silence_sweep = g_timeout_add_seconds(SILENCE_SWEEP_S, viewer_ice_sweep_cb, V.table);
 }
 
 void viewer_shutdown(void)

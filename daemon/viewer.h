@@ -1,0 +1,60 @@
+/*
+ * viewer.h - the viewer as viewer.c and viewer_ice.c share it. Private to
+ * those two files; everyone else uses the prototypes in daemon.h.
+ */
+#ifndef WHEPCAMD_VIEWER_H
+#define WHEPCAMD_VIEWER_H
+
+#include <gst/webrtc/webrtc.h>
+
+#include "daemon.h"
+
+#define SHORT_ID_LEN       8
+#define MAX_SIGNALS        4
+#define DISCONNECT_GRACE_S 5 /* ICE "disconnected" this long ends the session */
+#define SILENCE_SWEEP_S    5 /* how often silent viewers are looked for */
+
+enum gate { GATE_CLOSED, GATE_WAIT_KEYFRAME, GATE_OPEN };
+
+struct viewer {
+	char id[WHEPCAM_SESSION_HEX + 1];
+	char sid[SHORT_ID_LEN + 1]; /* for log lines */
+	struct stream *stream;
+	GstElement *bin; /* holds queue, pay and webrtc */
+	GstElement *queue, *pay, *webrtc;
+	GstPad *tee_pad;
+	gulong signals[MAX_SIGNALS];
+	int pt;
+	guint32 ssrc;
+	guint64 client_id; /* waiting for the answer; 0 once answered */
+	GPtrArray *candidates;
+	gint *gate;      /* enum gate; owned by the queue's pad probe, which outlives us */
+	gint *last_rx_s; /* monotonic s of the last packet from the peer; NULL until watched.
+	                    Owned by the nicesrc probe, which lives as long as our elements. */
+	bool answer_sent, connected;
+	guint gather_timer, ice_timer, disconnect_timer;
+	gint64 created_us;
+	char *etag;
+	char *remote_ufrag; /* the offer's ICE ufrag: a PATCH with another one is an ICE restart */
+	GPtrArray *mids;    /* the offer's a=mid values, by m-line index */
+};
+
+/* ---- viewer.c ---- */
+void viewer_remove(struct viewer *v, const char *reason);
+void viewer_send_error(guint64 client_id, int status, const char *error, const char *detail,
+                       int retry_after);
+/* Send a reply object (not taken) to a waiting control client. */
+void viewer_send(guint64 client_id, json_object *reply);
+struct viewer *viewer_lookup(const char *id);
+const struct daemon_config *viewer_config(void);
+
+/* ---- viewer_ice.c ---- */
+/* Set up the viewer's ICE agent from the config: no UPnP, ports, addresses, TCP. */
+void viewer_ice_configure(struct viewer *v);
+/* Once the transport exists: note every packet from the peer (liveness). */
+void viewer_ice_watch(struct viewer *v);
+/* Main-loop timer: reap viewers silent for WHEPCAM_PEER_SILENCE_S. data: the table. */
+gboolean viewer_ice_sweep_cb(gpointer table);
+void viewer_ice_state(struct viewer *v, GstWebRTCICEConnectionState st);
+
+#endif
