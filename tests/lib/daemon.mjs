@@ -51,8 +51,10 @@ function waitForLine(child, logs, predicate, timeoutMs, what) {
   });
 }
 
-// Start whepcamd with the test source, loopback-only ICE and `args` (later args win).
-export async function startDaemon({ args = [], config, name = 'whepcamd', socket } = {}) {
+// Start whepcamd with the test source, loopback-only ICE, debug logs and `args`
+// (later args win). `config`: ini text written to <dir>/whepcam.conf. `env`: added
+// to this process's environment. Its stderr goes to $TEST_OUT/<name>-<pid>.log.
+export async function startDaemon({ args = [], env = {}, config, name = 'whepcamd', socket } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whepcam-'));
   socket = socket || path.join(dir, 'whepcamd.sock');
   const pre = [];
@@ -61,9 +63,10 @@ export async function startDaemon({ args = [], config, name = 'whepcamd', socket
     pre.push('--config', path.join(dir, 'whepcam.conf'));
   }
   const all = [...pre, '--socket', socket, '--source', 'test:', '--ice-address', '127.0.0.1',
-    '--log-level', 'info', ...args];
+    '--log-level', 'debug', ...args];
   const logs = [];
-  const child = spawn(path.join(buildDir, 'whepcamd'), all, { stdio: ['ignore', 'inherit', 'pipe'] });
+  const child = spawn(path.join(buildDir, 'whepcamd'), all, {
+    stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, ...env } });
   child.on('error', (e) => logs.push(`spawn: ${e.message}\n`));
   if (child.pid === undefined) throw new Error(`cannot start ${path.join(buildDir, 'whepcamd')} (run make all)`);
   running.add(child);
