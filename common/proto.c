@@ -61,8 +61,9 @@ static const struct {
 	const char *op;
 	const struct proto_field *fields;
 } ops[] = {
-    {"offer", offer_fields},  {"patch", patch_fields}, {"delete", delete_fields},
-    {"streams", bare_fields}, {"health", bare_fields}, {"metrics", bare_fields},
+    {"offer", offer_fields},      {"patch", patch_fields}, {"delete", delete_fields},
+    {"streams", bare_fields},     {"health", bare_fields}, {"metrics", bare_fields},
+    {"ice_servers", bare_fields},
 };
 
 const struct proto_field proto_reply_fields[] = {

@@ -27,7 +27,7 @@
 #define WHEPCAM_MAX_TOKEN_BYTES 1024
 #define WHEPCAM_MAX_PEER_BYTES  64
 #define WHEPCAM_MAX_ETAG_BYTES  80
-#define WHEPCAM_MAX_OP_BYTES    16
+#define WHEPCAM_MAX_OP_BYTES    16 /* longest op name, "ice_servers" */
 
 /* Viewers and timeouts (daemon defaults, overridable in config). */
 #define WHEPCAM_DEFAULT_MAX_VIEWERS       200

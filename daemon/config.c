@@ -10,6 +10,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
+
 #include "daemon.h"
 
 #define STREAM_PREFIX "stream "
@@ -76,6 +78,7 @@ void config_defaults(struct daemon_config *cfg)
 	cfg->max_viewers = WHEPCAM_DEFAULT_MAX_VIEWERS;
 	cfg->ice_timeout_s = WHEPCAM_DEFAULT_ICE_TIMEOUT_S;
 	cfg->gather_timeout_ms = WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS;
+	cfg->turn_ttl_s = 86400;
 	cfg->log_level = g_strdup("message");
 	cfg->streams = g_ptr_array_new_with_free_func(stream_config_free);
 }
@@ -85,6 +88,11 @@ void config_clear(struct daemon_config *cfg)
 	g_free(cfg->socket_path);
 	g_strfreev(cfg->ice_addresses);
 	g_free(cfg->stun);
+	g_free(cfg->turn);
+	g_free(cfg->turn_secret);
+	g_free(cfg->turn_username);
+	g_free(cfg->turn_password);
+	g_free(cfg->public_address);
 	g_free(cfg->log_level);
 	if (cfg->streams != NULL)
 		g_ptr_array_unref(cfg->streams);
@@ -172,6 +180,14 @@ static int set_port_range(struct daemon_config *cfg, const char *value, char **e
 	return rc;
 }
 
+/* Empty means unset. */
+static int set_string(char **field, const char *value)
+{
+	g_free(*field);
+	*field = value[0] != '\0' ? g_strdup(value) : NULL;
+	return 0;
+}
+
 static int set_daemon_key(struct daemon_config *cfg, const char *key, const char *value, char **err)
 {
 	int rc = set_int_key(cfg, daemon_int_keys, key, value, err);
@@ -193,6 +209,36 @@ static int set_daemon_key(struct daemon_config *cfg, const char *key, const char
 		}
 		g_free(cfg->stun);
 		cfg->stun = value[0] != '\0' ? g_strdup(value) : NULL;
+	} else if (strcmp(key, "turn") == 0) {
+		if (value[0] != '\0' &&
+		    ((!g_str_has_prefix(value, "turn:") && !g_str_has_prefix(value, "turns:")) ||
+		     strpbrk(value, " \"<>@") != NULL)) {
+			*err =
+			    g_strdup_printf("turn must look like turn:HOST:PORT?transport=udp, not "
+			                    "\"%s\"",
+			                    value);
+			return -1;
+		}
+		return set_string(&cfg->turn, value);
+	} else if (strcmp(key, "turn-secret") == 0) {
+		return set_string(&cfg->turn_secret, value);
+	} else if (strcmp(key, "turn-username") == 0 || strcmp(key, "turn-password") == 0) {
+		if (strpbrk(value, "\"") != NULL) {
+			*err = g_strdup_printf("%s may not contain a double quote", key);
+			return -1;
+		}
+		return set_string(key[5] == 'u' ? &cfg->turn_username : &cfg->turn_password, value);
+	} else if (strcmp(key, "public-address") == 0) {
+		GInetAddress *a = value[0] != '\0' ? g_inet_address_new_from_string(value) : NULL;
+
+		if (value[0] != '\0' && a == NULL) {
+			*err = g_strdup_printf("public-address must be an IP address, not \"%s\"",
+			                       value);
+			return -1;
+		}
+		if (a != NULL)
+			g_object_unref(a);
+		return set_string(&cfg->public_address, value);
 	} else if (strcmp(key, "ice-tcp") == 0) {
 		if (strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
 			cfg->ice_tcp = TRUE;

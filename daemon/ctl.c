@@ -35,6 +35,7 @@ static struct {
 	guint watch;
 	char *path;
 	GHashTable *clients; /* id -> struct client, owned */
+	const struct daemon_config *cfg;
 	guint64 next_id;
 } C = {.fd = -1};
 
@@ -87,6 +88,10 @@ static void client_send(struct client *c, char *line)
 		client_close(c);
 		return;
 	}
+	if (c->read_watch != 0) {
+		g_source_remove(c->read_watch);
+		c->read_watch = 0;
+	}
 	free(c->out);
 	c->out = line;
 	c->out_len = strlen(line);
@@ -98,15 +103,30 @@ static void client_send(struct client *c, char *line)
 	c->write_watch = g_unix_fd_add(c->fd, G_IO_OUT, client_write_cb, c);
 }
 
-void ctl_reply(guint64 client_id, char *line)
+bool ctl_reply(guint64 client_id, char *line)
 {
 	struct client *c = C.clients != NULL ? g_hash_table_lookup(C.clients, &client_id) : NULL;
 
 	if (c == NULL) {
 		free(line);
-		return;
+		return false;
 	}
 	client_send(c, line);
+	return true;
+}
+
+/* While an answer is being prepared: a client that hangs up is forgotten at once. */
+static gboolean client_gone_cb(gint fd, GIOCondition cond, gpointer data)
+{
+	struct client *c = data;
+	char b[256];
+	ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return G_SOURCE_CONTINUE; /* stray bytes after the request: ignored */
+	c->read_watch = 0;
+	client_close(c);
+	return G_SOURCE_REMOVE;
 }
 
 static void reply_error(struct client *c, int status, const char *error, const char *detail)
@@ -217,6 +237,8 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 		}
 	}
 	if (strcmp(req.op, "offer") == 0) {
+		c->read_watch =
+		    g_unix_fd_add(c->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, client_gone_cb, c);
 		viewer_offer(s, req.sdp, req.peer, c->id);
 	} else if (strcmp(req.op, "delete") == 0) {
 		if (viewer_delete(s, req.session) == 200) {
@@ -234,6 +256,14 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 			reply_error(c, status, patch_error_code(status), err);
 	} else if (strcmp(req.op, "streams") == 0) {
 		op_streams(c);
+	} else if (strcmp(req.op, "ice_servers") == 0) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "status", json_object_new_int(200));
+		json_object_object_add(
+		    o, "links", ice_servers_links(C.cfg, g_get_real_time() / G_USEC_PER_SEC));
+		client_send(c, proto_line(o));
+		json_object_put(o);
 	} else {
 		op_health(c); /* health and metrics */
 	}
@@ -328,8 +358,9 @@ static gboolean accept_cb(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-int ctl_listen(const char *path, char **err)
+int ctl_listen(const struct daemon_config *cfg, char **err)
 {
+	const char *path = cfg->socket_path;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
@@ -345,6 +376,7 @@ int ctl_listen(const char *path, char **err)
 	    listen(C.fd, 128) != 0)
 		goto fail;
 	C.path = g_strdup(path);
+	C.cfg = cfg;
 	C.clients = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, client_free);
 	C.watch = g_unix_fd_add(C.fd, G_IO_IN, accept_cb, NULL);
 	return 0;

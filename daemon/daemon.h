@@ -33,10 +33,16 @@ struct daemon_config {
 	int gather_timeout_ms;
 	char **ice_addresses; /* NULL: every interface; else only these */
 	int min_port, max_port;
-	gboolean ice_tcp;   /* also gather and accept ICE-TCP candidates */
-	char *stun;         /* "stun:host:port" or NULL */
-	char *log_level;    /* error, warning, message, info, debug */
-	GPtrArray *streams; /* struct stream_config * */
+	gboolean ice_tcp;    /* also gather and accept ICE-TCP candidates */
+	char *stun;          /* "stun:host:port" or NULL */
+	char *turn;          /* "turn:host:port?transport=udp" (or turns:) or NULL */
+	char *turn_secret;   /* shared secret for time-limited credentials, or NULL */
+	char *turn_username; /* static credentials, or NULL */
+	char *turn_password;
+	int turn_ttl_s;       /* lifetime of time-limited credentials */
+	char *public_address; /* announced beside host candidates (1:1 NAT), or NULL */
+	char *log_level;      /* error, warning, message, info, debug */
+	GPtrArray *streams;   /* struct stream_config * */
 };
 
 /*
@@ -79,6 +85,13 @@ char *sdp_splice_candidates(const char *answer, const GPtrArray *candidates);
  * `ssrc` with a=msid and a=ssrc lines (unless it has them). Caller frees.
  */
 char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid);
+
+/*
+ * For hosts behind a 1:1 NAT: a copy of `candidates` where every host
+ * candidate is followed by the same one on `public_address` (a new
+ * foundation, priority one lower). NULL address: a plain copy. Caller unrefs.
+ */
+GPtrArray *sdp_public_candidates(const GPtrArray *candidates, const char *public_address);
 
 /* ---- sdpfrag.c ---- */
 
@@ -136,7 +149,8 @@ char *stream_source_description(const struct stream_config *cfg, const char *sou
 /* ---- viewer.c ---- */
 
 struct viewer;
-typedef void (*viewer_reply_fn)(guint64 client_id, char *line);
+/* Sends `line` (taken) to a control client; false when that client has gone. */
+typedef bool (*viewer_reply_fn)(guint64 client_id, char *line);
 
 void viewer_init(GMainContext *ctx, const struct daemon_config *cfg, viewer_reply_fn reply);
 void viewer_shutdown(void);
@@ -177,12 +191,23 @@ int reaper_live_webrtcbins(void);
 /* Answer one canned offer with a throwaway webrtcbin: first-viewer costs at start-up. */
 void warmup_run(void);
 
+/* ---- ice_servers.c ---- */
+
+/* TURN username and credential (caller frees both; NULL when none are configured). */
+void ice_servers_turn_credentials(const struct daemon_config *cfg, gint64 now_s, char **username,
+                                  char **credential);
+/* The Link header values for the configured STUN and TURN servers. Caller puts. */
+json_object *ice_servers_links(const struct daemon_config *cfg, gint64 now_s);
+/* turn(s)://USER:PASS@HOST:PORT for webrtcbin's turn-server, or NULL. Caller frees. */
+char *ice_servers_turn_uri(const struct daemon_config *cfg, gint64 now_s);
+
 /* ---- ctl.c ---- */
 
-int ctl_listen(const char *path, char **err);
+/* Listen on cfg->socket_path (mode 0660); cfg must outlive the socket. */
+int ctl_listen(const struct daemon_config *cfg, char **err);
 void ctl_close(void);
-/* Send `line` (takes ownership) to a waiting client; dropped if it has gone. */
-void ctl_reply(guint64 client_id, char *line);
+/* Send `line` (takes ownership) to a waiting client; false (line dropped) if it has gone. */
+bool ctl_reply(guint64 client_id, char *line);
 
 /* ---- util.c ---- */
 void util_mark_start(void);

@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		g_critical("%s", err);
 		goto out;
 	}
-	if (ctl_listen(D.cfg.socket_path, &err) != 0) {
+	if (ctl_listen(&D.cfg, &err) != 0) {
 		g_critical("%s", err);
 		goto out;
 	}

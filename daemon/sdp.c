@@ -6,6 +6,7 @@
  */
 #include <gst/sdp/sdp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -174,4 +175,33 @@ char *sdp_splice_candidates(const char *answer, const GPtrArray *candidates)
 	else
 		g_string_append(out, answer);
 	return g_string_free(out, FALSE);
+}
+
+GPtrArray *sdp_public_candidates(const GPtrArray *candidates, const char *public_address)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	guint i;
+
+	for (i = 0; i < candidates->len; i++) {
+		const char *c = g_ptr_array_index(candidates, i);
+		char **f = g_strsplit(c, " ", 32);
+
+		g_ptr_array_add(out, g_strdup(c));
+		/* foundation component transport priority address port typ host ... */
+		if (public_address != NULL && g_strv_length(f) >= 8 && strcmp(f[7], "host") == 0 &&
+		    strcmp(f[4], public_address) != 0) {
+			char *foundation = g_strconcat(f[0], "9", NULL);
+			long prio = strtol(f[3], NULL, 10);
+
+			g_free(f[0]);
+			f[0] = foundation;
+			g_free(f[3]);
+			f[3] = g_strdup_printf("%ld", prio > 1 ? prio - 1 : 1);
+			g_free(f[4]);
+			f[4] = g_strdup(public_address);
+			g_ptr_array_add(out, g_strjoinv(" ", f));
+		}
+		g_strfreev(f);
+	}
+	return out;
 }

@@ -45,11 +45,6 @@ void viewer_send_error(guint64 client_id, int status, const char *error, const c
 	json_object_put(o);
 }
 
-void viewer_send(guint64 client_id, json_object *reply)
-{
-	V.reply(client_id, proto_line(reply));
-}
-
 struct viewer *viewer_lookup(const char *id)
 {
 	return V.table != NULL ? g_hash_table_lookup(V.table, id) : NULL;
@@ -475,25 +470,13 @@ static char *make_etag(const char *sdp)
 	return etag;
 }
 
-/* The Link header values (RFC 9725 §4.6) for the ICE servers players should use. */
-static json_object *ice_server_links(void)
-{
-	json_object *links = json_object_new_array();
-
-	if (V.cfg->stun != NULL) {
-		char *l = g_strdup_printf("<%s>; rel=\"ice-server\"", V.cfg->stun);
-
-		json_object_array_add(links, json_object_new_string(l));
-		g_free(l);
-	}
-	return links;
-}
-
 /* Main thread: gathering finished (or its timeout): send the complete answer. */
 static void send_answer(struct viewer *v)
 {
 	GstWebRTCSessionDescription *local = NULL;
+	GPtrArray *cands;
 	char *text, *full;
+	bool delivered;
 	json_object *o;
 
 	if (v->answer_sent)
@@ -511,7 +494,9 @@ static void send_answer(struct viewer *v)
 	full = sdp_add_video_ssrc(text, v->ssrc, "whepcam");
 	g_free(text);
 	text = full;
-	full = sdp_splice_candidates(text, v->candidates);
+	cands = sdp_public_candidates(v->candidates, V.cfg->public_address);
+	full = sdp_splice_candidates(text, cands);
+	g_ptr_array_unref(cands);
 	g_free(text);
 	v->etag = make_etag(full);
 
@@ -520,10 +505,17 @@ static void send_answer(struct viewer *v)
 	json_object_object_add(o, "session", json_object_new_string(v->id));
 	json_object_object_add(o, "sdp", json_object_new_string(full));
 	json_object_object_add(o, "etag", json_object_new_string(v->etag));
-	json_object_object_add(o, "links", ice_server_links());
-	V.reply(v->client_id, proto_line(o));
+	json_object_object_add(o, "links",
+	                       ice_servers_links(V.cfg, g_get_real_time() / G_USEC_PER_SEC));
+	delivered = V.reply(v->client_id, proto_line(o));
 	json_object_put(o);
 	v->client_id = 0;
+	if (!delivered) {
+		/* Nobody has the session id, so nobody could ever delete it. */
+		g_free(full);
+		viewer_remove(v, "client-gone");
+		return;
+	}
 	g_info("viewer %s: answered in %.1f ms", v->sid, elapsed_ms(v));
 	g_debug("viewer %s: answer:\n%s", v->sid, full);
 	g_free(full);

@@ -43,8 +43,6 @@ struct viewer {
 void viewer_remove(struct viewer *v, const char *reason);
 void viewer_send_error(guint64 client_id, int status, const char *error, const char *detail,
                        int retry_after);
-/* Send a reply object (not taken) to a waiting control client. */
-void viewer_send(guint64 client_id, json_object *reply);
 struct viewer *viewer_lookup(const char *id);
 const struct daemon_config *viewer_config(void);
 

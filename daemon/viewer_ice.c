@@ -12,11 +12,17 @@
 void viewer_ice_configure(struct viewer *v)
 {
 	GObject *ice = NULL, *agent = NULL;
+	char *turn;
 	guint i;
 
 	g_object_get(v->webrtc, "ice-agent", &ice, NULL);
 	if (ice == NULL)
 		return;
+	turn = ice_servers_turn_uri(viewer_config(), g_get_real_time() / G_USEC_PER_SEC);
+	if (turn != NULL) {
+		g_object_set(v->webrtc, "turn-server", turn, NULL);
+		g_free(turn);
+	}
 	/* UDP only unless configured: fewer candidates, and most players never use TCP. */
 	g_object_set(ice, "ice-tcp", viewer_config()->ice_tcp, NULL);
 	if (viewer_config()->min_port > 0)

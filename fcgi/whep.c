@@ -136,11 +136,23 @@ static int relay(struct ctx *c, json_object *request)
 	return -1;
 }
 
+/* One Link header per value of the reply's "links" array. */
+static void add_links(struct ctx *c, json_object *reply)
+{
+	json_object *links;
+	size_t i;
+
+	if (!json_object_object_get_ex(reply, "links", &links))
+		return;
+	for (i = 0; i < json_object_array_length(links); i++)
+		response_header(&c->res, "Link: %s",
+		                json_object_get_string(json_object_array_get_idx(links, i)));
+}
+
 static void do_offer(struct ctx *c)
 {
-	json_object *rq, *links;
+	json_object *rq;
 	const char *sdp, *session, *etag, *peer;
-	size_t i;
 
 	if (!http_content_type_is(param(c, "CONTENT_TYPE"), "application/sdp")) {
 		problem(c, 415, "send the offer with Content-Type: application/sdp");
@@ -175,11 +187,7 @@ static void do_offer(struct ctx *c)
 	if (etag != NULL)
 		response_header(&c->res, "ETag: %s", etag);
 	response_header(&c->res, "Accept-Patch: application/trickle-ice-sdpfrag");
-	if (json_object_object_get_ex(c->reply, "links", &links))
-		for (i = 0; i < json_object_array_length(links); i++)
-			response_header(
-			    &c->res, "Link: %s",
-			    json_object_get_string(json_object_array_get_idx(links, i)));
+	add_links(c, c->reply);
 }
 
 static void do_patch(struct ctx *c)
@@ -257,6 +265,21 @@ static void do_get(struct ctx *c, bool head)
 	problem(c, 404, "no such stream");
 }
 
+/* Best effort: without the daemon, OPTIONS still answers, just without Links. */
+static void add_ice_server_links(struct ctx *c)
+{
+	json_object *rq = json_object_new_object(), *reply;
+	char err[128];
+	int status;
+
+	json_object_object_add(rq, "op", json_object_new_string("ice_servers"));
+	reply = relay_call(c->cfg->daemon_socket, rq, &status, err, sizeof(err));
+	json_object_put(rq);
+	if (reply != NULL)
+		add_links(c, reply);
+	json_object_put(reply);
+}
+
 static void do_options(struct ctx *c)
 {
 	c->res.status = 204;
@@ -270,6 +293,9 @@ static void do_options(struct ctx *c)
 		response_header(&c->res, "Accept-Post: application/sdp");
 	if (c->route.kind == ROUTE_SESSION)
 		response_header(&c->res, "Accept-Patch: application/trickle-ice-sdpfrag");
+	/* A plain OPTIONS (not a CORS preflight) also learns the ICE servers (WHEP §4.4). */
+	if (c->route.kind == ROUTE_STREAM && param(c, "HTTP_ACCESS_CONTROL_REQUEST_METHOD") == NULL)
+		add_ice_server_links(c);
 }
 
 static double elapsed_ms(const struct timespec *t0)

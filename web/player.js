@@ -20,6 +20,8 @@
   const api = window.whepcam = {
     state: 'stopped', firstFrameMs: null, session: null, frames: 0,
     framesDecoded: () => api.frames,
+    // The live RTCPeerConnection, for tests and the curious (null when stopped).
+    peerConnection: () => (s && s.pc) || null,
   };
 
   function setStatus(kind, text) {
@@ -63,6 +65,32 @@
     }
     if (wantedName) streamSel.value = wantedName;
     $('endpoint').textContent = endpointFor(streamSel.value);
+  }
+
+  // Link: <turn:…>; rel="ice-server"; username="…"; credential="…" (RFC 9725 §4.6).
+  function parseIceServers(header) {
+    if (!header) return [];
+    return header.split(/,\s*(?=<)/).map((link) => {
+      const m = /^\s*<([^>]+)>(.*)$/.exec(link);
+      if (!m) return null;
+      const attrs = {};
+      for (const part of m[2].split(';')) {
+        const kv = /^\s*([\w-]+)\s*=\s*"?([^"]*)"?\s*$/.exec(part);
+        if (kv) attrs[kv[1].toLowerCase()] = kv[2];
+      }
+      if (attrs.rel !== 'ice-server') return null;
+      const server = { urls: m[1] };
+      if (attrs.username) { server.username = attrs.username; server.credential = attrs.credential || ''; }
+      return server;
+    }).filter(Boolean);
+  }
+
+  // Ask the endpoint for its STUN/TURN servers before gathering (a plain OPTIONS).
+  async function fetchIceServers(endpoint) {
+    try {
+      const r = await fetch(endpoint, { method: 'OPTIONS' });
+      return parseIceServers(r.headers.get('Link'));
+    } catch (e) { return []; }
   }
 
   function waitForGathering(pc) {
@@ -118,7 +146,11 @@
     startBtn.disabled = true; stopBtn.disabled = false;
     setStatus('connecting', `Connecting to ${name}…`);
     try {
-      const pc = cur.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+      const iceServers = await fetchIceServers(endpoint);
+      if (cur !== s) return;
+      // ?relay=1 forces TURN, to check a relay path.
+      const pc = cur.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers,
+        iceTransportPolicy: params.get('relay') === '1' ? 'relay' : 'all' });
       pc.addTransceiver('video', { direction: 'recvonly' });
       pc.addTransceiver('audio', { direction: 'recvonly' });
       const media = new MediaStream();

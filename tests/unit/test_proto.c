@@ -118,10 +118,10 @@ static void test_utf8(void)
 	g_assert_true(proto_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xa5", 14));
 	g_assert_false(proto_valid_utf8("a\0b", 3));
 	g_assert_false(proto_valid_utf8("\xff", 1));
-	g_assert_false(proto_valid_utf8("\xc3", 1));           /* truncated */
-	g_assert_false(proto_valid_utf8("\xe2\x82", 2));       /* truncated */
-	g_assert_false(proto_valid_utf8("\xc0\xaf", 2));       /* overlong */
-	g_assert_false(proto_valid_utf8("\xed\xa0\x80", 3));   /* surrogate */
+	g_assert_false(proto_valid_utf8("\xc3", 1));             /* truncated */
+	g_assert_false(proto_valid_utf8("\xe2\x82", 2));         /* truncated */
+	g_assert_false(proto_valid_utf8("\xc0\xaf", 2));         /* overlong */
+	g_assert_false(proto_valid_utf8("\xed\xa0\x80", 3));     /* surrogate */
 	g_assert_false(proto_valid_utf8("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
 }
 

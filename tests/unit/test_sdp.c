@@ -134,6 +134,26 @@ static void test_ssrc_lines(void)
 	g_free(out);
 }
 
+static void test_public_address(void)
+{
+	GPtrArray *c = g_ptr_array_new(), *out;
+
+	g_ptr_array_add(c, (gpointer) "candidate:1 1 UDP 2015363327 10.0.0.5 40000 typ host");
+	g_ptr_array_add(c, (gpointer) "candidate:2 1 UDP 1677729535 198.51.100.9 40000 typ srflx "
+	                              "raddr 10.0.0.5 rport 40000");
+	out = sdp_public_candidates(c, "203.0.113.7");
+	g_assert_cmpuint(out->len, ==, 3);
+	g_assert_cmpstr(g_ptr_array_index(out, 0), ==, g_ptr_array_index(c, 0));
+	g_assert_cmpstr(g_ptr_array_index(out, 1), ==,
+	                "candidate:19 1 UDP 2015363326 203.0.113.7 40000 typ host");
+	g_assert_cmpstr(g_ptr_array_index(out, 2), ==, g_ptr_array_index(c, 1));
+	g_ptr_array_unref(out);
+	out = sdp_public_candidates(c, NULL);
+	g_assert_cmpuint(out->len, ==, 2);
+	g_ptr_array_unref(out);
+	g_ptr_array_unref(c);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -144,5 +164,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sdp/splice-candidates", test_splice_candidates);
 	g_test_add_func("/sdp/splice-keeps-existing", test_splice_keeps_existing);
 	g_test_add_func("/sdp/ssrc-lines", test_ssrc_lines);
+	g_test_add_func("/sdp/public-address", test_public_address);
 	return g_test_run();
 }
