@@ -10,7 +10,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <gio/gio.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include "daemon.h"
 
@@ -180,6 +183,57 @@ static int set_port_range(struct daemon_config *cfg, const char *value, char **e
 	return rc;
 }
 
+/* An interface allow-list, as the IPv4/IPv6 addresses those interfaces have now. */
+static int set_interfaces(struct daemon_config *cfg, const char *value, char **err)
+{
+	char **names = g_strsplit(value, ",", 16);
+	GPtrArray *addrs = g_ptr_array_new();
+	struct ifaddrs *ifs = NULL, *i;
+	guint n;
+
+	if (getifaddrs(&ifs) != 0) {
+		*err = g_strdup("interfaces: cannot list the network interfaces");
+		goto fail;
+	}
+	for (n = 0; names[n] != NULL; n++) {
+		guint before = addrs->len;
+
+		for (i = ifs; i != NULL; i = i->ifa_next) {
+			char buf[INET6_ADDRSTRLEN];
+			const void *a;
+
+			if (i->ifa_addr == NULL || strcmp(i->ifa_name, g_strstrip(names[n])) != 0)
+				continue;
+			if (i->ifa_addr->sa_family == AF_INET)
+				a = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
+			else if (i->ifa_addr->sa_family == AF_INET6)
+				a = &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
+			else
+				continue;
+			if (inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof(buf)) != NULL &&
+			    !g_str_has_prefix(buf, "fe80:"))
+				g_ptr_array_add(addrs, g_strdup(buf));
+		}
+		if (addrs->len == before) {
+			*err = g_strdup_printf("interfaces: %s has no usable address", names[n]);
+			goto fail;
+		}
+	}
+	g_ptr_array_add(addrs, NULL);
+	g_strfreev(cfg->ice_addresses);
+	cfg->ice_addresses = (char **)g_ptr_array_free(addrs, FALSE);
+	freeifaddrs(ifs);
+	g_strfreev(names);
+	return 0;
+fail:
+	g_ptr_array_set_free_func(addrs, g_free);
+	g_ptr_array_unref(addrs);
+	if (ifs != NULL)
+		freeifaddrs(ifs);
+	g_strfreev(names);
+	return -1;
+}
+
 /* Empty means unset. */
 static int set_string(char **field, const char *value)
 {
@@ -253,6 +307,8 @@ static int set_daemon_key(struct daemon_config *cfg, const char *key, const char
 	} else if (strcmp(key, "addresses") == 0 || strcmp(key, "ice-address") == 0) {
 		g_strfreev(cfg->ice_addresses);
 		cfg->ice_addresses = g_strsplit(value, ",", 16);
+	} else if (strcmp(key, "interfaces") == 0) {
+		return set_interfaces(cfg, value, err);
 	} else {
 		*err = g_strdup_printf("unknown key %s", key);
 		return -1;

@@ -108,6 +108,23 @@ static void test_errors(void)
 	expect_error(a8, "source must be");
 }
 
+static void test_interfaces(void)
+{
+	const char *ok[] = {"whepcamd", "--interfaces", "lo", NULL};
+	const char *bad[] = {"whepcamd", "--interfaces", "no-such-if0", NULL};
+	struct daemon_config cfg;
+	char *err = NULL;
+	guint i;
+	bool v4 = false;
+
+	g_assert_cmpint(load_args(&cfg, ok, &err), ==, 0);
+	for (i = 0; cfg.ice_addresses[i] != NULL; i++)
+		v4 |= strcmp(cfg.ice_addresses[i], "127.0.0.1") == 0;
+	g_assert_true(v4);
+	config_clear(&cfg);
+	expect_error(bad, "no-such-if0 has no usable address");
+}
+
 static void test_source_selection(void)
 {
 	char *s;
@@ -159,6 +176,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/keyfile-and-overrides", test_keyfile_and_overrides);
 	g_test_add_func("/config/errors", test_errors);
 	g_test_add_func("/config/source-selection", test_source_selection);
+	g_test_add_func("/config/interfaces", test_interfaces);
 	g_test_add_func("/config/source-descriptions", test_source_descriptions);
 	return g_test_run();
 }
