@@ -28,6 +28,7 @@ struct client {
 	char *out;
 	size_t out_len, out_off;
 	guint read_watch, write_watch, timer;
+	bool is_offer; /* its reply's status goes into the offer metrics */
 };
 
 static struct {
@@ -92,6 +93,9 @@ static void client_send(struct client *c, char *line)
 		g_source_remove(c->read_watch);
 		c->read_watch = 0;
 	}
+	/* Every reply line starts {"status":N (proto_line and the replies built here). */
+	if (c->is_offer && g_str_has_prefix(line, "{\"status\":"))
+		metrics_offer((int)strtol(line + 10, NULL, 10));
 	free(c->out);
 	c->out = line;
 	c->out_len = strlen(line);
@@ -217,6 +221,7 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 	char err[160];
 	int status;
 
+	c->is_offer = len > 0 && g_strstr_len(buf, (gssize)MIN(len, 64), "\"offer\"") != NULL;
 	if (proto_parse_request(buf, len, &req, &status, err, sizeof(err)) != 0) {
 		reply_error(c, status, status == 404 ? "not-found" : "bad-request", err);
 		return;
@@ -256,6 +261,15 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 			reply_error(c, status, patch_error_code(status), err);
 	} else if (strcmp(req.op, "streams") == 0) {
 		op_streams(c);
+	} else if (strcmp(req.op, "metrics") == 0) {
+		json_object *o = json_object_new_object();
+		char *text = metrics_text();
+
+		json_object_object_add(o, "status", json_object_new_int(200));
+		json_object_object_add(o, "text", json_object_new_string(text));
+		g_free(text);
+		client_send(c, proto_line(o));
+		json_object_put(o);
 	} else if (strcmp(req.op, "ice_servers") == 0) {
 		json_object *o = json_object_new_object();
 
@@ -265,7 +279,7 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 		client_send(c, proto_line(o));
 		json_object_put(o);
 	} else {
-		op_health(c); /* health and metrics */
+		op_health(c);
 	}
 out:
 	proto_request_clear(&req);

@@ -131,6 +131,10 @@ struct stream {
 	guint keyframe_timer;
 	guint64 keyframes_forced;
 	guint restart_timer;
+	gpointer frames;      /* frames encoded; atomic (gsize), bumped by the encoder thread */
+	gsize frames_at_tick; /* for fps_measured */
+	guint fps_measured;   /* frames encoded over the last second */
+	guint fps_timer;
 };
 
 struct stream *stream_new(struct stream_config *cfg, char **err);
@@ -166,6 +170,8 @@ int viewer_delete(struct stream *s, const char *session);
 int viewer_patch(struct stream *s, const char *session, const char *frag, const char *if_match,
                  char *detail, size_t detail_len);
 unsigned viewer_count(void);
+/* Add the RTP packets and encoded bytes sent to the viewers there are now. */
+void viewer_traffic(guint64 *packets, guint64 *bytes);
 
 void viewer_reap_stream(struct stream *s, const char *reason);
 
@@ -200,6 +206,14 @@ void ice_servers_turn_credentials(const struct daemon_config *cfg, gint64 now_s,
 json_object *ice_servers_links(const struct daemon_config *cfg, gint64 now_s);
 /* turn(s)://USER:PASS@HOST:PORT for webrtcbin's turn-server, or NULL. Caller frees. */
 char *ice_servers_turn_uri(const struct daemon_config *cfg, gint64 now_s);
+
+/* ---- metrics.c ---- */
+
+void metrics_offer(int status);
+/* A session ended: count its reason and keep the traffic it had. */
+void metrics_reaped(const char *reason, guint64 packets, guint64 bytes);
+/* Everything in Prometheus text format. Caller frees. */
+char *metrics_text(void);
 
 /* ---- ctl.c ---- */
 

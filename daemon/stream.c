@@ -97,6 +97,7 @@ static GstPadProbeReturn encoder_out_probe(GstPad *pad, GstPadProbeInfo *info, g
 	struct stream *s = data;
 	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
 
+	g_atomic_pointer_add(&s->frames, 1);
 	if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
 		g_atomic_int_set(&s->keyframe_pending, 0);
 		g_debug("stream %s: keyframe out", s->cfg->name);
@@ -217,6 +218,17 @@ static gboolean bus_cb(GstBus *bus, GstMessage *msg, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Main thread, every second: the encoder's real frame rate, for /metrics. */
+static gboolean fps_tick_cb(gpointer data)
+{
+	struct stream *s = data;
+	gsize now = (gsize)g_atomic_pointer_get(&s->frames);
+
+	s->fps_measured = (guint)(now - s->frames_at_tick);
+	s->frames_at_tick = now;
+	return G_SOURCE_CONTINUE;
+}
+
 struct stream *stream_new(struct stream_config *cfg, char **err)
 {
 	struct stream *s = g_new0(struct stream, 1);
@@ -268,6 +280,7 @@ struct stream *stream_new(struct stream_config *cfg, char **err)
 	bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
 	s->bus_watch = gst_bus_add_watch(bus, bus_cb, s);
 	gst_object_unref(bus);
+	s->fps_timer = g_timeout_add_seconds(1, fps_tick_cb, s);
 	s->state = STREAM_STARTING;
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
 		stream_go_offline(s, "source failed to start");
@@ -285,6 +298,8 @@ void stream_free(struct stream *s)
 		g_source_remove(s->keyframe_timer);
 	if (s->restart_timer != 0)
 		g_source_remove(s->restart_timer);
+	if (s->fps_timer != 0)
+		g_source_remove(s->fps_timer);
 	if (s->bus_watch != 0)
 		g_source_remove(s->bus_watch);
 	if (s->pipeline != NULL) {

@@ -148,16 +148,30 @@ static void on_ice_state_cb(GstElement *webrtc, GParamSpec *pspec, gpointer id)
 /* Streaming thread: nothing before the peer is connected, then a keyframe first. */
 static GstPadProbeReturn gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-	gint *gatep = data;
+	struct branch *b = data;
 	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-	gint gate = g_atomic_int_get(gatep);
+	gint gate = g_atomic_int_get(&b->gate);
 
-	if (gate == GATE_OPEN)
-		return GST_PAD_PROBE_OK;
-	if (gate == GATE_CLOSED || GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
-		return GST_PAD_PROBE_DROP;
-	g_atomic_int_set(gatep, GATE_OPEN);
-	g_debug("gate %p: open on keyframe", (void *)gatep);
+	if (gate != GATE_OPEN) {
+		if (gate == GATE_CLOSED || GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
+			return GST_PAD_PROBE_DROP;
+		g_atomic_int_set(&b->gate, GATE_OPEN);
+		g_message("viewer %s: first keyframe sent %.1f ms after the offer", b->sid,
+		          (double)(g_get_monotonic_time() - b->created_us) / 1000.0);
+	}
+	__atomic_fetch_add(&b->bytes, gst_buffer_get_size(buf), __ATOMIC_RELAXED);
+	return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: count RTP packets leaving the payloader. */
+static GstPadProbeReturn packets_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	struct branch *b = data;
+	guint n = 1;
+
+	if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+		n = gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+	__atomic_fetch_add(&b->packets, n, __ATOMIC_RELAXED);
 	return GST_PAD_PROBE_OK;
 }
 
@@ -195,8 +209,34 @@ static void viewer_destroy(gpointer p)
 	g_free(v);
 }
 
+void viewer_count_end(const struct viewer *v, const char *reason)
+{
+	metrics_reaped(reason,
+	               v->branch ? __atomic_load_n(&v->branch->packets, __ATOMIC_RELAXED) : 0,
+	               v->branch ? __atomic_load_n(&v->branch->bytes, __ATOMIC_RELAXED) : 0);
+}
+
+void viewer_traffic(guint64 *packets, guint64 *bytes)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	if (V.table == NULL)
+		return;
+	g_hash_table_iter_init(&it, V.table);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct viewer *v = value;
+
+		if (v->branch == NULL)
+			continue;
+		*packets += __atomic_load_n(&v->branch->packets, __ATOMIC_RELAXED);
+		*bytes += __atomic_load_n(&v->branch->bytes, __ATOMIC_RELAXED);
+	}
+}
+
 void viewer_remove(struct viewer *v, const char *reason)
 {
+	viewer_count_end(v, reason);
 	g_message("viewer %s: leave (%s) after %.1f s, stream %s", v->sid, reason,
 	          (double)(g_get_monotonic_time() - v->created_us) / 1e6, v->stream->cfg->name);
 	g_hash_table_remove(V.table, v->id);
@@ -254,9 +294,15 @@ static int build_elements(struct viewer *v)
 	                          G_CALLBACK(on_ice_state_cb), g_strdup(v->id), free_id_closure, 0);
 	if (!gst_element_link(v->queue, v->pay))
 		return -1;
+	v->branch = g_rc_box_new0(struct branch);
+	v->branch->created_us = v->created_us;
+	memcpy(v->branch->sid, v->sid, sizeof(v->branch->sid));
+	pad = gst_element_get_static_pad(v->pay, "src");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+	                  packets_probe, g_rc_box_acquire(v->branch), g_rc_box_release);
+	gst_object_unref(pad);
 	pad = gst_element_get_static_pad(v->queue, "sink");
-	v->gate = g_new0(gint, 1);
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, v->gate, g_free);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, v->branch, g_rc_box_release);
 	gst_element_add_pad(v->bin, gst_ghost_pad_new("sink", pad));
 	gst_object_unref(pad);
 	gst_bin_add(GST_BIN(v->stream->pipeline), v->bin);
@@ -560,7 +606,7 @@ static void on_connection(struct viewer *v, GstWebRTCPeerConnectionState st)
 		}
 		g_message("viewer %s: connected after %.1f ms", v->sid, elapsed_ms(v));
 		/* A keyframe sent before DTLS is up is lost: ask for it now. */
-		g_atomic_int_set(v->gate, GATE_WAIT_KEYFRAME);
+		g_atomic_int_set(&v->branch->gate, GATE_WAIT_KEYFRAME);
 		stream_request_keyframe(v->stream);
 		break;
 	case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
@@ -658,6 +704,7 @@ static gboolean on_stream_of(gpointer key, gpointer value, gpointer data)
 	if (v->stream != r->stream)
 		return FALSE;
 	g_message("viewer %s: leave (%s)", v->sid, r->reason);
+	viewer_count_end(v, r->reason);
 	return TRUE;
 }
 

@@ -16,6 +16,19 @@
 
 enum gate { GATE_CLOSED, GATE_WAIT_KEYFRAME, GATE_OPEN };
 
+/*
+ * Shared by the branch's pad probes (streaming threads) and read by the
+ * main loop: atomics only. Reference-counted (g_rc_box): each probe holds
+ * a reference, so it lives as long as the elements whatever order they go.
+ */
+struct branch {
+	gint gate;         /* enum gate */
+	guint64 bytes;     /* encoded bytes let through the gate */
+	guint64 packets;   /* RTP packets out of the payloader */
+	gint64 created_us; /* the join, for the first-keyframe log line */
+	char sid[SHORT_ID_LEN + 1];
+};
+
 struct viewer {
 	char id[WHEPCAM_SESSION_HEX + 1];
 	char sid[SHORT_ID_LEN + 1]; /* for log lines */
@@ -28,9 +41,9 @@ struct viewer {
 	guint32 ssrc;
 	guint64 client_id; /* waiting for the answer; 0 once answered */
 	GPtrArray *candidates;
-	gint *gate;      /* enum gate; owned by the queue's pad probe, which outlives us */
-	gint *last_rx_s; /* monotonic s of the last packet from the peer; NULL until watched.
-	                    Owned by the nicesrc probe, which lives as long as our elements. */
+	struct branch *branch; /* borrowed from the probes, valid while our elements are */
+	gint *last_rx_s;       /* monotonic s of the last packet from the peer; NULL until watched.
+	                          Owned by the nicesrc probe, which lives as long as our elements. */
 	bool answer_sent, connected;
 	guint gather_timer, ice_timer, disconnect_timer;
 	gint64 created_us;
@@ -41,6 +54,8 @@ struct viewer {
 
 /* ---- viewer.c ---- */
 void viewer_remove(struct viewer *v, const char *reason);
+/* Count a session's end in the metrics (viewer_remove does it; bulk removals call it). */
+void viewer_count_end(const struct viewer *v, const char *reason);
 void viewer_send_error(guint64 client_id, int status, const char *error, const char *detail,
                        int retry_after);
 struct viewer *viewer_lookup(const char *id);

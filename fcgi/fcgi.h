@@ -27,7 +27,14 @@ struct fcgi_config {
 
 /* ---- http.c: request parsing and response writing ---- */
 
-enum route_kind { ROUTE_NONE, ROUTE_LIST, ROUTE_STREAM, ROUTE_SESSION };
+enum route_kind {
+	ROUTE_NONE,
+	ROUTE_LIST,
+	ROUTE_STREAM,
+	ROUTE_SESSION,
+	ROUTE_METRICS,
+	ROUTE_HEALTHZ
+};
 
 struct route {
 	enum route_kind kind;

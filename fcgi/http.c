@@ -22,6 +22,8 @@ static const struct {
     {ROUTE_LIST, "GET, HEAD, OPTIONS"},
     {ROUTE_STREAM, "POST, GET, HEAD, OPTIONS"},
     {ROUTE_SESSION, "PATCH, DELETE, OPTIONS"},
+    {ROUTE_METRICS, "GET, HEAD"},
+    {ROUTE_HEALTHZ, "GET, HEAD"},
 };
 
 const char *http_allowed_methods(enum route_kind kind)
@@ -65,6 +67,10 @@ enum route_kind http_parse_path(const char *path, struct route *r)
 	const char *p;
 
 	memset(r, 0, sizeof(*r));
+	if (path != NULL && strcmp(path, "/metrics") == 0)
+		return r->kind = ROUTE_METRICS;
+	if (path != NULL && strcmp(path, "/healthz") == 0)
+		return r->kind = ROUTE_HEALTHZ;
 	if (path == NULL || strlen(path) > FCGI_MAX_PATH || strncmp(path, WHEP_PREFIX, 5) != 0)
 		return ROUTE_NONE;
 	p = path + strlen(WHEP_PREFIX);

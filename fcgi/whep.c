@@ -298,6 +298,41 @@ static void do_options(struct ctx *c)
 		add_ice_server_links(c);
 }
 
+/* GET /metrics: the daemon's Prometheus text, as it sent it. */
+static void do_metrics(struct ctx *c)
+{
+	json_object *rq = json_object_new_object();
+	const char *text;
+
+	json_object_object_add(rq, "op", json_object_new_string("metrics"));
+	if (relay(c, rq) != 0)
+		return;
+	text = reply_string(c->reply, "text");
+	c->res.status = 200;
+	c->res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+	c->res.body = text != NULL ? text : "";
+	c->res.body_len = strlen(c->res.body);
+}
+
+/* GET /healthz, for load balancers: 200 while the daemon answers, else 503/504. */
+static void do_healthz(struct ctx *c)
+{
+	json_object *rq = json_object_new_object();
+	char body[128];
+	int n;
+
+	json_object_object_add(rq, "op", json_object_new_string("health"));
+	if (relay(c, rq) != 0)
+		return;
+	n = snprintf(body, sizeof(body), "{\"status\":\"ok\",\"viewers\":%d,\"uptime_s\":%d}\n",
+	             reply_int(c->reply, "viewers"), reply_int(c->reply, "uptime_s"));
+	c->out = strndup(body, n > 0 ? (size_t)n : 0);
+	c->res.status = 200;
+	c->res.content_type = "application/json";
+	c->res.body = c->out;
+	c->res.body_len = c->out != NULL ? strlen(c->out) : 0;
+}
+
 static double elapsed_ms(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -324,6 +359,10 @@ void whep_handle(FCGX_Request *req, const struct fcgi_config *cfg)
 	} else if (!http_method_allowed(c.route.kind, c.method)) {
 		problem(&c, 405, "method not allowed here; see the Allow header");
 		response_header(&c.res, "Allow: %s", http_allowed_methods(c.route.kind));
+	} else if (c.route.kind == ROUTE_METRICS) {
+		do_metrics(&c);
+	} else if (c.route.kind == ROUTE_HEALTHZ) {
+		do_healthz(&c);
 	} else if (strcmp(c.method, "OPTIONS") == 0) {
 		do_options(&c);
 	} else if (strcmp(c.method, "POST") == 0) {
