@@ -128,6 +128,7 @@ struct stream {
 	/* keyframe requests: coalesced and rate-limited */
 	gint keyframe_pending; /* atomic: the streaming thread clears it */
 	gint64 last_keyframe_request_us;
+	gint64 last_pli_us;
 	guint keyframe_timer;
 	guint64 keyframes_forced;
 	guint restart_timer;
@@ -139,8 +140,12 @@ struct stream {
 
 struct stream *stream_new(struct stream_config *cfg, char **err);
 void stream_free(struct stream *s);
-/* Ask the encoder for a keyframe soon; many calls in a short time make one request. */
-void stream_request_keyframe(struct stream *s);
+enum keyframe_reason { KEYFRAME_FOR_JOIN, KEYFRAME_FOR_PLI };
+/*
+ * Ask the encoder for a keyframe soon. Calls while one is on its way share
+ * it; joins force at most one per 100 ms, viewers' PLI/FIR one per 500 ms.
+ */
+void stream_request_keyframe(struct stream *s, enum keyframe_reason why);
 const char *stream_state_name(enum stream_state st);
 /* The daemon's streams, built from `configs` (struct stream_config *, borrowed). */
 int stream_start_all(GPtrArray *configs, char **err);

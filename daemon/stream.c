@@ -11,7 +11,8 @@
 
 #include "daemon.h"
 
-#define KEYFRAME_MIN_INTERVAL_MS 250  /* at most 4 forced keyframes a second */
+#define KEYFRAME_MIN_INTERVAL_MS 100  /* joins: at most 10 forced keyframes a second */
+#define KEYFRAME_PLI_INTERVAL_MS 500  /* viewers' PLI/FIR: at most 2 a second, the rest dropped */
 #define KEYFRAME_PENDING_MAX_MS  1000 /* a request unanswered this long is retried */
 #define RESTART_DELAY_MS         2000 /* a failed source is retried this often */
 
@@ -33,6 +34,7 @@ const char *stream_state_name(enum stream_state st)
 char *stream_source_description(const struct stream_config *cfg, const char *source)
 {
 	char *head, *desc;
+	const char *adapt = "videoconvert ! videoscale ! videorate";
 
 	if (g_str_has_prefix(source, "v4l2:")) {
 		/* decodebin takes raw or MJPEG caps, whichever the camera offers. */
@@ -42,22 +44,28 @@ char *stream_source_description(const struct stream_config *cfg, const char *sou
 		                       source + 5);
 	} else {
 		const char *pattern = source[5] != '\0' ? source + 5 : "smpte";
-
 		GstElementFactory *clock = gst_element_factory_find("clockoverlay");
 
-		/* Moving and clocked, so frames differ and latency can be read off the picture. */
-		head = g_strdup_printf(
-		    "videotestsrc is-live=true pattern=%s horizontal-speed=4%s", pattern,
-		    clock == NULL ? ""
-		                  : " ! clockoverlay halignment=right valignment=bottom "
-		                    "shaded-background=true font-desc=\"Sans 24\" "
-		                    "time-format=\"%H:%M:%S\"");
+		/*
+		 * Moving and clocked, so frames differ and latency can be read off the
+		 * picture. The pattern is made at the stream's size and rate: no
+		 * videorate, which holds a frame back (a frame of join latency).
+		 */
+		head = g_strdup_printf("videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
+		                       "video/x-raw,width=%d,height=%d,framerate=%d/1%s",
+		                       pattern, cfg->width, cfg->height, cfg->fps,
+		                       clock == NULL
+		                           ? ""
+		                           : " ! clockoverlay halignment=right valignment=bottom "
+		                             "shaded-background=true font-desc=\"Sans 24\" "
+		                             "time-format=\"%H:%M:%S\"");
 		if (clock != NULL)
 			gst_object_unref(clock);
+		adapt = "videoconvert";
 	}
-	desc = g_strdup_printf("%s ! videoconvert ! videoscale ! videorate ! capsfilter "
+	desc = g_strdup_printf("%s ! %s ! capsfilter "
 	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
-	                       head, cfg->width, cfg->height, cfg->fps);
+	                       head, adapt, cfg->width, cfg->height, cfg->fps);
 	g_free(head);
 	return desc;
 }
@@ -112,7 +120,13 @@ static gboolean keyframe_request_cb(gpointer data)
 	struct stream *s = data;
 
 	s->keyframe_timer = 0;
-	stream_request_keyframe(s);
+	stream_request_keyframe(s, KEYFRAME_FOR_JOIN);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean keyframe_for_pli_cb(gpointer data)
+{
+	stream_request_keyframe(data, KEYFRAME_FOR_PLI);
 	return G_SOURCE_REMOVE;
 }
 
@@ -123,16 +137,22 @@ static GstPadProbeReturn tee_upstream_probe(GstPad *pad, GstPadProbeInfo *info, 
 
 	if (!gst_video_event_is_force_key_unit(ev))
 		return GST_PAD_PROBE_OK;
-	g_main_context_invoke(NULL, keyframe_request_cb, data);
+	g_main_context_invoke(NULL, keyframe_for_pli_cb, data);
 	return GST_PAD_PROBE_DROP;
 }
 
-void stream_request_keyframe(struct stream *s)
+void stream_request_keyframe(struct stream *s, enum keyframe_reason why)
 {
 	gint64 now = g_get_monotonic_time();
 	gint64 since_ms = (now - s->last_keyframe_request_us) / 1000;
 	GstPad *src;
 
+	if (why == KEYFRAME_FOR_PLI) {
+		/* A storm of PLIs (loss on many viewers) must not turn into keyframes. */
+		if ((now - s->last_pli_us) / 1000 < KEYFRAME_PLI_INTERVAL_MS)
+			return;
+		s->last_pli_us = now;
+	}
 	if (s->encoder == NULL || s->keyframe_timer != 0)
 		return;
 	if (g_atomic_int_get(&s->keyframe_pending) && since_ms < KEYFRAME_PENDING_MAX_MS)

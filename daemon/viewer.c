@@ -479,6 +479,31 @@ static void on_remote_set(struct viewer *v, GstPromise *promise)
 	g_signal_emit_by_name(v->webrtc, "create-answer", NULL, promise_for(EV_ANSWER, v->id));
 }
 
+/*
+ * The player starts DTLS (RFC 8842: an answer to actpass may be passive).
+ * With webrtcbin as the DTLS client its ClientHello can reach a player that
+ * is not listening yet, and the first retransmission waits OpenSSL's 1 s.
+ */
+static void answer_dtls_passive(GstSDPMessage *sdp)
+{
+	guint i, j;
+
+	for (i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
+		GstSDPMedia *m = (GstSDPMedia *)gst_sdp_message_get_media(sdp, i);
+
+		for (j = 0; j < gst_sdp_media_attributes_len(m); j++) {
+			const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, j);
+
+			if (g_strcmp0(a->key, "setup") == 0 && g_strcmp0(a->value, "active") == 0) {
+				GstSDPAttribute passive;
+
+				gst_sdp_attribute_set(&passive, "setup", "passive");
+				gst_sdp_media_replace_attribute(m, j, &passive);
+			}
+		}
+	}
+}
+
 static void on_answer(struct viewer *v, GstPromise *promise)
 {
 	const GstStructure *r = gst_promise_get_reply(promise);
@@ -498,6 +523,7 @@ static void on_answer(struct viewer *v, GstPromise *promise)
 		viewer_remove(v, "no-answer");
 		return;
 	}
+	answer_dtls_passive(answer->sdp);
 	g_signal_emit_by_name(v->webrtc, "set-local-description", answer, NULL);
 	gst_webrtc_session_description_free(answer);
 }
@@ -607,7 +633,7 @@ static void on_connection(struct viewer *v, GstWebRTCPeerConnectionState st)
 		g_message("viewer %s: connected after %.1f ms", v->sid, elapsed_ms(v));
 		/* A keyframe sent before DTLS is up is lost: ask for it now. */
 		g_atomic_int_set(&v->branch->gate, GATE_WAIT_KEYFRAME);
-		stream_request_keyframe(v->stream);
+		stream_request_keyframe(v->stream, KEYFRAME_FOR_JOIN);
 		break;
 	case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
 		viewer_remove(v, "connection-failed");

@@ -1,0 +1,271 @@
+// make bench: the real stack (nginx + whepcam-fcgi + whepcamd, test source
+// 1280x720@30, 2000 kbps, a moving pattern that costs bits) and real WebRTC
+// receivers (werift, in worker processes) joining through nginx as players
+// do. Prints a table, writes build/bench/results.json and bench.png, and
+// exits non-zero when a target is missed. Knobs (environment):
+//   BENCH_STEPS=0,1,10,50,100,150  BENCH_WINDOW_S=20  BENCH_REPS=2
+//   BENCH_CHURN=1000  BENCH_WORKERS=4  BENCH_BROWSER_TRIES=10
+import { fork, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startStack } from '../lib/stack.mjs';
+import { launchChromium } from '../lib/browser.mjs';
+import { buildDir } from '../lib/daemon.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const env = (k, d) => process.env[k] ?? d;
+const STEPS = env('BENCH_STEPS', '0,1,10,50,100,150').split(',').map(Number);
+const WINDOW_S = Number(env('BENCH_WINDOW_S', 20));
+const REPS = Number(env('BENCH_REPS', 2));
+const CHURN = Number(env('BENCH_CHURN', 1000));
+const WORKERS = Number(env('BENCH_WORKERS', 4));
+const BROWSER_TRIES = Number(env('BENCH_BROWSER_TRIES', 10));
+const OUT = path.join(buildDir, 'bench');
+const CLK_TCK = 100;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => pct(xs, 0.5);
+function pct(xs, p) {
+  const a = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+  return a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN;
+}
+const r1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
+
+// ---- the daemon, from /proc ----
+function proc(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)[1]);
+  return { ticks: Number(f[11]) + Number(f[12]), rssKb: field('VmRSS'), threads: field('Threads'),
+    fds: fs.readdirSync(`/proc/${pid}/fd`).length };
+}
+
+// ---- receivers in worker processes ----
+const workers = [];
+function ask(w, msg) {
+  return new Promise((resolve) => { w.once('message', resolve); w.send(msg); });
+}
+async function startWorkers() {
+  for (let i = 0; i < WORKERS; i++) {
+    const w = fork(path.join(here, 'receiver_worker.mjs'), [], { stdio: 'inherit' });
+    await new Promise((r) => w.once('message', r));
+    w.held = 0;
+    workers.push(w);
+  }
+}
+async function setViewers(base, n) {
+  const joined = [];
+  let failed = 0;
+  for (;;) {
+    const held = workers.reduce((a, w) => a + w.held, 0);
+    if (held === n) break;
+    if (held > n) {
+      let extra = held - n;
+      for (const w of workers) {
+        const k = Math.min(extra, w.held);
+        if (k) { await ask(w, { cmd: 'leave', n: k }); w.held -= k; extra -= k; }
+      }
+      continue;
+    }
+    // Join in batches of up to 10 per worker, all workers at once.
+    const want = n - held;
+    const per = workers.map((_, i) => Math.min(10, Math.floor(want / WORKERS) + (i < want % WORKERS ? 1 : 0)));
+    const replies = await Promise.all(workers.map((w, i) => (per[i] ? ask(w, { cmd: 'join', n: per[i], base }) : { joined: [], failed: 0 })));
+    replies.forEach((r, i) => { workers[i].held += r.joined.length; joined.push(...r.joined); failed += r.failed; });
+    if (replies.every((r) => r.joined.length === 0)) break; // nothing more will join
+  }
+  return { joined, failed };
+}
+async function counts() {
+  const rs = await Promise.all(workers.map((w) => ask(w, { cmd: 'counts' })));
+  return { counts: rs.flatMap((r) => r.counts), cpuUs: rs.reduce((a, r) => a + r.cpu.user + r.cpu.system, 0) };
+}
+
+async function metric(base, name) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+// ---- measurements ----
+async function window(s, n) {
+  const p0 = proc(s.daemon.pid), c0 = await counts(), sent0 = await metric(s.base, 'whepcam_rtp_packets_sent_total');
+  const t0 = performance.now();
+  await sleep(WINDOW_S * 1000);
+  const p1 = proc(s.daemon.pid), c1 = await counts(), sent1 = await metric(s.base, 'whepcam_rtp_packets_sent_total');
+  const secs = (performance.now() - t0) / 1000;
+  const rates = c1.counts.map((x, i) => (x - (c0.counts[i] ?? 0)) / secs);
+  const sentPerViewer = n ? (sent1 - sent0) / secs / n : 0;
+  return {
+    viewers: n, cpu: ((p1.ticks - p0.ticks) / CLK_TCK / secs) * 100, rssMb: p1.rssKb / 1024, threads: p1.threads,
+    fds: p1.fds, clientCpu: ((c1.cpuUs - c0.cpuUs) / 1e6 / secs) * 100,
+    pktMin: n ? Math.min(...rates) : 0, pktMedian: n ? median(rates) : 0, sentPerViewer,
+    below95: rates.filter((x) => x < 0.95 * sentPerViewer).length,
+  };
+}
+
+async function postLatency(s, tries = 20) {
+  const offer = fs.readFileSync(path.join(here, '../data/offer-chromium.sdp'), 'utf8');
+  const ms = [];
+  for (let i = 0; i < tries; i++) {
+    const t = performance.now();
+    const res = await fetch(`${s.base}/whep/cam`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer });
+    await res.text();
+    ms.push(performance.now() - t);
+    if (res.status === 201) await fetch(s.base + res.headers.get('location'), { method: 'DELETE' });
+  }
+  return { p50: median(ms), p95: pct(ms, 0.95) };
+}
+
+async function churn(s, cycles) {
+  await setViewers(s.base, 0);
+  await sleep(3000);
+  const before = proc(s.daemon.pid);
+  const t0 = performance.now();
+  let done = 0, failed = 0;
+  const batch = 25;
+  while (done < cycles) {
+    const k = Math.min(batch, cycles - done);
+    const j = await setViewers(s.base, k);
+    failed += j.failed;
+    await setViewers(s.base, 0);
+    done += k;
+  }
+  await sleep(5000); // the reaper thread and bus messages settle
+  const after = proc(s.daemon.pid);
+  return { cycles, failed, seconds: (performance.now() - t0) / 1000, before, after,
+    rssGrowthPct: ((after.rssKb - before.rssKb) / before.rssKb) * 100 };
+}
+
+async function browserFirstFrame(s, tries) {
+  const browser = await launchChromium();
+  const ms = [];
+  try {
+    const page = await browser.newPage();
+    await page.goto(s.base + '/');
+    await page.waitForFunction(() => document.querySelector('#stream option') !== null);
+    for (let i = 0; i < tries; i++) {
+      await page.click('#start');
+      await page.waitForFunction(() => window.whepcam.firstFrameMs !== null, null, { timeout: 20000 });
+      ms.push(await page.evaluate(() => window.whepcam.firstFrameMs));
+      await page.click('#stop');
+      await page.waitForFunction(() => window.whepcam.state === 'stopped');
+    }
+  } finally {
+    await browser.close();
+  }
+  return { p50: median(ms), all: ms };
+}
+
+// First-keyframe times as the daemon logs them (server side, not the client's ICE).
+function serverFirstKeyframes(log) {
+  return [...log.matchAll(/first keyframe sent ([\d.]+) ms after the offer/g)].map((m) => Number(m[1]));
+}
+
+// ---- run ----
+fs.mkdirSync(OUT, { recursive: true });
+const s = await startStack({ daemonArgs: ['--width', '1280', '--height', '720', '--fps', '30', '--bitrate-kbps', '2000',
+  '--source', 'test:smpte', '--max-viewers', '400', '--log-level', 'message'] });
+const results = { when: new Date().toISOString(), steps: [], machine: { cores: (await import('node:os')).cpus().length } };
+let code = 0;
+try {
+  await startWorkers();
+  const joins = [];
+  const lat = {};
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const n of STEPS) {
+      const j = await setViewers(s.base, n);
+      joins.push(...j.joined);
+      if (rep === 0 && n === 0) lat.post0 = await postLatency(s);
+      if (rep === 0 && n >= 100 && !lat.post100) lat.post100 = await postLatency(s);
+      await sleep(2000);
+      const w = await window(s, workers.reduce((a, x) => a + x.held, 0));
+      w.rep = rep; w.joinFailed = j.failed;
+      results.steps.push(w);
+      console.log(`rep ${rep} N=${w.viewers}: cpu ${w.cpu.toFixed(1)}% rss ${w.rssMb.toFixed(1)} MB threads ${w.threads} ` +
+        `pkt/s min ${w.pktMin.toFixed(0)} med ${w.pktMedian.toFixed(0)} (sent ${w.sentPerViewer.toFixed(0)}) below95 ${w.below95} client ${w.clientCpu.toFixed(0)}%`);
+    }
+    await setViewers(s.base, 0);
+  }
+  results.latency = {
+    post0: lat.post0, post100: lat.post100,
+    firstRtp: { p50: median(joins.map((x) => x.firstRtp)), p95: pct(joins.map((x) => x.firstRtp), 0.95) },
+    firstKeyframe: { p50: median(joins.map((x) => x.firstKey)), p95: pct(joins.map((x) => x.firstKey), 0.95) },
+    connect: { p50: median(joins.map((x) => x.connect)) },
+    serverFirstKeyframe: (() => { const k = serverFirstKeyframes(s.daemon.log()); return { p50: median(k), p95: pct(k, 0.95), n: k.length }; })(),
+  };
+  if (CHURN > 0) results.churn = await churn(s, CHURN);
+  if (BROWSER_TRIES > 0) results.browser = await browserFirstFrame(s, BROWSER_TRIES);
+} finally {
+  for (const w of workers) w.send({ cmd: 'exit' });
+  await s.stop();
+}
+
+// ---- per-N medians over reps, per-viewer costs above the 0-viewer baseline ----
+const byN = new Map();
+for (const w of results.steps) (byN.get(w.viewers) ?? byN.set(w.viewers, []).get(w.viewers)).push(w);
+const rows = [...byN.entries()].sort((a, b) => a[0] - b[0]).map(([n, ws]) => {
+  const m = (k) => median(ws.map((w) => w[k]));
+  return { n, cpu: m('cpu'), rssMb: m('rssMb'), threads: m('threads'), pktMin: Math.min(...ws.map((w) => w.pktMin)),
+    pktMedian: m('pktMedian'), sent: m('sentPerViewer'), below95: Math.max(...ws.map((w) => w.below95)), clientCpu: m('clientCpu') };
+});
+const base = rows.find((r) => r.n === 0) ?? rows[0];
+for (const r of rows) {
+  r.cpuPerViewer = r.n ? (r.cpu - base.cpu) / r.n : null;
+  r.rssPerViewerMb = r.n ? (r.rssMb - base.rssMb) / r.n : null;
+  r.threadsPerViewer = r.n ? (r.threads - base.threads) / r.n : null;
+}
+results.table = rows;
+
+console.log('\n viewers | daemon CPU % | per viewer % | RSS MB | MB/viewer | threads | thr/viewer | pkt/s min | pkt/s med | sent/viewer | <95% | client CPU %');
+for (const r of rows)
+  console.log(` ${String(r.n).padStart(7)} | ${r.cpu.toFixed(1).padStart(12)} | ${(r.cpuPerViewer ?? 0).toFixed(2).padStart(12)} | ${r.rssMb.toFixed(1).padStart(6)} | ${(r.rssPerViewerMb ?? 0).toFixed(2).padStart(9)} | ${String(r.threads).padStart(7)} | ${(r.threadsPerViewer ?? 0).toFixed(1).padStart(10)} | ${r.pktMin.toFixed(0).padStart(9)} | ${r.pktMedian.toFixed(0).padStart(9)} | ${r.sent.toFixed(0).padStart(11)} | ${String(r.below95).padStart(4)} | ${r.clientCpu.toFixed(0).padStart(12)}`);
+const L = results.latency;
+console.log(`\nPOST -> 201 through nginx: p50 ${r1(L.post0?.p50)} ms, p95 ${r1(L.post0?.p95)} ms (0 viewers); p50 ${r1(L.post100?.p50)} ms, p95 ${r1(L.post100?.p95)} ms (100+ viewers)`);
+console.log(`POST -> first RTP at the viewer p50 ${r1(L.firstRtp.p50)} ms p95 ${r1(L.firstRtp.p95)}; -> first keyframe p50 ${r1(L.firstKeyframe.p50)} p95 ${r1(L.firstKeyframe.p95)} (werift ICE connect p50 ${r1(L.connect.p50)} ms)`);
+console.log(`offer -> first keyframe sent, daemon side: p50 ${r1(L.serverFirstKeyframe.p50)} ms p95 ${r1(L.serverFirstKeyframe.p95)} (n=${L.serverFirstKeyframe.n})`);
+if (results.churn) {
+  const c = results.churn;
+  console.log(`churn: ${c.cycles} cycles (${c.failed} failed joins) in ${c.seconds.toFixed(0)} s; RSS ${(c.before.rssKb / 1024).toFixed(1)} -> ${(c.after.rssKb / 1024).toFixed(1)} MB (${c.rssGrowthPct.toFixed(1)} %), fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
+}
+if (results.browser) console.log(`Chromium click -> first frame p50 ${r1(results.browser.p50)} ms over ${results.browser.all.length} tries`);
+
+// ---- targets ----
+const top = rows[rows.length - 1];
+const targets = [
+  ['POST->201 p50 <= 20 ms (0 viewers)', L.post0?.p50 <= 20],
+  ['POST->201 p95 <= 50 ms (0 viewers)', L.post0?.p95 <= 50],
+  ['POST->201 p50 <= 20 ms (100 viewers)', L.post100 ? L.post100.p50 <= 20 : null],
+  ['POST->201 p95 <= 50 ms (100 viewers)', L.post100 ? L.post100.p95 <= 50 : null],
+  ['POST->first keyframe at the viewer p50 <= 100 ms', L.firstKeyframe.p50 <= 100],
+  ['Chromium click->first frame p50 <= 300 ms', results.browser ? results.browser.p50 <= 300 : null],
+  [`${top.n} viewers at 2 Mbps all >= 95 % of the packets`, top.n >= 150 ? top.below95 === 0 : null],
+  ['<= 0.6 MB RSS per viewer', top.rssPerViewerMb !== null ? top.rssPerViewerMb <= 0.6 : null],
+  ['<= 3 threads per viewer', top.threadsPerViewer !== null ? top.threadsPerViewer <= 3 : null],
+  ['churn: RSS within 5 %', results.churn ? results.churn.rssGrowthPct <= 5 : null],
+  ['churn: fds and threads back', results.churn ? results.churn.after.fds <= results.churn.before.fds && results.churn.after.threads <= results.churn.before.threads : null],
+  ['CPU per viewer <= 0.8 x Janus (2 Mbps)', null],
+];
+results.targets = targets.map(([name, ok]) => ({ name, ok }));
+console.log('\ntargets:');
+for (const [name, ok] of targets) {
+  console.log(`  ${ok === null ? 'n/a ' : ok ? 'ok  ' : 'MISS'} ${name}`);
+  if (ok === false || ok === null) code = 1;
+}
+fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+
+// ---- plot ----
+const dat = path.join(OUT, 'bench.dat');
+fs.writeFileSync(dat, rows.map((r) => `${r.n} ${r.cpu} ${r.rssMb} ${r.threads} ${r.clientCpu}`).join('\n') + '\n');
+try {
+  execFileSync('gnuplot', ['-e', `set terminal pngcairo size 900,500 font ',10'; set output '${path.join(OUT, 'bench.png')}';
+    set title 'whepcamd at 1280x720@30, 2 Mbps (medians of ${REPS} runs, ${WINDOW_S} s windows)'; set xlabel 'viewers';
+    set ylabel '% of one core'; set y2label 'RSS MB'; set y2tics; set key left top; set grid;
+    plot '${dat}' u 1:2 w lp lw 2 t 'daemon CPU', '' u 1:5 w lp dt 2 t 'load client CPU', '' u 1:3 axes x1y2 w lp lw 2 t 'daemon RSS'`]);
+  console.log(`\nwrote ${path.join(OUT, 'results.json')} and ${path.join(OUT, 'bench.png')}`);
+} catch (e) {
+  console.log(`gnuplot failed: ${e.message}`);
+}
+process.exit(code);
