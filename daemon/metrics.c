@@ -64,57 +64,63 @@ static void keyed_lines(GString *out, const char *name, const char *help, const 
 		                       table[i].key, table[i].count);
 }
 
-char *metrics_text(void)
+static guint64 get_viewers(const struct stream *s)
+{
+	return s->viewers;
+}
+
+static guint64 get_up(const struct stream *s)
+{
+	return s->state == STREAM_LIVE;
+}
+
+static guint64 get_frames(const struct stream *s)
+{
+	return (guint64)(gsize)g_atomic_pointer_get(&((struct stream *)s)->frames);
+}
+
+static guint64 get_fps(const struct stream *s)
+{
+	return s->fps_measured;
+}
+
+static guint64 get_keyframes(const struct stream *s)
+{
+	return s->keyframes_forced;
+}
+
+/* One metric with a value per stream. */
+static void per_stream(GString *out, const char *name, const char *type, const char *help,
+                       guint64 (*get)(const struct stream *))
 {
 	GPtrArray *streams = stream_list();
-	GString *out = g_string_sized_new(4096);
-	guint64 packets = M.packets_of_gone_viewers, bytes = M.bytes_of_gone_viewers;
 	guint i;
 
+	g_string_append_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (i = 0; i < streams->len; i++) {
+		const struct stream *s = g_ptr_array_index(streams, i);
+
+		g_string_append_printf(out, "%s{stream=\"%s\"} %" G_GUINT64_FORMAT "\n", name,
+		                       s->cfg->name, get(s));
+	}
+}
+
+char *metrics_text(void)
+{
+	GString *out = g_string_sized_new(4096);
+	guint64 packets = M.packets_of_gone_viewers, bytes = M.bytes_of_gone_viewers;
+
 	viewer_traffic(&packets, &bytes);
-	g_string_append(out, "# HELP whepcam_viewers Viewers connected now, by stream.\n"
-	                     "# TYPE whepcam_viewers gauge\n");
-	for (i = 0; i < streams->len; i++) {
-		struct stream *s = g_ptr_array_index(streams, i);
-
-		g_string_append_printf(out, "whepcam_viewers{stream=\"%s\"} %u\n", s->cfg->name,
-		                       s->viewers);
-	}
-	g_string_append(out, "# HELP whepcam_stream_up 1 when the stream's source is producing.\n"
-	                     "# TYPE whepcam_stream_up gauge\n");
-	for (i = 0; i < streams->len; i++) {
-		struct stream *s = g_ptr_array_index(streams, i);
-
-		g_string_append_printf(out, "whepcam_stream_up{stream=\"%s\"} %d\n", s->cfg->name,
-		                       s->state == STREAM_LIVE);
-	}
-	g_string_append(out, "# HELP whepcam_encoder_frames_total Frames encoded, by stream.\n"
-	                     "# TYPE whepcam_encoder_frames_total counter\n");
-	for (i = 0; i < streams->len; i++) {
-		struct stream *s = g_ptr_array_index(streams, i);
-
-		g_string_append_printf(
-		    out, "whepcam_encoder_frames_total{stream=\"%s\"} %" G_GUINT64_FORMAT "\n",
-		    s->cfg->name, (guint64)g_atomic_pointer_get(&s->frames));
-	}
-	g_string_append(out, "# HELP whepcam_encoder_fps Frames encoded over the last second.\n"
-	                     "# TYPE whepcam_encoder_fps gauge\n");
-	for (i = 0; i < streams->len; i++) {
-		struct stream *s = g_ptr_array_index(streams, i);
-
-		g_string_append_printf(out, "whepcam_encoder_fps{stream=\"%s\"} %u\n", s->cfg->name,
-		                       s->fps_measured);
-	}
-	g_string_append(out, "# HELP whepcam_keyframes_forced_total Keyframes asked of the encoder "
-	                     "(joins, PLI/FIR), by stream.\n"
-	                     "# TYPE whepcam_keyframes_forced_total counter\n");
-	for (i = 0; i < streams->len; i++) {
-		struct stream *s = g_ptr_array_index(streams, i);
-
-		g_string_append_printf(
-		    out, "whepcam_keyframes_forced_total{stream=\"%s\"} %" G_GUINT64_FORMAT "\n",
-		    s->cfg->name, s->keyframes_forced);
-	}
+	per_stream(out, "whepcam_viewers", "gauge", "Viewers connected now, by stream.",
+	           get_viewers);
+	per_stream(out, "whepcam_stream_up", "gauge", "1 when the stream's source is producing.",
+	           get_up);
+	per_stream(out, "whepcam_encoder_frames_total", "counter", "Frames encoded, by stream.",
+	           get_frames);
+	per_stream(out, "whepcam_encoder_fps", "gauge", "Frames encoded over the last second.",
+	           get_fps);
+	per_stream(out, "whepcam_keyframes_forced_total", "counter",
+	           "Keyframes asked of the encoder (joins, PLI/FIR), by stream.", get_keyframes);
 	g_string_append_printf(
 	    out,
 	    "# HELP whepcam_rtp_packets_sent_total RTP packets sent to viewers.\n"
