@@ -6,6 +6,8 @@
  * Also counts webrtcbins until they are finalized, so a leak shows.
  */
 #define G_LOG_DOMAIN "reaper"
+#include <malloc.h>
+
 #include "daemon.h"
 
 #define REAPER_SHUTDOWN_WAIT_MS 5000
@@ -40,7 +42,13 @@ static void teardown_run(gpointer data, gpointer unused)
 	gst_object_unref(t->pipeline);
 	g_debug("viewer %s: elements released", t->sid);
 	g_free(t);
-	g_atomic_int_add(&pending, -1);
+	/*
+	 * Each viewer's threads allocate from their own malloc arenas; without a
+	 * trim, what they freed stays in the process (RSS after 150 viewers left
+	 * stayed ~125 MB above the start). Once the queue is empty, give it back.
+	 */
+	if (g_atomic_int_dec_and_test(&pending))
+		malloc_trim(0);
 }
 
 /* Streaming thread or the caller: the tee pad is idle, so it can be unlinked. */

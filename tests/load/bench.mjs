@@ -28,7 +28,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => pct(xs, 0.5);
 function pct(xs, p) {
   const a = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
-  return a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN;
+  if (!a.length) return NaN;
+  if (p === 0.5 && a.length % 2 === 0) return (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  return a[Math.min(a.length - 1, Math.floor(p * a.length))];
 }
 const r1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 
@@ -90,6 +92,9 @@ async function metric(base, name) {
 }
 
 // ---- measurements ----
+// The stream's nominal packet rate per viewer, from the first window with one viewer
+// or more: a loaded box that encodes fewer frames must count as a loss too.
+let nominalRate = null;
 async function window(s, n) {
   const p0 = proc(s.daemon.pid), c0 = await counts(), sent0 = await metric(s.base, 'whepcam_rtp_packets_sent_total');
   const t0 = performance.now();
@@ -98,11 +103,13 @@ async function window(s, n) {
   const secs = (performance.now() - t0) / 1000;
   const rates = c1.counts.map((x, i) => (x - (c0.counts[i] ?? 0)) / secs);
   const sentPerViewer = n ? (sent1 - sent0) / secs / n : 0;
+  if (n > 0 && nominalRate === null) nominalRate = sentPerViewer;
+  const ref = nominalRate ?? sentPerViewer;
   return {
     viewers: n, cpu: ((p1.ticks - p0.ticks) / CLK_TCK / secs) * 100, rssMb: p1.rssKb / 1024, threads: p1.threads,
     fds: p1.fds, clientCpu: ((c1.cpuUs - c0.cpuUs) / 1e6 / secs) * 100,
     pktMin: n ? Math.min(...rates) : 0, pktMedian: n ? median(rates) : 0, sentPerViewer,
-    below95: rates.filter((x) => x < 0.95 * sentPerViewer).length,
+    nominal: ref, below95: rates.filter((x) => x < 0.95 * ref).length,
   };
 }
 
@@ -203,22 +210,24 @@ try {
   await s.stop();
 }
 
-// ---- per-N medians over reps, per-viewer costs above the 0-viewer baseline ----
+// ---- per-N medians over reps; per-viewer costs against the same rep's 0-viewer window ----
+for (const w of results.steps) {
+  const b = results.steps.find((x) => x.rep === w.rep && x.viewers === 0) ?? w;
+  w.cpuPerViewer = w.viewers ? (w.cpu - b.cpu) / w.viewers : null;
+  w.rssPerViewerMb = w.viewers ? (w.rssMb - b.rssMb) / w.viewers : null;
+  w.threadsPerViewer = w.viewers ? (w.threads - b.threads) / w.viewers : null;
+}
 const byN = new Map();
 for (const w of results.steps) (byN.get(w.viewers) ?? byN.set(w.viewers, []).get(w.viewers)).push(w);
 const rows = [...byN.entries()].sort((a, b) => a[0] - b[0]).map(([n, ws]) => {
   const m = (k) => median(ws.map((w) => w[k]));
   return { n, cpu: m('cpu'), rssMb: m('rssMb'), threads: m('threads'), pktMin: Math.min(...ws.map((w) => w.pktMin)),
-    pktMedian: m('pktMedian'), sent: m('sentPerViewer'), below95: Math.max(...ws.map((w) => w.below95)), clientCpu: m('clientCpu') };
+    pktMedian: m('pktMedian'), sent: m('sentPerViewer'), below95: Math.max(...ws.map((w) => w.below95)), clientCpu: m('clientCpu'),
+    cpuPerViewer: n ? m('cpuPerViewer') : null, rssPerViewerMb: n ? m('rssPerViewerMb') : null, threadsPerViewer: n ? m('threadsPerViewer') : null };
 });
-const base = rows.find((r) => r.n === 0) ?? rows[0];
-for (const r of rows) {
-  r.cpuPerViewer = r.n ? (r.cpu - base.cpu) / r.n : null;
-  r.rssPerViewerMb = r.n ? (r.rssMb - base.rssMb) / r.n : null;
-  r.threadsPerViewer = r.n ? (r.threads - base.threads) / r.n : null;
-}
 results.table = rows;
 
+console.log(`\nnominal stream rate: ${r1(nominalRate)} packets/s per viewer (first window with viewers)`);
 console.log('\n viewers | daemon CPU % | per viewer % | RSS MB | MB/viewer | threads | thr/viewer | pkt/s min | pkt/s med | sent/viewer | <95% | client CPU %');
 for (const r of rows)
   console.log(` ${String(r.n).padStart(7)} | ${r.cpu.toFixed(1).padStart(12)} | ${(r.cpuPerViewer ?? 0).toFixed(2).padStart(12)} | ${r.rssMb.toFixed(1).padStart(6)} | ${(r.rssPerViewerMb ?? 0).toFixed(2).padStart(9)} | ${String(r.threads).padStart(7)} | ${(r.threadsPerViewer ?? 0).toFixed(1).padStart(10)} | ${r.pktMin.toFixed(0).padStart(9)} | ${r.pktMedian.toFixed(0).padStart(9)} | ${r.sent.toFixed(0).padStart(11)} | ${String(r.below95).padStart(4)} | ${r.clientCpu.toFixed(0).padStart(12)}`);
@@ -260,7 +269,7 @@ fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2
 const dat = path.join(OUT, 'bench.dat');
 fs.writeFileSync(dat, rows.map((r) => `${r.n} ${r.cpu} ${r.rssMb} ${r.threads} ${r.clientCpu}`).join('\n') + '\n');
 try {
-  execFileSync('gnuplot', ['-e', `set terminal pngcairo size 900,500 font ',10'; set output '${path.join(OUT, 'bench.png')}';
+  execFileSync('gnuplot', ['-e', `set terminal pngcairo size 900,500 font ',10' noenhanced; set output '${path.join(OUT, 'bench.png')}';
     set title 'whepcamd at 1280x720@30, 2 Mbps (medians of ${REPS} runs, ${WINDOW_S} s windows)'; set xlabel 'viewers';
     set ylabel '% of one core'; set y2label 'RSS MB'; set y2tics; set key left top; set grid;
     plot '${dat}' u 1:2 w lp lw 2 t 'daemon CPU', '' u 1:5 w lp dt 2 t 'load client CPU', '' u 1:3 axes x1y2 w lp lw 2 t 'daemon RSS'`]);
