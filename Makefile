@@ -121,3 +121,6 @@ fuzz: $(BUILD)/fuzz/fuzz_proto $(BUILD)/fuzz/fuzz_sdp
 	@for f in proto sdp; do mkdir -p $(BUILD)/fuzz/corpus-$$f && \
 		$(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-$$f tests/fuzz/corpus/$$f || exit 1; done
+
+# make install (PREFIX, DESTDIR): deploy/install.mk
+include deploy/install.mk

@@ -1,0 +1,22 @@
+# make install: PREFIX (default /usr/local) and DESTDIR, as packagers expect.
+# Binaries, the web root, systemd units rendered for PREFIX, the nginx site
+# rendered from the one template, and an example config (never overwritten).
+BINDIR    = $(PREFIX)/bin
+SHAREDIR  = $(PREFIX)/share/whepcam
+UNITDIR  ?= /lib/systemd/system
+SITE_PORT ?= 80
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/web $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)/etc/whepcam $(DESTDIR)/etc/nginx/sites-available $(DESTDIR)$(SHAREDIR)/docs
+	install -m 755 $(BUILD)/whepcamd $(BUILD)/whepcam-fcgi $(DESTDIR)$(BINDIR)/
+	install -m 644 web/index.html web/style.css web/player.js $(DESTDIR)$(SHAREDIR)/web/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(SHAREDIR)/docs/
+	for u in deploy/systemd/*.in; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(SHAREDIR)/docs|g' $$u \
+			> $(DESTDIR)$(UNITDIR)/$$(basename $${u%.in}); \
+	done
+	HOST=0.0.0.0 PORT=$(SITE_PORT) FCGI_SOCKET=/run/whepcam/whepcam-fcgi.sock \
+		WEB_ROOT=$(SHAREDIR)/web sh nginx/render.sh site $(DESTDIR)/etc/nginx/sites-available/whepcam.conf
+	[ -e $(DESTDIR)/etc/whepcam/whepcam.conf ] || \
+		install -m 644 deploy/whepcam.conf.example $(DESTDIR)/etc/whepcam/whepcam.conf
