@@ -221,11 +221,11 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 	char err[160];
 	int status;
 
-	c->is_offer = len > 0 && g_strstr_len(buf, (gssize)MIN(len, 64), "\"offer\"") != NULL;
 	if (proto_parse_request(buf, len, &req, &status, err, sizeof(err)) != 0) {
 		reply_error(c, status, status == 404 ? "not-found" : "bad-request", err);
 		return;
 	}
+	c->is_offer = strcmp(req.op, "offer") == 0;
 	if (req.stream != NULL) {
 		s = stream_find(req.stream);
 		if (s == NULL) {
