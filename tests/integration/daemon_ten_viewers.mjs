@@ -30,6 +30,7 @@ try {
     assert.equal(s.firstIsKeyframe, true, 'every viewer\'s first packet is a VP8 keyframe');
     assert.equal(s.payloadType, pt, 'RTP carries the offer\'s VP8 payload type');
   }
+  console.log('packets kept from before the receiver\'s SRTP was ready:', viewers.map(({ r }) => r.stats().early).join(' '));
   const rates = await Promise.all(viewers.map(({ r }) => packetsOver(r, 3000)));
   const sorted = [...rates].sort((a, b) => a - b);
   const median = sorted[Math.floor(N / 2)];

@@ -5,7 +5,7 @@
 // Why not node-datachannel: with several peers, or under CPU load, its
 // track callbacks stopped delivering packets that a capture showed on the
 // wire (SSRC constant, ~200 pkt/s); werift received every one.
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, RtpPacket, isMedia, isRtcp } from 'werift';
 
 // RFC 7741 §4.2-4.3: payload descriptor, then (at a partition start) the
 // VP8 payload header whose P bit is 0 on a keyframe.
@@ -21,6 +21,23 @@ export function vp8Info(payload) {
     if (x & 0x30) i += 1; // TID/Y/KEYIDX
   }
   return { start, keyframe: start && i < payload.length && (payload[i] & 0x01) === 0 };
+}
+
+// werift subscribes to SRTP only after its DTLS promise chain has settled
+// (certificate parsing, fingerprint check), so media the daemon sends right
+// after its own handshake ends can be dropped unseen; libwebrtc reads its
+// socket in order and loses none of it. Keep what arrives in that gap and
+// replay it once the keys exist, so "first packet" is the daemon's first.
+function keepEarlyMedia(dtls, onRtp) {
+  const early = [];
+  const sub = dtls.iceTransport.connection.onData.subscribe((data) => {
+    if (!dtls.srtpStarted && isMedia(data) && !isRtcp(data)) early.push(data);
+  });
+  const done = dtls.onStateChange.subscribe((st) => {
+    if (st !== 'connected') return;
+    sub.unSubscribe(); done.unSubscribe();
+    for (const data of early.splice(0)) onRtp(RtpPacket.deSerialize(dtls.srtp.decrypt(data)), true);
+  });
 }
 
 const loopbackOnly = (sdp) => sdp.split('\r\n')
@@ -39,12 +56,13 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
   });
   const createdAt = performance.now();
   const s = { packets: 0, bytes: 0, frames: 0, keyframes: 0, firstPacketAt: null, firstKeyframeAt: null,
-    firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt };
+    firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt, early: 0 };
   const waiters = new Set();
   const tv = pc.addTransceiver('video', { direction: 'recvonly' });
   if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
-  tv.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => {
+  const onRtp = (rtp, early = false) => {
     const now = performance.now();
+    if (early) s.early++;
     const info = vp8Info(rtp.payload);
     if (s.packets === 0) {
       s.firstPacketAt = now; s.firstIsKeyframe = info.keyframe;
@@ -53,7 +71,8 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
     s.packets++; s.bytes += rtp.payload.length;
     if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
     for (const w of waiters) w();
-  }));
+  };
+  tv.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => onRtp(rtp)));
   pc.connectionStateChange.subscribe((st) => {
     s.state = st;
     if (st === 'connected') s.connectedAt ??= performance.now();
@@ -66,7 +85,11 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
   const offer = loopbackOnly(pc.localDescription.sdp);
   return {
     pc, offer,
-    async accept(answerSdp) { await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp }); },
+    async accept(answerSdp) {
+      await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+      if (tv.dtlsTransport.state === 'connected') throw new Error('DTLS connected before the receiver could watch it');
+      keepEarlyMedia(tv.dtlsTransport, onRtp);
+    },
     stats: () => ({ ...s }),
     // Resolve once `n` packets in total have arrived; reject after timeoutMs.
     waitPackets(n, timeoutMs = 10000) {
