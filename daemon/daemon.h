@@ -228,6 +228,10 @@ void ctl_close(void);
 /* Send `line` (takes ownership) to a waiting client; false (line dropped) if it has gone. */
 bool ctl_reply(guint64 client_id, char *line);
 
+/* ---- notify.c ---- */
+/* Sends `state` ("READY=1", "STOPPING=1", ...) to systemd when it asked for it. */
+void notify_systemd(const char *state);
+
 /* ---- util.c ---- */
 void util_mark_start(void);
 /* Seconds since util_mark_start(). */

@@ -107,7 +107,9 @@ int main(int argc, char **argv)
 	/* Printed at every log level: launchers and tests wait for this line. */
 	fprintf(stderr, "whepcamd: ready: %u stream(s), control socket %s\n", stream_list()->len,
 	        D.cfg.socket_path);
+	notify_systemd("READY=1\nSTATUS=serving WHEP offers");
 	g_main_loop_run(D.loop);
+	notify_systemd("STOPPING=1");
 	rc = 0;
 out:
 	g_free(err);
