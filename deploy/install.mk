@@ -5,6 +5,10 @@ BINDIR    = $(PREFIX)/bin
 SHAREDIR  = $(PREFIX)/share/whepcam
 UNITDIR  ?= /lib/systemd/system
 SITE_PORT ?= 80
+SITE_TLS_PORT ?= 443
+# render_site(WEB_ROOT, OUT): the one site template, filled for an installed box.
+render_site = HOST=0.0.0.0 PORT=$(SITE_PORT) TLS_PORT=$(SITE_TLS_PORT) \
+	FCGI_SOCKET=/run/whepcam/whepcam-fcgi.sock WEB_ROOT=$(1) sh nginx/render.sh site $(2)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/web $(DESTDIR)$(UNITDIR) \
@@ -16,7 +20,12 @@ install: all
 		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(SHAREDIR)/docs|g' $$u \
 			> $(DESTDIR)$(UNITDIR)/$$(basename $${u%.in}); \
 	done
-	HOST=0.0.0.0 PORT=$(SITE_PORT) FCGI_SOCKET=/run/whepcam/whepcam-fcgi.sock \
-		WEB_ROOT=$(SHAREDIR)/web sh nginx/render.sh site $(DESTDIR)/etc/nginx/sites-available/whepcam.conf
+	$(call render_site,$(SHAREDIR)/web,$(DESTDIR)/etc/nginx/sites-available/whepcam.conf)
 	[ -e $(DESTDIR)/etc/whepcam/whepcam.conf ] || \
 		install -m 644 deploy/whepcam.conf.example $(DESTDIR)/etc/whepcam/whepcam.conf
+
+# The site as the package installs it, committed for people who copy it by
+# hand; deploy_install.sh fails when it no longer matches the template.
+deploy/nginx/whepcam.conf: nginx/whepcam-site.conf.in nginx/render.sh
+	mkdir -p deploy/nginx
+	$(call render_site,/usr/share/whepcam/web,$@)

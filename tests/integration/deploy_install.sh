@@ -15,6 +15,11 @@ for f in usr/bin/whepcamd usr/bin/whepcam-fcgi usr/share/whepcam/web/index.html 
 done
 grep -q '^ExecStart=/usr/bin/whepcamd ' "$root/lib/systemd/system/whepcamd.service"
 grep -q 'root /usr/share/whepcam/web;' "$root/etc/nginx/sites-available/whepcam.conf"
+# The committed deploy/nginx/whepcam.conf is the template as installed, not a drifted copy.
+HOST=0.0.0.0 PORT=80 TLS_PORT=443 FCGI_SOCKET=/run/whepcam/whepcam-fcgi.sock WEB_ROOT=/usr/share/whepcam/web \
+	sh "$top/nginx/render.sh" site "$root/expected-site.conf"
+diff -u "$top/deploy/nginx/whepcam.conf" "$root/expected-site.conf" ||
+	{ echo "deploy/nginx/whepcam.conf is stale: run make deploy/nginx/whepcam.conf"; exit 1; }
 # The site inside a minimal nginx.conf passes nginx -t.
 sed -e "s|/usr/share/whepcam/web|$root/usr/share/whepcam/web|" -e 's|listen 0.0.0.0:80;|listen 127.0.0.1:18999;|' \
 	"$root/etc/nginx/sites-available/whepcam.conf" > "$root/site.conf"

@@ -46,7 +46,24 @@ async function stopChild(p) {
   }
 }
 
-export async function startStack({ daemonArgs = [], config, fcgiArgs = [] } = {}) {
+// The site's commented HTTPS lines, switched on with a throwaway certificate
+// for 127.0.0.1: exactly what docs/deploy.md tells a user to do.
+function enableTls(siteFile, dir) {
+  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=whepcam-test', '-addext', 'subjectAltName=IP:127.0.0.1'],
+  { stdio: 'ignore' });
+  const site = fs.readFileSync(siteFile, 'utf8');
+  const on = site.replace(/^(\s*)#(listen \S+ ssl;)$/m, '$1$2')
+    .replace(/^(\s*)#ssl_certificate\s+\S+;$/m, `$1ssl_certificate ${cert};`)
+    .replace(/^(\s*)#ssl_certificate_key\s+\S+;$/m, `$1ssl_certificate_key ${key};`);
+  if (on.split('\n').filter((l, i) => l !== site.split('\n')[i]).length !== 3)
+    throw new Error('the site no longer has the three commented HTTPS lines');
+  fs.writeFileSync(siteFile, on);
+  return cert;
+}
+
+export async function startStack({ daemonArgs = [], config, fcgiArgs = [], tls = false } = {}) {
   let daemon = await startDaemon({ args: daemonArgs, config });
   const dir = daemon.dir;
   const fcgiSocket = path.join(dir, 'fcgi.sock');
@@ -55,10 +72,13 @@ export async function startStack({ daemonArgs = [], config, fcgiArgs = [] } = {}
   await until(() => canConnect(fcgiSocket), { timeoutMs: 5000, what: 'whepcam-fcgi listening' });
 
   const port = await freePort();
+  const tlsPort = tls ? await freePort() : 0;
   const runDir = path.join(dir, 'nginx');
   execFileSync('sh', [path.join(repo, 'nginx/render.sh'), 'local', runDir], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), FCGI_SOCKET: fcgiSocket, WEB_ROOT: path.join(repo, 'web') },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), TLS_PORT: String(tlsPort),
+      FCGI_SOCKET: fcgiSocket, WEB_ROOT: path.join(repo, 'web') },
   });
+  const cert = tls ? enableTls(path.join(runDir, 'whepcam-site.conf'), dir) : null;
   const nginx = spawnLogged('nginx', ['-c', path.join(runDir, 'nginx.conf'), '-e', path.join(runDir, 'nginx-error.log')], 'nginx');
   const base = `http://127.0.0.1:${port}`;
   await until(async () => {
@@ -67,6 +87,7 @@ export async function startStack({ daemonArgs = [], config, fcgiArgs = [] } = {}
 
   const stack = {
     base, port, dir, fcgi, nginx,
+    tlsBase: tls ? `https://127.0.0.1:${tlsPort}` : null, cert,
     get daemon() { return daemon; },
     async stopDaemon() { return daemon.stop(); },
     // Same socket path: the handler and nginx keep running.
