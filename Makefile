@@ -43,7 +43,7 @@ UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEPS_OK = $(BUILD)/.deps-ok
 
-.PHONY: all deps run test unit bench fuzz check format install clean
+.PHONY: all deps run test unit bench fuzz check format install deb clean
 all: $(BUILD)/whepcamd $(BUILD)/whepcam-fcgi
 
 # Installs what is missing (apt-get when root), once per checkout.
@@ -124,3 +124,4 @@ fuzz: $(BUILD)/fuzz/fuzz_proto $(BUILD)/fuzz/fuzz_sdp
 
 # make install (PREFIX, DESTDIR): deploy/install.mk
 include deploy/install.mk
+include deploy/deb.mk

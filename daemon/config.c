@@ -38,6 +38,7 @@ static const struct int_key daemon_int_keys[] = {
     DKEY("max-viewers", 1, 100000, max_viewers),
     DKEY("ice-timeout-s", 1, 3600, ice_timeout_s),
     DKEY("gather-timeout-ms", 10, 60000, gather_timeout_ms),
+    DKEY("turn-ttl-s", 60, 30 * 86400, turn_ttl_s),
     {NULL, 0, 0, 0},
 };
 static const struct int_key stream_int_keys[] = {
@@ -394,19 +395,26 @@ int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
 	*err = NULL;
 	config_defaults(cfg);
 	/* The config file first, so the command line overrides it. */
-	for (i = 1; i + 1 < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0) {
-			GError *gerr = NULL;
+	for (i = 1; i < argc; i++) {
+		const char *path = NULL;
+		GError *gerr = NULL;
 
-			kf = g_key_file_new();
-			if (!g_key_file_load_from_file(kf, argv[i + 1], G_KEY_FILE_NONE, &gerr)) {
-				*err = g_strdup_printf("%s: %s", argv[i + 1], gerr->message);
-				g_error_free(gerr);
-				goto fail;
-			}
-			if (config_load_keyfile(cfg, kf, err) != 0)
-				goto fail;
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1];
+		else if (g_str_has_prefix(argv[i], "--config="))
+			path = argv[i] + strlen("--config=");
+		if (path == NULL)
+			continue;
+		if (kf != NULL)
+			g_key_file_unref(kf);
+		kf = g_key_file_new();
+		if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr)) {
+			*err = g_strdup_printf("%s: %s", path, gerr->message);
+			g_error_free(gerr);
+			goto fail;
 		}
+		if (config_load_keyfile(cfg, kf, err) != 0)
+			goto fail;
 	}
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i], *key, *value;

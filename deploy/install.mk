@@ -3,6 +3,7 @@
 # rendered from the one template, and an example config (never overwritten).
 BINDIR    = $(PREFIX)/bin
 SHAREDIR  = $(PREFIX)/share/whepcam
+MANDIR    = $(PREFIX)/share/man
 UNITDIR  ?= /lib/systemd/system
 SITE_PORT ?= 80
 SITE_TLS_PORT ?= 443
@@ -16,6 +17,9 @@ install: all
 	install -m 755 $(BUILD)/whepcamd $(BUILD)/whepcam-fcgi $(DESTDIR)$(BINDIR)/
 	install -m 644 web/index.html web/style.css web/player.js $(DESTDIR)$(SHAREDIR)/web/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(SHAREDIR)/docs/
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in deploy/systemd/*.in; do \
 		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(SHAREDIR)/docs|g' $$u \
 			> $(DESTDIR)$(UNITDIR)/$$(basename $${u%.in}); \

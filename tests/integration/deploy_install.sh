@@ -10,7 +10,8 @@ make -s -C "$top" install DESTDIR="$root" PREFIX=/usr >/dev/null
 for f in usr/bin/whepcamd usr/bin/whepcam-fcgi usr/share/whepcam/web/index.html \
 	usr/share/whepcam/web/player.js lib/systemd/system/whepcamd.service \
 	lib/systemd/system/whepcam-fcgi.socket lib/systemd/system/whepcam-fcgi.service \
-	etc/nginx/sites-available/whepcam.conf etc/whepcam/whepcam.conf; do
+	etc/nginx/sites-available/whepcam.conf etc/whepcam/whepcam.conf usr/share/man/man8/whepcamd.8 \
+	usr/share/man/man8/whepcam-fcgi.8 usr/share/man/man5/whepcam.conf.5; do
 	[ -e "$root/$f" ] || { echo "missing $f"; exit 1; }
 done
 grep -q '^ExecStart=/usr/bin/whepcamd ' "$root/lib/systemd/system/whepcamd.service"

@@ -25,6 +25,7 @@ static void test_defaults(void)
 	g_assert_cmpstr(cfg.socket_path, ==, WHEPCAM_DEFAULT_SOCKET);
 	g_assert_cmpint(cfg.max_viewers, ==, 200);
 	g_assert_cmpint(cfg.ice_timeout_s, ==, 15);
+	g_assert_cmpint(cfg.turn_ttl_s, ==, 86400);
 	g_assert_cmpuint(cfg.streams->len, ==, 1);
 	sc = g_ptr_array_index(cfg.streams, 0);
 	g_assert_cmpstr(sc->name, ==, "cam");
@@ -39,7 +40,7 @@ static void test_defaults(void)
 
 static void test_keyfile_and_overrides(void)
 {
-	const char *ini = "[daemon]\nsocket = /tmp/x.sock\nmax-viewers = 7\n"
+	const char *ini = "[daemon]\nsocket = /tmp/x.sock\nmax-viewers = 7\nturn-ttl-s = 600\n"
 	                  "[ice]\nport-range = 40000-40010\nstun = stun:stun.example.org:3478\n"
 	                  "addresses = 127.0.0.1\n"
 	                  "[stream front]\nsource = test:ball\nwidth = 640\nheight = 360\n"
@@ -55,6 +56,7 @@ static void test_keyfile_and_overrides(void)
 	g_assert_cmpint(load_args(&cfg, args, &err), ==, 0);
 	g_assert_cmpstr(cfg.socket_path, ==, "/tmp/x.sock");
 	g_assert_cmpint(cfg.max_viewers, ==, 9); /* the command line wins */
+	g_assert_cmpint(cfg.turn_ttl_s, ==, 600);
 	g_assert_cmpint(cfg.min_port, ==, 40000);
 	g_assert_cmpint(cfg.max_port, ==, 40010);
 	g_assert_cmpstr(cfg.stun, ==, "stun:stun.example.org:3478");
@@ -97,6 +99,7 @@ static void test_errors(void)
 	const char *a6[] = {"whepcamd", "--config", "/nonexistent/whepcam.conf", NULL};
 	const char *a7[] = {"whepcamd", "--width", NULL};
 	const char *a8[] = {"whepcamd", "--source", "v4l2:/dev/video0\" ! evil", NULL};
+	const char *a9[] = {"whepcamd", "--config=/nonexistent/whepcam.conf", NULL};
 
 	expect_error(a1, "width must be a number from 16");
 	expect_error(a2, "fps must be a number");
@@ -106,6 +109,7 @@ static void test_errors(void)
 	expect_error(a6, "/nonexistent/whepcam.conf");
 	expect_error(a7, "needs a value");
 	expect_error(a8, "source must be");
+	expect_error(a9, "/nonexistent/whepcam.conf"); /* --config=FILE is read too */
 }
 
 static void test_interfaces(void)
