@@ -93,7 +93,9 @@ run: all
 test: all unit tests/node_modules/.ok
 	@BUILD=$(BUILD) sh tests/run.sh
 
+# The bench also runs Janus beside whepcam (in a network namespace: iproute2) and plots.
 bench: all tests/node_modules/.ok
+	@sh deploy/install-deps.sh janus gnuplot-nox iproute2
 	@BUILD=$(BUILD) node tests/load/bench.mjs
 
 check:

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages whepcam builds, runs and tests with.
 # As root it runs apt-get; otherwise it prints the one command to run.
+# Arguments name extra packages (make bench adds Janus and gnuplot).
 set -e
 PKGS="build-essential pkg-config libglib2.0-dev libjson-c-dev libfcgi-dev libnice-dev
  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
  gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core gstreamer1.0-tools nginx-light curl coturn prometheus systemd
- nodejs npm chromium python3 dpkg-dev groff-base"
+ nodejs npm chromium python3 dpkg-dev groff-base openssl $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

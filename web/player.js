@@ -18,7 +18,7 @@
   let backoff = BACKOFF_MIN_MS, retryTimer = null, wanted = false;
 
   const api = window.whepcam = {
-    state: 'stopped', firstFrameMs: null, session: null, frames: 0,
+    state: 'stopped', firstFrameMs: null, postToFirstFrameMs: null, session: null, frames: 0,
     framesDecoded: () => api.frames,
     // The live RTCPeerConnection, for tests and the curious (null when stopped).
     peerConnection: () => (s && s.pc) || null,
@@ -115,6 +115,8 @@
       if (cur !== s || cur.firstFrameAt) return;
       cur.firstFrameAt = performance.now();
       api.firstFrameMs = Math.round(cur.firstFrameAt - cur.clickAt);
+      // The server's share: from sending the offer to a decoded frame.
+      api.postToFirstFrameMs = Math.round(cur.firstFrameAt - cur.postAt);
       $('s-ttff').textContent = `${api.firstFrameMs} ms`;
       setStatus('playing', `Playing ${cur.name}`);
       backoff = BACKOFF_MIN_MS;
@@ -142,7 +144,7 @@
     const cur = { name, endpoint, clickAt: performance.now(), pc: null, location: null, etag: null,
       statsTimer: null, lostTimer: null, last: null, firstFrameAt: null };
     s = cur;
-    api.frames = 0; api.firstFrameMs = null;
+    api.frames = 0; api.firstFrameMs = null; api.postToFirstFrameMs = null;
     startBtn.disabled = true; stopBtn.disabled = false;
     setStatus('connecting', `Connecting to ${name}…`);
     try {
@@ -167,6 +169,7 @@
       if (cur !== s) return;
       const headers = { 'Content-Type': 'application/sdp' };
       if (tokenInput.value) headers.Authorization = `Bearer ${tokenInput.value}`;
+      cur.postAt = performance.now();
       const res = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription.sdp });
       if (cur !== s) return;
       if (res.status !== 201) {

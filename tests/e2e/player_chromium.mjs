@@ -18,12 +18,13 @@ try {
   await page.waitForFunction(() => window.whepcam.framesDecoded() >= 60, null, { timeout: 20000 });
   const got = await page.evaluate(() => ({
     w: document.querySelector('video').videoWidth, h: document.querySelector('video').videoHeight,
-    ttff: window.whepcam.firstFrameMs, state: window.whepcam.state, status: document.querySelector('#status').textContent,
+    ttff: window.whepcam.firstFrameMs, post: window.whepcam.postToFirstFrameMs, state: window.whepcam.state, status: document.querySelector('#status').textContent,
   }));
-  console.log(`first frame ${got.ttff} ms after the click; ${got.w}x${got.h}; status "${got.status}"`);
+  console.log(`first frame ${got.ttff} ms after the click, ${got.post} ms after the POST; ${got.w}x${got.h}; status "${got.status}"`);
   assert.deepEqual([got.w, got.h], [640, 360], 'decoded at the configured size');
   assert.equal(got.state, 'playing');
   assert.ok(got.ttff > 0);
+  assert.ok(got.post > 0 && got.post <= got.ttff, 'the POST comes after the click, the frame after both');
   // The stats panel fills from getStats().
   await page.waitForFunction(() => document.querySelector('#s-bitrate').textContent.includes('kbit/s'), null, { timeout: 5000 });
   assert.equal((await s.daemon.request({ op: 'streams' })).streams[0].viewers, 1);

@@ -1,6 +1,6 @@
 // A real WebRTC receiver (werift: pure TypeScript, no native code) that
 // offers recvonly video (+ audio, as browsers do), counts the RTP it gets
-// and tells keyframes apart (RFC 7741). Its ICE stays on 127.0.0.1.
+// and tells keyframes apart (RFC 7741). Its ICE stays on 127.0.0.1 by default.
 //
 // Why not node-datachannel: with several peers, or under CPU load, its
 // track callbacks stopped delivering packets that a capture showed on the
@@ -40,26 +40,30 @@ function keepEarlyMedia(dtls, onRtp) {
   });
 }
 
-const loopbackOnly = (sdp) => sdp.split('\r\n')
-  .filter((l) => !l.startsWith('a=candidate:') || / 127\.0\.0\.1 /.test(l)).join('\r\n');
+// Only candidates on `host` (loopback unless told otherwise) leave the peer.
+const onlyHost = (sdp, host) => sdp.split('\r\n')
+  .filter((l) => !l.startsWith('a=candidate:') || l.includes(` ${host} `)).join('\r\n');
 
-export async function createReceiver({ audio = true, vp8 = true, h264 = true, trickle = false } = {}) {
+// With `remoteOffer` (a server that offers, as Janus does) the receiver
+// answers instead: `answer` holds its SDP and accept() is not needed.
+// `host` is the one local address ICE uses (the bench's Janus cannot use
+// loopback, so it and its receivers share a veth pair in a namespace).
+export async function createReceiver({ audio = true, vp8 = true, h264 = true, trickle = false, remoteOffer = null,
+  host = '127.0.0.1' } = {}) {
   const video = [];
   if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
     rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
   if (h264) video.push(new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: 102,
     parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' }));
   const pc = new RTCPeerConnection({
-    iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: '127.0.0.1' },
-    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: host },
+    iceAdditionalHostAddresses: [host],
     codecs: { video, audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 })] },
   });
   const createdAt = performance.now();
   const s = { packets: 0, bytes: 0, frames: 0, keyframes: 0, firstPacketAt: null, firstKeyframeAt: null,
     firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt, early: 0 };
   const waiters = new Set();
-  const tv = pc.addTransceiver('video', { direction: 'recvonly' });
-  if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
   const onRtp = (rtp, early = false) => {
     const now = performance.now();
     if (early) s.early++;
@@ -72,19 +76,29 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
     if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
     for (const w of waiters) w();
   };
-  tv.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => onRtp(rtp)));
+  pc.onTrack.subscribe((track) => { if (track.kind === 'video') track.onReceiveRtp.subscribe((rtp) => onRtp(rtp)); });
   pc.connectionStateChange.subscribe((st) => {
     s.state = st;
     if (st === 'connected') s.connectedAt ??= performance.now();
   });
-  await pc.setLocalDescription(await pc.createOffer());
+  let tv;
+  if (remoteOffer) {
+    await pc.setRemoteDescription({ type: 'offer', sdp: remoteOffer });
+    tv = pc.getTransceivers().find((t) => t.kind === 'video');
+    await pc.setLocalDescription(await pc.createAnswer());
+    keepEarlyMedia(tv.dtlsTransport, onRtp);
+  } else {
+    tv = pc.addTransceiver('video', { direction: 'recvonly' });
+    if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+  }
   if (!trickle) {
     const deadline = Date.now() + 5000;
     while (pc.iceGatheringState !== 'complete' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
-  const offer = loopbackOnly(pc.localDescription.sdp);
+  const sdp = onlyHost(pc.localDescription.sdp, host);
   return {
-    pc, offer,
+    pc, offer: remoteOffer ? null : sdp, answer: remoteOffer ? sdp : null,
     async accept(answerSdp) {
       await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
       if (tv.dtlsTransport.state === 'connected') throw new Error('DTLS connected before the receiver could watch it');

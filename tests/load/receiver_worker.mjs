@@ -1,37 +1,48 @@
-// A bench worker: holds many real WebRTC receivers (werift) that join
-// through the HTTP endpoint exactly as players do. Driven over IPC by bench.mjs:
-//   {cmd:'join', n, base}  -> {joined:[{post201, firstRtp, firstKey}], failed}
+// A bench worker: holds many real WebRTC receivers (werift). Driven over IPC:
+//   {cmd:'join', n, target} -> {joined:[{post201, firstRtp, firstKey, connect}], failed}
+//       target {kind:'whep', base}: POST through nginx exactly as players do;
+//       target {kind:'janus', base, id}: attach to Janus's streaming mountpoint.
 //   {cmd:'counts'}         -> {counts:[packets...], cpu:{user,system}}
 //   {cmd:'leave', n}       -> {left}
 import { createReceiver } from '../lib/peer.mjs';
+import { joinJanus } from './janus.mjs';
 
 const viewers = [];
-async function joinOne(base) {
+
+async function joinWhep(base) {
   const r = await createReceiver({ audio: true });
   const t0 = performance.now();
   const res = await fetch(`${base}/whep/cam`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: r.offer });
   const post201 = performance.now() - t0;
   if (res.status !== 201) { await r.close(); return { failed: res.status }; }
-  const v = { r, url: base + res.headers.get('location') };
+  const url = base + res.headers.get('location');
   await r.accept(await res.text());
+  return { r, t0, post201,
+    async leave() { await fetch(url, { method: 'DELETE' }).catch(() => {}); await r.close(); } };
+}
+
+async function joinOne(target) {
+  const v = target.kind === 'janus' ? await joinJanus(target.base, target.id) : await joinWhep(target.base);
+  if (v.failed) return v;
   viewers.push(v);
   try {
-    const st = await r.waitPackets(1, 15000);
-    return { post201, firstRtp: st.firstPacketAt - t0, firstKey: (st.firstKeyframeAt ?? NaN) - t0, connect: st.connectedAt - t0 };
+    const st = await v.r.waitPackets(1, 15000);
+    return { post201: v.post201 ?? v.offered, firstRtp: st.firstPacketAt - v.t0,
+      firstKey: (st.firstKeyframeAt ?? NaN) - v.t0, connect: st.connectedAt - v.t0 };
   } catch (e) {
-    return { post201, failed: 'no-media' };
+    return { failed: 'no-media' };
   }
 }
 
 process.on('message', async (m) => {
   if (m.cmd === 'join') {
-    const out = await Promise.all(Array.from({ length: m.n }, () => joinOne(m.base).catch((e) => ({ failed: String(e) }))));
+    const out = await Promise.all(Array.from({ length: m.n }, () => joinOne(m.target).catch((e) => ({ failed: String(e) }))));
     process.send({ joined: out.filter((x) => !x.failed), failed: out.filter((x) => x.failed).length });
   } else if (m.cmd === 'counts') {
     process.send({ counts: viewers.map((v) => v.r.stats().packets), cpu: process.cpuUsage() });
   } else if (m.cmd === 'leave') {
     const gone = viewers.splice(0, m.n);
-    await Promise.all(gone.map(async (v) => { await fetch(v.url, { method: 'DELETE' }).catch(() => {}); await v.r.close(); }));
+    await Promise.all(gone.map((v) => v.leave()));
     process.send({ left: gone.length });
   } else if (m.cmd === 'exit') {
     process.exit(0);

@@ -1,0 +1,96 @@
+// whepcam and Janus side by side: the same viewer counts, the same werift
+// receivers, the same 1280x720@30 VP8 stream (whepcamd encodes in-process,
+// Janus relays gst-launch's twin of that encoder), at 2 Mbps and at a low
+// bitrate. Each server runs alone on the box in turn; per-viewer CPU is its
+// CPU above its own 0-viewer window, divided by the viewers.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startStack } from '../lib/stack.mjs';
+import { createNetns, startJanus } from './janus.mjs';
+import { proc, startFleet, setViewers, counts } from './fleet.mjs';
+
+const CLK_TCK = 100;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => { const a = xs.filter(Number.isFinite).sort((x, y) => x - y); return a.length ? a[Math.floor((a.length - 1) / 2)] : NaN; };
+
+// One server under `steps` viewer counts, `reps` times: medians per count.
+async function measure(fleet, target, pid, { steps, windowS, reps }) {
+  const windows = [];
+  const firstKey = [];
+  for (let rep = 0; rep < reps; rep++) {
+    for (const n of steps) {
+      const j = await setViewers(fleet, target, n);
+      firstKey.push(...j.joined.map((x) => x.firstKey));
+      await sleep(2000);
+      const p0 = proc(pid), c0 = await counts(fleet), t0 = performance.now();
+      await sleep(windowS * 1000);
+      const p1 = proc(pid), c1 = await counts(fleet), secs = (performance.now() - t0) / 1000;
+      const rates = c1.counts.map((x, i) => (x - (c0.counts[i] ?? 0)) / secs);
+      windows.push({ rep, n: fleet.held(), cpu: ((p1.ticks - p0.ticks) / CLK_TCK / secs) * 100, rssMb: p1.rssKb / 1024,
+        threads: p1.threads, pktMedian: median(rates), clientCpu: ((c1.cpuUs - c0.cpuUs) / 1e6 / secs) * 100, joinFailed: j.failed });
+    }
+    await setViewers(fleet, target, 0);
+  }
+  for (const w of windows) {
+    const base = windows.find((x) => x.rep === w.rep && x.n === 0);
+    w.cpuPerViewer = w.n && base ? (w.cpu - base.cpu) / w.n : null;
+    w.rssPerViewerMb = w.n && base ? (w.rssMb - base.rssMb) / w.n : null;
+    w.threadsPerViewer = w.n && base ? (w.threads - base.threads) / w.n : null;
+  }
+  const rows = steps.map((n) => {
+    const ws = windows.filter((w) => w.n === n);
+    const m = (k) => median(ws.map((w) => w[k]));
+    return { n, got: ws.map((w) => w.n), cpu: m('cpu'), cpuPerViewer: n ? m('cpuPerViewer') : null, rssMb: m('rssMb'),
+      rssPerViewerMb: n ? m('rssPerViewerMb') : null, threads: m('threads'), threadsPerViewer: n ? m('threadsPerViewer') : null,
+      pktMedian: m('pktMedian'), clientCpu: m('clientCpu') };
+  });
+  return { rows, firstKeyP50: median(firstKey) };
+}
+
+async function whepcamSide(bitrateKbps, opts) {
+  const s = await startStack({ daemonArgs: ['--width', '1280', '--height', '720', '--fps', '30', '--bitrate-kbps',
+    String(bitrateKbps), '--source', 'test:smpte', '--max-viewers', '400', '--log-level', 'warning'] });
+  const fleet = await startFleet(opts.workers);
+  try {
+    return await measure(fleet, { kind: 'whep', base: s.base }, s.daemon.pid, opts);
+  } finally {
+    fleet.stop();
+    await s.stop();
+  }
+}
+
+async function janusSide(bitrateKbps, opts) {
+  const ns = createNetns(`whepcam-bench-${process.pid}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whepcam-janus-'));
+  let janus = null, fleet = null;
+  try {
+    janus = await startJanus(dir, [{ id: 1, width: 1280, height: 720, fps: 30, bitrateKbps }], ns);
+    fleet = await startFleet(opts.workers, ns);
+    return await measure(fleet, { kind: 'janus', base: janus.base, id: 1 }, janus.pid, opts);
+  } finally {
+    fleet?.stop();
+    await janus?.stop();
+    ns.remove();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// -> [{ bitrateKbps, n, whepcam: row, janus: row, ratio }] at the largest count,
+//    plus every row for the JSON.
+export async function compareWithJanus({ bitrates, steps, windowS, reps, workers, log = console.log }) {
+  const opts = { steps, windowS, reps, workers };
+  const out = [];
+  for (const kbps of bitrates) {
+    log(`janus comparison at ${kbps} kbps: whepcam ...`);
+    const w = await whepcamSide(kbps, opts);
+    log(`janus comparison at ${kbps} kbps: Janus ...`);
+    const j = await janusSide(kbps, opts);
+    const n = Math.max(...steps);
+    const wr = w.rows.find((r) => r.n === n), jr = j.rows.find((r) => r.n === n);
+    // A per-viewer figure at or below zero is noise swamping the signal, not a win.
+    const valid = wr.cpuPerViewer > 0 && jr.cpuPerViewer > 0;
+    out.push({ bitrateKbps: kbps, n, whepcam: w, janus: j, ratio: valid ? wr.cpuPerViewer / jr.cpuPerViewer : NaN });
+  }
+  return out;
+}

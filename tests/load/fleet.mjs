@@ -1,0 +1,70 @@
+// The bench's receivers: worker processes (receiver_worker.mjs) that each
+// hold many werift peers, and the /proc readings of the server they load.
+import { fork, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const WORKER = path.join(here, 'receiver_worker.mjs');
+
+// A server process's CPU ticks, RSS, threads and open fds, from /proc.
+export function proc(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)[1]);
+  return { ticks: Number(f[11]) + Number(f[12]), rssKb: field('VmRSS'), threads: field('Threads'),
+    fds: fs.readdirSync(`/proc/${pid}/fd`).length };
+}
+
+function ask(w, msg) {
+  return new Promise((resolve) => { w.once('message', resolve); w.send(msg); });
+}
+
+// `netns` (from janus.mjs's createNetns) runs the workers inside it.
+export async function startFleet(size, netns = null) {
+  const workers = [];
+  for (let i = 0; i < size; i++) {
+    const w = netns
+      ? spawn('ip', netns.exec(process.execPath, [WORKER]), { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] })
+      : fork(WORKER, [], { stdio: 'inherit' });
+    await new Promise((r) => w.once('message', r));
+    w.held = 0;
+    workers.push(w);
+  }
+  return { workers, held: () => workers.reduce((a, w) => a + w.held, 0),
+    stop: () => { for (const w of workers) w.send({ cmd: 'exit' }); } };
+}
+
+// Bring the fleet to `n` viewers of `target`; joins go in batches of up to
+// 10 per worker, all workers at once. Returns each join's timings.
+export async function setViewers(fleet, target, n) {
+  const { workers } = fleet;
+  const joined = [];
+  let failed = 0;
+  for (;;) {
+    const held = fleet.held();
+    if (held === n) break;
+    if (held > n) {
+      let extra = held - n;
+      for (const w of workers) {
+        const k = Math.min(extra, w.held);
+        if (k) { await ask(w, { cmd: 'leave', n: k }); w.held -= k; extra -= k; }
+      }
+      continue;
+    }
+    const want = n - held;
+    const per = workers.map((_, i) => Math.min(10, Math.floor(want / workers.length) + (i < want % workers.length ? 1 : 0)));
+    const replies = await Promise.all(workers.map((w, i) => (per[i] ? ask(w, { cmd: 'join', n: per[i], target }) : { joined: [], failed: 0 })));
+    replies.forEach((r, i) => { workers[i].held += r.joined.length; joined.push(...r.joined); failed += r.failed; });
+    if (replies.every((r) => r.joined.length === 0)) break; // nothing more will join
+  }
+  return { joined, failed };
+}
+
+// Packets each viewer has received so far, and the workers' own CPU time.
+export async function counts(fleet) {
+  const rs = await Promise.all(fleet.workers.map((w) => ask(w, { cmd: 'counts' })));
+  return { counts: rs.flatMap((r) => r.counts), cpuUs: rs.reduce((a, r) => a + r.cpu.user + r.cpu.system, 0) };
+}
