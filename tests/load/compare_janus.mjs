@@ -12,7 +12,11 @@ import { proc, startFleet, setViewers, counts } from './fleet.mjs';
 
 const CLK_TCK = 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => { const a = xs.filter(Number.isFinite).sort((x, y) => x - y); return a.length ? a[Math.floor((a.length - 1) / 2)] : NaN; };
+function median(xs) {
+  const a = xs.filter(Number.isFinite).sort((x, y) => x - y);
+  if (!a.length) return NaN;
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+}
 
 // One server under `steps` viewer counts, `reps` times: medians per count.
 async function measure(fleet, target, pid, { steps, windowS, reps }) {
@@ -48,9 +52,9 @@ async function measure(fleet, target, pid, { steps, windowS, reps }) {
   return { rows, firstKeyP50: median(firstKey) };
 }
 
-async function whepcamSide(bitrateKbps, opts) {
+async function whepcamSide({ kbps, pattern }, opts) {
   const s = await startStack({ daemonArgs: ['--width', '1280', '--height', '720', '--fps', '30', '--bitrate-kbps',
-    String(bitrateKbps), '--source', 'test:smpte', '--max-viewers', '400', '--log-level', 'warning'] });
+    String(kbps), '--source', `test:${pattern}`, '--max-viewers', '400', '--log-level', 'warning'] });
   const fleet = await startFleet(opts.workers);
   try {
     return await measure(fleet, { kind: 'whep', base: s.base }, s.daemon.pid, opts);
@@ -60,12 +64,12 @@ async function whepcamSide(bitrateKbps, opts) {
   }
 }
 
-async function janusSide(bitrateKbps, opts) {
+async function janusSide({ kbps, pattern }, opts) {
   const ns = createNetns(`whepcam-bench-${process.pid}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whepcam-janus-'));
   let janus = null, fleet = null;
   try {
-    janus = await startJanus(dir, [{ id: 1, width: 1280, height: 720, fps: 30, bitrateKbps }], ns);
+    janus = await startJanus(dir, [{ id: 1, width: 1280, height: 720, fps: 30, bitrateKbps: kbps, pattern }], ns);
     fleet = await startFleet(opts.workers, ns);
     return await measure(fleet, { kind: 'janus', base: janus.base, id: 1 }, janus.pid, opts);
   } finally {
@@ -76,21 +80,23 @@ async function janusSide(bitrateKbps, opts) {
   }
 }
 
-// -> [{ bitrateKbps, n, whepcam: row, janus: row, ratio }] at the largest count,
-//    plus every row for the JSON.
-export async function compareWithJanus({ bitrates, steps, windowS, reps, workers, log = console.log }) {
+// streams: [{ kbps, pattern }]: the pattern decides what the encoder can
+// reach (moving SMPTE bars stay near 2 Mbps at any target; `ball` ≈ 150 kbps).
+// -> [{ bitrateKbps, pattern, n, whepcam, janus, ratio }], ratio at the largest count.
+export async function compareWithJanus({ streams, steps, windowS, reps, workers, log = console.log }) {
   const opts = { steps, windowS, reps, workers };
   const out = [];
-  for (const kbps of bitrates) {
-    log(`janus comparison at ${kbps} kbps: whepcam ...`);
-    const w = await whepcamSide(kbps, opts);
-    log(`janus comparison at ${kbps} kbps: Janus ...`);
-    const j = await janusSide(kbps, opts);
+  for (const st of streams) {
+    const kbps = st.kbps;
+    log(`janus comparison at ${kbps} kbps (${st.pattern}): whepcam ...`);
+    const w = await whepcamSide(st, opts);
+    log(`janus comparison at ${kbps} kbps (${st.pattern}): Janus ...`);
+    const j = await janusSide(st, opts);
     const n = Math.max(...steps);
     const wr = w.rows.find((r) => r.n === n), jr = j.rows.find((r) => r.n === n);
     // A per-viewer figure at or below zero is noise swamping the signal, not a win.
     const valid = wr.cpuPerViewer > 0 && jr.cpuPerViewer > 0;
-    out.push({ bitrateKbps: kbps, n, whepcam: w, janus: j, ratio: valid ? wr.cpuPerViewer / jr.cpuPerViewer : NaN });
+    out.push({ bitrateKbps: kbps, pattern: st.pattern, n, whepcam: w, janus: j, ratio: valid ? wr.cpuPerViewer / jr.cpuPerViewer : NaN });
   }
   return out;
 }

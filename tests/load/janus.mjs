@@ -39,8 +39,8 @@ export function createNetns(name) {
 }
 
 // gst-launch's twin of daemon/stream.c's test source and vp8enc settings.
-function feedPipeline({ width, height, fps, bitrateKbps, port }) {
-  return ['-q', 'videotestsrc', 'is-live=true', 'pattern=smpte', 'horizontal-speed=4', '!',
+function feedPipeline({ width, height, fps, bitrateKbps, port, pattern = 'smpte' }) {
+  return ['-q', 'videotestsrc', 'is-live=true', `pattern=${pattern}`, 'horizontal-speed=4', '!',
     `video/x-raw,width=${width},height=${height},framerate=${fps}/1`, '!',
     'clockoverlay', 'halignment=right', 'valignment=bottom', 'shaded-background=true', 'font-desc=Sans 24', '!',
     'videoconvert', '!', 'video/x-raw,format=I420', '!',
@@ -50,7 +50,7 @@ function feedPipeline({ width, height, fps, bitrateKbps, port }) {
     'rtpvp8pay', 'pt=96', 'picture-id-mode=15-bit', '!', 'udpsink', 'host=127.0.0.1', `port=${port}`];
 }
 
-// streams: [{ id, width, height, fps, bitrateKbps }]; netns from createNetns().
+// streams: [{ id, width, height, fps, bitrateKbps, pattern }]; netns from createNetns().
 export async function startJanus(dir, streams, netns) {
   fs.mkdirSync(dir, { recursive: true });
   for (const sub of ['plugins', 'transports']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
