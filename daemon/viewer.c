@@ -163,6 +163,22 @@ static GstPadProbeReturn gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer
 	return GST_PAD_PROBE_OK;
 }
 
+/*
+ * Viewer's queue thread: hand the payloader a private copy of the frame.
+ * Every viewer's payloader slices the same encoded memory, and GStreamer
+ * tracks a memory's buffers in one spin-locked parent list: with 50 viewers
+ * payloading the same frame at once, gst_mini_object_add_parent was 37 % of
+ * the viewer path's CPU (perf). A copy of a frame (KBs) costs far less.
+ */
+static GstPadProbeReturn private_copy_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstBuffer *shared = GST_PAD_PROBE_INFO_BUFFER(info);
+
+	GST_PAD_PROBE_INFO_DATA(info) = gst_buffer_copy_deep(shared);
+	gst_buffer_unref(shared);
+	return GST_PAD_PROBE_OK;
+}
+
 /* Streaming thread: count RTP packets leaving the payloader. */
 static GstPadProbeReturn packets_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -294,6 +310,9 @@ static int build_elements(struct viewer *v)
 	                          G_CALLBACK(on_ice_state_cb), g_strdup(v->id), free_id_closure, 0);
 	if (!gst_element_link(v->queue, v->pay))
 		return -1;
+	pad = gst_element_get_static_pad(v->queue, "src");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, private_copy_probe, NULL, NULL);
+	gst_object_unref(pad);
 	v->branch = g_rc_box_new0(struct branch);
 	v->branch->created_us = v->created_us;
 	memcpy(v->branch->sid, v->sid, sizeof(v->branch->sid));
