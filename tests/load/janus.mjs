@@ -16,7 +16,9 @@ import { freePort } from '../lib/stack.mjs';
 import { until } from '../lib/daemon.mjs';
 import { createReceiver } from '../lib/peer.mjs';
 
-const LIB = '/usr/lib/x86_64-linux-gnu/janus';
+// Where Debian put Janus's plugins (the multiarch directory differs by machine).
+const janusLib = () => path.dirname(path.dirname(execFileSync('dpkg', ['-L', 'janus'], { encoding: 'utf8' })
+  .split('\n').find((f) => f.endsWith('/plugins/libjanus_streaming.so'))));
 export const JANUS_ADDR = '10.203.0.1';
 export const PEER_ADDR = '10.203.0.2';
 
@@ -54,8 +56,9 @@ function feedPipeline({ width, height, fps, bitrateKbps, port, pattern = 'smpte'
 export async function startJanus(dir, streams, netns) {
   fs.mkdirSync(dir, { recursive: true });
   for (const sub of ['plugins', 'transports']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
-  fs.symlinkSync(`${LIB}/plugins/libjanus_streaming.so`, path.join(dir, 'plugins/libjanus_streaming.so'));
-  fs.symlinkSync(`${LIB}/transports/libjanus_http.so`, path.join(dir, 'transports/libjanus_http.so'));
+  const lib = janusLib();
+  fs.symlinkSync(`${lib}/plugins/libjanus_streaming.so`, path.join(dir, 'plugins/libjanus_streaming.so'));
+  fs.symlinkSync(`${lib}/transports/libjanus_http.so`, path.join(dir, 'transports/libjanus_http.so'));
   const port = await freePort();
   for (const st of streams) st.port = await freePort();
   fs.writeFileSync(path.join(dir, 'janus.jcfg'), `general: {
@@ -101,8 +104,13 @@ ${streams.map((st) => `s${st.id}: {
   // /proc/PID/net/tcp shows the sockets of the process's own namespace.
   const listening = () => fs.readFileSync(`/proc/${janus.pid}/net/tcp`, 'utf8').split('\n')
     .some((l) => l.includes(`:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`));
-  await until(() => { try { return listening(); } catch { return false; } },
-    { timeoutMs: 15000, what: 'Janus listening on its HTTP port' });
+  try {
+    await until(() => { try { return listening(); } catch { return false; } },
+      { timeoutMs: 15000, what: 'Janus listening on its HTTP port' });
+  } catch (e) {
+    janus.kill('SIGKILL');
+    throw e;
+  }
   const feeds = streams.map((st) => spawn('ip', netns.exec('gst-launch-1.0', feedPipeline(st)), { stdio: 'ignore' }));
   return {
     base, pid: janus.pid,
