@@ -47,6 +47,7 @@ static const struct int_key stream_int_keys[] = {
     SKEY("fps", 1, 240, fps),
     SKEY("bitrate-kbps", 50, 100000, bitrate_kbps),
     SKEY("keyframe-interval", 1, 10000, keyframe_interval),
+    SKEY("encoder-speed", 0, 16, encoder_speed),
     SKEY("max-viewers", 0, 100000, max_viewers),
     {NULL, 0, 0, 0},
 };
@@ -62,6 +63,7 @@ static struct stream_config *stream_config_new(const char *name)
 	sc->fps = 30;
 	sc->bitrate_kbps = 2000;
 	sc->keyframe_interval = 300;
+	sc->encoder_speed = 8;
 	return sc;
 }
 
@@ -383,8 +385,9 @@ out:
 }
 
 /* Command-line options: "--KEY VALUE" for every daemon, ice and stream key. */
-static const char *const stream_cli_keys[] = {
-    "source", "width", "height", "fps", "bitrate-kbps", "keyframe-interval", "token", NULL};
+static const char *const stream_cli_keys[] = {"source",        "width",        "height",
+                                              "fps",           "bitrate-kbps", "keyframe-interval",
+                                              "encoder-speed", "token",        NULL};
 
 int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
 {

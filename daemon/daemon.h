@@ -22,6 +22,7 @@ struct stream_config {
 	int width, height, fps;
 	int bitrate_kbps;
 	int keyframe_interval; /* frames between forced keyframes */
+	int encoder_speed;     /* vp8enc cpu-used: higher is cheaper and blurrier */
 	int max_viewers;       /* 0: only the daemon-wide limit */
 	char *token;           /* NULL or empty: open */
 };

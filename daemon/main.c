@@ -59,13 +59,14 @@ static gboolean on_signal_cb(gpointer data)
 
 static void usage(void)
 {
-	fprintf(stderr,
-	        "usage: whepcamd [--config FILE] [--socket PATH] [--max-viewers N]\n"
-	        "                [--ice-timeout-s N] [--gather-timeout-ms N] [--ice-address A,B]\n"
-	        "                [--port-range LOW-HIGH] [--stun stun:HOST:PORT] [--log-level L]\n"
-	        "                [--stream NAME] [--source auto|test:|v4l2:/dev/videoN|file:PATH]\n"
-	        "                [--width N] [--height N] [--fps N] [--bitrate-kbps N]\n"
-	        "                [--keyframe-interval N] [--token SECRET]\n");
+	fprintf(
+	    stderr,
+	    "usage: whepcamd [--config FILE] [--socket PATH] [--max-viewers N]\n"
+	    "                [--ice-timeout-s N] [--gather-timeout-ms N] [--ice-address A,B]\n"
+	    "                [--port-range LOW-HIGH] [--stun stun:HOST:PORT] [--log-level L]\n"
+	    "                [--stream NAME] [--source auto|test:|v4l2:/dev/videoN|file:PATH]\n"
+	    "                [--width N] [--height N] [--fps N] [--bitrate-kbps N]\n"
+	    "                [--keyframe-interval N] [--encoder-speed 0-16] [--token SECRET]\n");
 }
 
 int main(int argc, char **argv)

@@ -77,8 +77,8 @@ static GstElement *make_encoder(const struct stream_config *cfg)
 	if (enc == NULL)
 		return NULL;
 	/* Realtime: no lookahead, constant bitrate, survives packet loss. */
-	g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", 8, "threads", 2,
-	             "target-bitrate", cfg->bitrate_kbps * 1000, "keyframe-max-dist",
+	g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", cfg->encoder_speed,
+	             "threads", 2, "target-bitrate", cfg->bitrate_kbps * 1000, "keyframe-max-dist",
 	             cfg->keyframe_interval, "buffer-size", 1000, "buffer-initial-size", 500,
 	             "buffer-optimal-size", 600, NULL);
 	gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");

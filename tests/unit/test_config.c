@@ -34,18 +34,20 @@ static void test_defaults(void)
 	g_assert_cmpint(sc->height, ==, 720);
 	g_assert_cmpint(sc->fps, ==, 30);
 	g_assert_cmpint(sc->bitrate_kbps, ==, 2000);
+	g_assert_cmpint(sc->encoder_speed, ==, 8);
 	g_assert_null(sc->token);
 	config_clear(&cfg);
 }
 
 static void test_keyfile_and_overrides(void)
 {
-	const char *ini = "[daemon]\nsocket = /tmp/x.sock\nmax-viewers = 7\nturn-ttl-s = 600\n"
-	                  "[ice]\nport-range = 40000-40010\nstun = stun:stun.example.org:3478\n"
-	                  "addresses = 127.0.0.1\n"
-	                  "[stream front]\nsource = test:ball\nwidth = 640\nheight = 360\n"
-	                  "token = s3cret\n"
-	                  "[stream back]\nsource = v4l2:/dev/video2\nfps = 15\n";
+	const char *ini =
+	    "[daemon]\nsocket = /tmp/x.sock\nmax-viewers = 7\nturn-ttl-s = 600\n"
+	    "[ice]\nport-range = 40000-40010\nstun = stun:stun.example.org:3478\n"
+	    "addresses = 127.0.0.1\n"
+	    "[stream front]\nsource = test:ball\nwidth = 640\nheight = 360\n"
+	    "token = s3cret\n"
+	    "[stream back]\nsource = v4l2:/dev/video2\nfps = 15\nencoder-speed = 16\n";
 	char *path = g_build_filename(g_get_tmp_dir(), "whepcam-test.conf", NULL);
 	const char *args[] = {"whepcamd", "--config", path, "--fps", "20", "--max-viewers=9", NULL};
 	struct daemon_config cfg;
@@ -71,6 +73,8 @@ static void test_keyfile_and_overrides(void)
 	g_assert_cmpstr(front->token, ==, "s3cret");
 	g_assert_cmpstr(back->source, ==, "v4l2:/dev/video2");
 	g_assert_cmpint(back->fps, ==, 15);
+	g_assert_cmpint(back->encoder_speed, ==, 16);
+	g_assert_cmpint(front->encoder_speed, ==, 8);
 	config_clear(&cfg);
 	g_unlink(path);
 	g_free(path);
@@ -100,6 +104,7 @@ static void test_errors(void)
 	const char *a7[] = {"whepcamd", "--width", NULL};
 	const char *a8[] = {"whepcamd", "--source", "v4l2:/dev/video0\" ! evil", NULL};
 	const char *a9[] = {"whepcamd", "--config=/nonexistent/whepcam.conf", NULL};
+	const char *a10[] = {"whepcamd", "--encoder-speed", "17", NULL};
 
 	expect_error(a1, "width must be a number from 16");
 	expect_error(a2, "fps must be a number");
@@ -110,6 +115,7 @@ static void test_errors(void)
 	expect_error(a7, "needs a value");
 	expect_error(a8, "source must be");
 	expect_error(a9, "/nonexistent/whepcam.conf"); /* --config=FILE is read too */
+	expect_error(a10, "encoder-speed must be a number from 0 to 16");
 }
 
 static void test_interfaces(void)
