@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { startStack } from '../lib/stack.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import { buildDir } from '../lib/daemon.mjs';
-import { proc, startFleet, setViewers as fleetSet, counts } from './fleet.mjs';
+import { proc, startFleet, setViewers as fleetSet, serverWindow, sleep, median, pct } from './fleet.mjs';
 import { compareWithJanus } from './compare_janus.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,16 +27,6 @@ const BROWSER_TRIES = Number(env('BENCH_BROWSER_TRIES', 10));
 const JANUS_STEPS = env('BENCH_JANUS_STEPS', '0,10,50').split(',').filter(Boolean).map(Number);
 const JANUS_LOW_KBPS = Number(env('BENCH_JANUS_LOW_KBPS', 200));
 const OUT = path.join(buildDir, 'bench');
-const CLK_TCK = 100;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => pct(xs, 0.5);
-function pct(xs, p) {
-  const a = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
-  if (!a.length) return NaN;
-  if (p === 0.5 && a.length % 2 === 0) return (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-  return a[Math.min(a.length - 1, Math.floor(p * a.length))];
-}
 const r1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 
 async function metric(base, name) {
@@ -57,20 +47,14 @@ const setViewers = (base, n) => fleetSet(fleet, { kind: 'whep', base }, n);
 const FPS = 30;
 const FRAMES = 'whepcam_encoder_frames_total{stream="cam"}';
 async function window(s, n) {
-  const read = async () => [proc(s.daemon.pid), await counts(fleet),
-    await metric(s.base, 'whepcam_rtp_packets_sent_total'), await metric(s.base, FRAMES)];
-  const [p0, c0, sent0, f0] = await read();
-  const t0 = performance.now();
-  await sleep(WINDOW_S * 1000);
-  const [p1, c1, sent1, f1] = await read();
-  const secs = (performance.now() - t0) / 1000;
-  const rates = c1.counts.map((x, i) => (x - (c0.counts[i] ?? 0)) / secs);
-  const sentPerViewer = n ? (sent1 - sent0) / secs / n : 0;
+  const extra = async () => [await metric(s.base, 'whepcam_rtp_packets_sent_total'), await metric(s.base, FRAMES)];
+  const w = await serverWindow(fleet, s.daemon.pid, WINDOW_S * 1000, { extra });
+  const [[sent0, f0], [sent1, f1]] = w.extra;
+  const sentPerViewer = n ? (sent1 - sent0) / w.secs / n : 0;
   return {
-    viewers: n, cpu: ((p1.ticks - p0.ticks) / CLK_TCK / secs) * 100, rssMb: p1.rssKb / 1024, threads: p1.threads,
-    fds: p1.fds, clientCpu: ((c1.cpuUs - c0.cpuUs) / 1e6 / secs) * 100,
-    pktMin: n ? Math.min(...rates) : 0, pktMedian: n ? median(rates) : 0, sentPerViewer,
-    fps: (f1 - f0) / secs, below95: rates.filter((x) => x < 0.95 * sentPerViewer).length,
+    viewers: n, cpu: w.cpu, rssMb: w.rssMb, threads: w.threads, fds: w.fds, clientCpu: w.clientCpu,
+    pktMin: n ? Math.min(...w.rates) : 0, pktMedian: n ? median(w.rates) : 0, sentPerViewer,
+    fps: (f1 - f0) / w.secs, below95: w.rates.filter((x) => x < 0.95 * sentPerViewer).length,
   };
 }
 

@@ -11,15 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startStack } from '../lib/stack.mjs';
 import { createNetns, startJanus } from './janus.mjs';
-import { proc, startFleet, setViewers, counts, ticksExcept } from './fleet.mjs';
-
-const CLK_TCK = 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function median(xs) {
-  const a = xs.filter(Number.isFinite).sort((x, y) => x - y);
-  if (!a.length) return NaN;
-  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-}
+import { startFleet, setViewers, serverWindow, sleep, median } from './fleet.mjs';
 
 // One server under `steps` viewer counts, `reps` times: medians per count.
 async function measure(fleet, target, pid, { steps, windowS, reps }, skipThreads = /^$/) {
@@ -30,13 +22,9 @@ async function measure(fleet, target, pid, { steps, windowS, reps }, skipThreads
       const j = await setViewers(fleet, target, n);
       firstKey.push(...j.joined.map((x) => x.firstKey));
       await sleep(2000);
-      const p0 = proc(pid), r0 = ticksExcept(pid, skipThreads), c0 = await counts(fleet), t0 = performance.now();
-      await sleep(windowS * 1000);
-      const p1 = proc(pid), r1 = ticksExcept(pid, skipThreads), c1 = await counts(fleet), secs = (performance.now() - t0) / 1000;
-      const rates = c1.counts.map((x, i) => (x - (c0.counts[i] ?? 0)) / secs);
-      windows.push({ rep, n: fleet.held(), total: ((p1.ticks - p0.ticks) / CLK_TCK / secs) * 100,
-        cpu: ((r1 - r0) / CLK_TCK / secs) * 100, rssMb: p1.rssKb / 1024,
-        threads: p1.threads, pktMedian: median(rates), clientCpu: ((c1.cpuUs - c0.cpuUs) / 1e6 / secs) * 100, joinFailed: j.failed });
+      const w = await serverWindow(fleet, pid, windowS * 1000, { skip: skipThreads });
+      windows.push({ rep, n: fleet.held(), total: w.cpu, cpu: w.relayCpu, rssMb: w.rssMb, threads: w.threads,
+        pktMedian: median(w.rates), clientCpu: w.clientCpu, joinFailed: j.failed });
     }
     await setViewers(fleet, target, 0);
   }

@@ -1,5 +1,6 @@
 // The bench's receivers: worker processes (receiver_worker.mjs) that each
-// hold many werift peers, and the /proc readings of the server they load.
+// hold many werift peers, the /proc readings of the server they load, and
+// one steady measuring window over both.
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,6 +8,16 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(here, 'receiver_worker.mjs');
+const CLK_TCK = 100;
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export function pct(xs, p) {
+  const a = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+  if (!a.length) return NaN;
+  if (p === 0.5 && a.length % 2 === 0) return (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  return a[Math.min(a.length - 1, Math.floor(p * a.length))];
+}
+export const median = (xs) => pct(xs, 0.5);
 
 // A server process's CPU ticks, RSS, threads and open fds, from /proc.
 export function proc(pid) {
@@ -85,4 +96,21 @@ export async function setViewers(fleet, target, n) {
 export async function counts(fleet) {
   const rs = await Promise.all(fleet.workers.map((w) => ask(w, { cmd: 'counts' })));
   return { counts: rs.flatMap((r) => r.counts), cpuUs: rs.reduce((a, r) => a + r.cpu.user + r.cpu.system, 0) };
+}
+
+// One steady window of `ms` over server `pid` and the fleet: the server's CPU
+// (% of one core, whole process; `relayCpu` without threads matching `skip`),
+// RSS, threads, fds, each viewer's packets/s and the load client's own CPU.
+// `extra()` is read at both ends (for the server's own counters).
+export async function serverWindow(fleet, pid, ms, { skip = /^$/, extra = async () => null } = {}) {
+  const read = async () => ({ p: proc(pid), r: ticksExcept(pid, skip), c: await counts(fleet), x: await extra() });
+  const a = await read(), t0 = performance.now();
+  await sleep(ms);
+  const b = await read(), secs = (performance.now() - t0) / 1000;
+  const cpu = (ticks) => (ticks / CLK_TCK / secs) * 100;
+  return {
+    secs, cpu: cpu(b.p.ticks - a.p.ticks), relayCpu: cpu(b.r - a.r), rssMb: b.p.rssKb / 1024,
+    threads: b.p.threads, fds: b.p.fds, rates: b.c.counts.map((x, i) => (x - (a.c.counts[i] ?? 0)) / secs),
+    clientCpu: ((b.c.cpuUs - a.c.cpuUs) / 1e6 / secs) * 100, extra: [a.x, b.x],
+  };
 }
