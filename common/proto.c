@@ -79,6 +79,7 @@ const struct proto_field proto_reply_fields[] = {
     {"streams", PROTO_ARRAY, false, 1024},
     {"viewers", PROTO_INT, false, 1000000},
     {"webrtcbins", PROTO_INT, false, 1000000},
+    {"peers", PROTO_INT, false, 1000000},
     {"threads", PROTO_INT, false, 1000000},
     {"rss_kb", PROTO_INT, false, INT32_MAX},
     {"uptime_s", PROTO_INT, false, INT32_MAX},

@@ -86,6 +86,7 @@ void config_defaults(struct daemon_config *cfg)
 	cfg->gather_timeout_ms = WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS;
 	cfg->turn_ttl_s = 86400;
 	cfg->log_level = g_strdup("message");
+	cfg->ice_mode = g_strdup("auto");
 	cfg->streams = g_ptr_array_new_with_free_func(stream_config_free);
 }
 
@@ -99,6 +100,7 @@ void config_clear(struct daemon_config *cfg)
 	g_free(cfg->turn_username);
 	g_free(cfg->turn_password);
 	g_free(cfg->public_address);
+	g_free(cfg->ice_mode);
 	g_free(cfg->log_level);
 	if (cfg->streams != NULL)
 		g_ptr_array_unref(cfg->streams);
@@ -296,6 +298,14 @@ static int set_daemon_key(struct daemon_config *cfg, const char *key, const char
 		if (a != NULL)
 			g_object_unref(a);
 		return set_string(&cfg->public_address, value);
+	} else if (strcmp(key, "mode") == 0 || strcmp(key, "ice-mode") == 0) {
+		if (strcmp(value, "auto") != 0 && strcmp(value, "lite") != 0 &&
+		    strcmp(value, "full") != 0) {
+			*err =
+			    g_strdup_printf("mode must be auto, lite or full, not \"%s\"", value);
+			return -1;
+		}
+		return set_string(&cfg->ice_mode, value);
 	} else if (strcmp(key, "ice-tcp") == 0) {
 		if (strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
 			cfg->ice_tcp = TRUE;

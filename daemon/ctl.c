@@ -164,6 +164,7 @@ static void op_health(struct client *c)
 	json_object_object_add(o, "status", json_object_new_int(200));
 	json_object_object_add(o, "viewers", json_object_new_int((int)viewer_count()));
 	json_object_object_add(o, "webrtcbins", json_object_new_int(reaper_live_webrtcbins()));
+	json_object_object_add(o, "peers", json_object_new_int(direct_live_peers()));
 	json_object_object_add(o, "threads", json_object_new_int((int)read_status_kb("Threads:")));
 	json_object_object_add(o, "rss_kb", json_object_new_int((int)read_status_kb("VmRSS:")));
 	json_object_object_add(o, "uptime_s", json_object_new_int((int)util_uptime_s()));

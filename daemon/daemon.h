@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,6 +43,7 @@ struct daemon_config {
 	char *turn_password;
 	int turn_ttl_s;       /* lifetime of time-limited credentials */
 	char *public_address; /* announced beside host candidates (1:1 NAT), or NULL */
+	char *ice_mode;       /* "auto", "lite" (direct path) or "full" (webrtcbin per viewer) */
 	char *log_level;      /* error, warning, message, info, debug */
 	GPtrArray *streams;   /* struct stream_config * */
 };
@@ -94,6 +96,14 @@ char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid);
  */
 GPtrArray *sdp_public_candidates(const GPtrArray *candidates, const char *public_address);
 
+/*
+ * webrtcbin's answer: the player starts DTLS (RFC 8842: an answer to
+ * actpass may be passive), so turn a=setup:active into passive.
+ */
+void sdp_answer_passive(GstSDPMessage *sdp);
+/* A strong ETag for an answer: from its ICE ufrag, which names the ICE session. Caller frees. */
+char *sdp_etag(const char *sdp);
+
 /* ---- sdpfrag.c ---- */
 
 struct sdpfrag_candidate {
@@ -137,6 +147,7 @@ struct stream {
 	gsize frames_at_tick; /* for fps_measured */
 	guint fps_measured;   /* frames encoded over the last second */
 	guint fps_timer;
+	struct fanout *fanout; /* the direct path's shared payloader and its viewers, or NULL */
 };
 
 struct stream *stream_new(struct stream_config *cfg, char **err);
@@ -147,6 +158,8 @@ enum keyframe_reason { KEYFRAME_FOR_JOIN, KEYFRAME_FOR_PLI };
  * it; joins force at most one per 100 ms, viewers' PLI/FIR one per 500 ms.
  */
 void stream_request_keyframe(struct stream *s, enum keyframe_reason why);
+/* Any thread: a viewer's PLI/FIR, handed to the main loop's stream_request_keyframe. */
+void stream_request_keyframe_any_thread(struct stream *s);
 const char *stream_state_name(enum stream_state st);
 /* The daemon's streams, built from `configs` (struct stream_config *, borrowed). */
 int stream_start_all(GPtrArray *configs, char **err);
@@ -180,6 +193,16 @@ unsigned viewer_count(void);
 void viewer_traffic(guint64 *packets, guint64 *bytes);
 
 void viewer_reap_stream(struct stream *s, const char *reason);
+
+/* ---- direct.c ---- */
+
+/* Start the direct path (ICE-lite sockets, DTLS certificate) unless the ICE mode is full. */
+int direct_init(const struct daemon_config *cfg, char **err);
+void direct_shutdown(void);
+/* Whether viewers use the direct path (the config's ICE mode). */
+bool direct_enabled(void);
+/* Direct-path peers allocated and not yet freed: a leak shows here. */
+int direct_live_peers(void);
 
 /* ---- reaper.c ---- */
 

@@ -64,6 +64,7 @@ static void usage(void)
 	    "usage: whepcamd [--config FILE] [--socket PATH] [--max-viewers N]\n"
 	    "                [--ice-timeout-s N] [--gather-timeout-ms N] [--ice-address A,B]\n"
 	    "                [--port-range LOW-HIGH] [--stun stun:HOST:PORT] [--log-level L]\n"
+	    "                [--ice-mode auto|lite|full]\n"
 	    "                [--stream NAME] [--source auto|test:|v4l2:/dev/videoN|file:PATH]\n"
 	    "                [--width N] [--height N] [--fps N] [--bitrate-kbps N]\n"
 	    "                [--keyframe-interval N] [--encoder-speed 0-16] [--token SECRET]\n");
@@ -93,7 +94,12 @@ int main(int argc, char **argv)
 	util_mark_start();
 	D.loop = g_main_loop_new(NULL, FALSE);
 	viewer_init(NULL, &D.cfg, ctl_reply);
-	warmup_run();
+	if (direct_init(&D.cfg, &err) != 0) {
+		g_critical("%s", err);
+		goto out;
+	}
+	if (!direct_enabled())
+		warmup_run(); /* webrtcbin's first-use costs; the direct path has none */
 
 	if (stream_start_all(D.cfg.streams, &err) != 0) {
 		g_critical("%s", err);
@@ -117,6 +123,7 @@ out:
 	ctl_close();
 	viewer_shutdown();
 	stream_stop_all();
+	direct_shutdown();
 	g_main_loop_unref(D.loop);
 	config_clear(&D.cfg);
 	gst_deinit();

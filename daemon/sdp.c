@@ -205,3 +205,42 @@ GPtrArray *sdp_public_candidates(const GPtrArray *candidates, const char *public
 	}
 	return out;
 }
+
+char *sdp_etag(const char *sdp)
+{
+	const char *u = strstr(sdp, "a=ice-ufrag:");
+	char *sum, *etag;
+	size_t n = 0;
+
+	if (u != NULL)
+		n = strcspn(u, "\r\n");
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)(u ? u : sdp), n);
+	etag = g_strdup_printf("\"%.16s\"", sum);
+	g_free(sum);
+	return etag;
+}
+
+/*
+ * The player starts DTLS (RFC 8842: an answer to actpass may be passive).
+ * With webrtcbin as the DTLS client its ClientHello can reach a player that
+ * is not listening yet, and the first retransmission waits OpenSSL's 1 s.
+ */
+void sdp_answer_passive(GstSDPMessage *sdp)
+{
+	guint i, j;
+
+	for (i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
+		GstSDPMedia *m = (GstSDPMedia *)gst_sdp_message_get_media(sdp, i);
+
+		for (j = 0; j < gst_sdp_media_attributes_len(m); j++) {
+			const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, j);
+
+			if (g_strcmp0(a->key, "setup") == 0 && g_strcmp0(a->value, "active") == 0) {
+				GstSDPAttribute passive;
+
+				gst_sdp_attribute_set(&passive, "setup", "passive");
+				gst_sdp_media_replace_attribute(m, j, &passive);
+			}
+		}
+	}
+}

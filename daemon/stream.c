@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "direct.h"
 
 #define KEYFRAME_MIN_INTERVAL_MS 100  /* joins: at most 10 forced keyframes a second */
 #define KEYFRAME_PLI_INTERVAL_MS 500  /* viewers' PLI/FIR: at most 2 a second, the rest dropped */
@@ -128,6 +129,11 @@ static gboolean keyframe_for_pli_cb(gpointer data)
 {
 	stream_request_keyframe(data, KEYFRAME_FOR_PLI);
 	return G_SOURCE_REMOVE;
+}
+
+void stream_request_keyframe_any_thread(struct stream *s)
+{
+	g_main_context_invoke(NULL, keyframe_for_pli_cb, s);
 }
 
 /* Streaming thread: a viewer's PLI/FIR travelling up the tee. */
@@ -290,6 +296,8 @@ struct stream *stream_new(struct stream_config *cfg, char **err)
 		*err = g_strdup_printf("stream %s: cannot link source to encoder", cfg->name);
 		goto fail;
 	}
+	if (direct_enabled() && fanout_attach(s, err) != 0)
+		goto fail;
 	pad = gst_element_get_static_pad(s->encoder, "src");
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, encoder_out_probe, s, NULL);
 	gst_object_unref(pad);
@@ -324,6 +332,7 @@ void stream_free(struct stream *s)
 		g_source_remove(s->bus_watch);
 	if (s->pipeline != NULL) {
 		gst_element_set_state(s->pipeline, GST_STATE_NULL);
+		fanout_detach(s);
 		gst_object_unref(s->pipeline);
 	}
 	g_free(s->source);

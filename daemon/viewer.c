@@ -126,10 +126,16 @@ static void on_gathering_state_cb(GstElement *webrtc, GParamSpec *pspec, gpointe
 /* webrtcbin thread. */
 static void on_connection_state_cb(GstElement *webrtc, GParamSpec *pspec, gpointer id)
 {
-	struct event *ev = event_new(EV_CONNECTION, id);
 	GstWebRTCPeerConnectionState st;
 
 	g_object_get(webrtc, "connection-state", &st, NULL);
+	viewer_post_connection(id, st);
+}
+
+void viewer_post_connection(const char *id, GstWebRTCPeerConnectionState st)
+{
+	struct event *ev = event_new(EV_CONNECTION, id);
+
 	ev->value = (int)st;
 	event_post(ev);
 }
@@ -214,8 +220,10 @@ static void viewer_destroy(gpointer p)
 			g_signal_handler_disconnect(v->webrtc, v->signals[i]);
 	v->stream->viewers--;
 
-	/* The reaper owns the elements now; nothing of ours is touched again. */
-	reaper_release(v->stream->pipeline, v->stream->tee, v->tee_pad, v->bin, v->sid);
+	if (v->peer != NULL)
+		direct_release(v);
+	else /* The reaper owns the elements now; nothing of ours is touched again. */
+		reaper_release(v->stream->pipeline, v->stream->tee, v->tee_pad, v->bin, v->sid);
 	if (v->candidates != NULL)
 		g_ptr_array_unref(v->candidates);
 	g_free(v->etag);
@@ -359,6 +367,30 @@ static void remember_offer_ice(struct viewer *v, const GstSDPMessage *msg)
 	v->remote_ufrag = g_strdup(ufrag);
 }
 
+static bool reply_answer(struct viewer *v, char *text);
+
+/* Main thread: the direct path answers at once: no agent to gather, no promise to wait for. */
+static void offer_direct(struct viewer *v, const GstSDPMessage *msg, guint64 client_id,
+                         const char *peer)
+{
+	char detail[160];
+	int status = 500;
+	char *text = direct_answer(v, msg, &status, detail, sizeof(detail));
+
+	if (text == NULL) {
+		viewer_send_error(client_id, status, status == 400 ? "bad-offer" : "internal",
+		                  detail, 0);
+		viewer_remove(v, "offer-rejected");
+		return;
+	}
+	v->client_id = client_id;
+	g_message("viewer %s: join from %s, stream %s, VP8 pt %d (direct)", v->sid,
+	          peer != NULL ? peer : "local", v->stream->cfg->name, v->pt);
+	remember_offer_ice(v, msg);
+	v->ice_timer = g_timeout_add_seconds((guint)V.cfg->ice_timeout_s, ice_timeout_cb, v);
+	reply_answer(v, text);
+}
+
 void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 client_id)
 {
 	struct viewer *v = NULL;
@@ -414,6 +446,11 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	v->candidates = g_ptr_array_new_with_free_func(g_free);
 	s->viewers++;
 	g_hash_table_insert(V.table, v->id, v);
+	if (direct_enabled()) {
+		offer_direct(v, msg, client_id, peer);
+		gst_sdp_message_free(msg);
+		return;
+	}
 	if (build_elements(v) != 0) {
 		viewer_send_error(client_id, 500, "internal", "cannot build the viewer's elements",
 		                  0);
@@ -498,31 +535,6 @@ static void on_remote_set(struct viewer *v, GstPromise *promise)
 	g_signal_emit_by_name(v->webrtc, "create-answer", NULL, promise_for(EV_ANSWER, v->id));
 }
 
-/*
- * The player starts DTLS (RFC 8842: an answer to actpass may be passive).
- * With webrtcbin as the DTLS client its ClientHello can reach a player that
- * is not listening yet, and the first retransmission waits OpenSSL's 1 s.
- */
-static void answer_dtls_passive(GstSDPMessage *sdp)
-{
-	guint i, j;
-
-	for (i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
-		GstSDPMedia *m = (GstSDPMedia *)gst_sdp_message_get_media(sdp, i);
-
-		for (j = 0; j < gst_sdp_media_attributes_len(m); j++) {
-			const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, j);
-
-			if (g_strcmp0(a->key, "setup") == 0 && g_strcmp0(a->value, "active") == 0) {
-				GstSDPAttribute passive;
-
-				gst_sdp_attribute_set(&passive, "setup", "passive");
-				gst_sdp_media_replace_attribute(m, j, &passive);
-			}
-		}
-	}
-}
-
 static void on_answer(struct viewer *v, GstPromise *promise)
 {
 	const GstStructure *r = gst_promise_get_reply(promise);
@@ -542,46 +554,22 @@ static void on_answer(struct viewer *v, GstPromise *promise)
 		viewer_remove(v, "no-answer");
 		return;
 	}
-	answer_dtls_passive(answer->sdp);
+	sdp_answer_passive(answer->sdp);
 	g_signal_emit_by_name(v->webrtc, "set-local-description", answer, NULL);
 	gst_webrtc_session_description_free(answer);
 }
 
-static char *make_etag(const char *sdp)
+/*
+ * Main thread: add the SSRC and candidate lines to `text` (taken) and send
+ * the 201. False when the client has gone and the viewer was removed.
+ */
+static bool reply_answer(struct viewer *v, char *text)
 {
-	const char *u = strstr(sdp, "a=ice-ufrag:");
-	char *sum, *etag;
-	size_t n = 0;
-
-	if (u != NULL)
-		n = strcspn(u, "\r\n");
-	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)(u ? u : sdp), n);
-	etag = g_strdup_printf("\"%.16s\"", sum);
-	g_free(sum);
-	return etag;
-}
-
-/* Main thread: gathering finished (or its timeout): send the complete answer. */
-static void send_answer(struct viewer *v)
-{
-	GstWebRTCSessionDescription *local = NULL;
 	GPtrArray *cands;
-	char *text, *full;
+	char *full;
 	bool delivered;
 	json_object *o;
 
-	if (v->answer_sent)
-		return;
-	g_object_get(v->webrtc, "local-description", &local, NULL);
-	if (local == NULL)
-		return; /* not set yet: the gathering event comes back once it is */
-	v->answer_sent = true;
-	if (v->gather_timer != 0) {
-		g_source_remove(v->gather_timer);
-		v->gather_timer = 0;
-	}
-	text = gst_sdp_message_as_text(local->sdp);
-	gst_webrtc_session_description_free(local);
 	full = sdp_add_video_ssrc(text, v->ssrc, "whepcam");
 	g_free(text);
 	text = full;
@@ -589,7 +577,7 @@ static void send_answer(struct viewer *v)
 	full = sdp_splice_candidates(text, cands);
 	g_ptr_array_unref(cands);
 	g_free(text);
-	v->etag = make_etag(full);
+	v->etag = sdp_etag(full);
 
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_int(201));
@@ -601,24 +589,44 @@ static void send_answer(struct viewer *v)
 	delivered = V.reply(v->client_id, proto_line(o));
 	json_object_put(o);
 	v->client_id = 0;
+	v->answer_sent = true;
 	if (!delivered) {
 		/* Nobody has the session id, so nobody could ever delete it. */
 		g_free(full);
 		viewer_remove(v, "client-gone");
-		return;
+		return false;
 	}
 	g_info("viewer %s: answered in %.1f ms", v->sid, elapsed_ms(v));
 	g_debug("viewer %s: answer:\n%s", v->sid, full);
 	g_free(full);
+	return true;
+}
 
+/* Main thread: gathering finished (or its timeout): send the complete answer. */
+static void send_answer(struct viewer *v)
+{
+	GstWebRTCSessionDescription *local = NULL;
+	GstPad *qsink;
+
+	if (v->answer_sent)
+		return;
+	g_object_get(v->webrtc, "local-description", &local, NULL);
+	if (local == NULL)
+		return; /* not set yet: the gathering event comes back once it is */
+	if (v->gather_timer != 0) {
+		g_source_remove(v->gather_timer);
+		v->gather_timer = 0;
+	}
+	if (!reply_answer(v, gst_sdp_message_as_text(local->sdp))) {
+		gst_webrtc_session_description_free(local);
+		return;
+	}
+	gst_webrtc_session_description_free(local);
 	/* Media flows into the branch now; the gate holds it until the peer is connected. */
 	v->tee_pad = gst_element_request_pad_simple(v->stream->tee, "src_%u");
-	{
-		GstPad *qsink = gst_element_get_static_pad(v->bin, "sink");
-
-		gst_pad_link(v->tee_pad, qsink);
-		gst_object_unref(qsink);
-	}
+	qsink = gst_element_get_static_pad(v->bin, "sink");
+	gst_pad_link(v->tee_pad, qsink);
+	gst_object_unref(qsink);
 }
 
 static gboolean gather_timeout_cb(gpointer data)

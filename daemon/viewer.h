@@ -50,6 +50,7 @@ struct viewer {
 	char *etag;
 	char *remote_ufrag; /* the offer's ICE ufrag: a PATCH with another one is an ICE restart */
 	GPtrArray *mids;    /* the offer's a=mid values, by m-line index */
+	struct peer *peer;  /* on the direct path (then no elements above), owned */
 };
 
 /* ---- viewer.c ---- */
@@ -59,7 +60,19 @@ void viewer_count_end(const struct viewer *v, const char *reason);
 void viewer_send_error(guint64 client_id, int status, const char *error, const char *detail,
                        int retry_after);
 struct viewer *viewer_lookup(const char *id);
+/* Any thread: the peer connection of session `id` reached `st` (handled on the main loop). */
+void viewer_post_connection(const char *id, GstWebRTCPeerConnectionState st);
 const struct daemon_config *viewer_config(void);
+
+/* ---- direct.c ---- */
+/*
+ * Main thread: make v's direct-path peer for `offer` and return the answer
+ * without candidates (caller frees), or NULL with an HTTP status and reason.
+ */
+char *direct_answer(struct viewer *v, const GstSDPMessage *offer, int *status, char *detail,
+                    size_t detail_len);
+/* Main thread: stop and free v's peer; nothing when it has none. */
+void direct_release(struct viewer *v);
 
 /* ---- viewer_ice.c ---- */
 /* Set up the viewer's ICE agent from the config: no UPnP, ports, addresses, TCP. */

@@ -183,7 +183,10 @@ int viewer_patch(struct stream *s, const char *session, const char *frag, const 
 	for (i = 0; i < f.candidates->len; i++) {
 		struct sdpfrag_candidate *c = g_ptr_array_index(f.candidates, i);
 
-		g_signal_emit_by_name(v->webrtc, "add-ice-candidate", mline_of(v, c->mid), c->line);
+		/* ICE-lite (direct path) learns the peer's address from its checks instead. */
+		if (v->webrtc != NULL)
+			g_signal_emit_by_name(v->webrtc, "add-ice-candidate", mline_of(v, c->mid),
+			                      c->line);
 	}
 	g_info("viewer %s: %u trickled candidate(s)%s", v->sid, f.candidates->len,
 	       f.end_of_candidates ? ", end of candidates" : "");

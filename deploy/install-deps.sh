@@ -4,7 +4,7 @@
 # Arguments name extra packages (make bench adds Janus and gnuplot).
 set -e
 PKGS="build-essential pkg-config libglib2.0-dev libjson-c-dev libfcgi-dev libnice-dev
- libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+ libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libssl-dev libsrtp2-dev
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
  gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core gstreamer1.0-tools nginx-light curl coturn prometheus systemd
  nodejs npm chromium python3 dpkg-dev groff-base openssl $*"

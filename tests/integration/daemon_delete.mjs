@@ -1,6 +1,6 @@
 // delete stops media to that viewer, frees it, and a second delete is 404.
 import assert from 'node:assert/strict';
-import { startDaemon, until } from '../lib/daemon.mjs';
+import { startDaemon, until, mediaAlive } from '../lib/daemon.mjs';
 import { createReceiver } from '../lib/peer.mjs';
 
 const d = await startDaemon({ args: ['--width', '320', '--height', '240'] });
@@ -26,7 +26,7 @@ try {
   assert.equal(streams.streams[0].name, 'cam');
   assert.equal(streams.streams[0].codec, 'VP8');
   // Every webrtcbin is finalized, not just forgotten.
-  await until(async () => (await d.request({ op: 'health' })).webrtcbins === 0, { what: 'webrtcbin finalized' });
+  await until(async () => mediaAlive(await d.request({ op: 'health' })) === 0, { what: 'webrtcbin finalized' });
 
   const again = await d.request({ op: 'delete', stream: 'cam', session: reply.session });
   assert.equal(again.status, 404);

@@ -1,12 +1,12 @@
 // Many viewers join, play and leave by delete, five at a time: every
 // webrtcbin is finalized and threads and memory return to their baseline.
 import assert from 'node:assert/strict';
-import { startDaemon, until } from '../lib/daemon.mjs';
+import { startDaemon, until, mediaAlive } from '../lib/daemon.mjs';
 import { createReceiver } from '../lib/peer.mjs';
 
 const d = await startDaemon({ args: ['--width', '320', '--height', '240'] });
 const health = () => d.request({ op: 'health' });
-const settled = (what) => until(async () => { const h = await health(); return h.viewers === 0 && h.webrtcbins === 0 && h; },
+const settled = (what) => until(async () => { const h = await health(); return h.viewers === 0 && mediaAlive(h) === 0 && h; },
   { timeoutMs: 15000, what });
 
 // One viewer's whole life.

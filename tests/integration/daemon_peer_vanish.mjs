@@ -2,7 +2,7 @@
 // DTLS close_notify, like a peer that lost its network) are reaped by the
 // consent/silence timer (RFC 7675: 30 s), and only they: a viewer that stays keeps playing.
 import assert from 'node:assert/strict';
-import { startDaemon, until } from '../lib/daemon.mjs';
+import { startDaemon, until, mediaAlive } from '../lib/daemon.mjs';
 import { createReceiver, packetsOver } from '../lib/peer.mjs';
 
 const d = await startDaemon({ args: ['--width', '320', '--height', '240'] });
@@ -27,7 +27,7 @@ try {
     assert.match(d.log(), new RegExp(`viewer ${session.slice(0, 8)}: leave \\((peer-silent|ice|closed|failed|disconnected)`), 'the log says why');
     assert.equal((await d.request({ op: 'delete', stream: 'cam', session })).status, 404, 'the reaped session is gone');
   }
-  await until(async () => (await d.request({ op: 'health' })).webrtcbins === 1, { what: 'their webrtcbins finalized' });
+  await until(async () => mediaAlive(await d.request({ op: 'health' })) === 1, { what: 'their media sessions freed' });
   assert.ok(await packetsOver(stay.r, 1000) > 0, 'the viewer that stayed still plays');
   assert.equal((await d.request({ op: 'delete', stream: 'cam', session: stay.session })).status, 200);
   await stay.r.close();

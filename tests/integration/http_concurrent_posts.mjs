@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startStack } from '../lib/stack.mjs';
-import { until } from '../lib/daemon.mjs';
+import { until, mediaAlive } from '../lib/daemon.mjs';
 
 const s = await startStack({ daemonArgs: ['--width', '320', '--height', '240'] });
 const offer = fs.readFileSync(new URL('../data/offer-chromium.sdp', import.meta.url), 'utf8');
@@ -16,7 +16,7 @@ try {
   assert.equal((await s.daemon.request({ op: 'health' })).viewers, 50);
   const dels = await Promise.all(replies.map((r) => fetch(s.base + r.location, { method: 'DELETE' })));
   assert.ok(dels.every((d) => d.status === 200));
-  await until(async () => (await s.daemon.request({ op: 'health' })).webrtcbins === 0, { timeoutMs: 20000, what: 'all freed' });
+  await until(async () => mediaAlive(await s.daemon.request({ op: 'health' })) === 0, { timeoutMs: 20000, what: 'all freed' });
 } finally {
   await s.stop();
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startStack, curl } from '../lib/stack.mjs';
 import { createReceiver } from '../lib/peer.mjs';
-import { until } from '../lib/daemon.mjs';
+import { until, mediaAlive } from '../lib/daemon.mjs';
 
 const s = await startStack({ daemonArgs: ['--width', '320', '--height', '240', '--stun', 'stun:stun.example.org:3478'] });
 try {
@@ -30,7 +30,7 @@ try {
   const del = curl(['-X', 'DELETE', url]);
   assert.equal(del.status, 200);
   assert.equal(del.headers['access-control-allow-origin'][0], '*');
-  await until(async () => (await s.daemon.request({ op: 'health' })).webrtcbins === 0, { what: 'viewer freed in the daemon' });
+  await until(async () => mediaAlive(await s.daemon.request({ op: 'health' })) === 0, { what: 'viewer freed in the daemon' });
   assert.equal((await s.daemon.request({ op: 'streams' })).streams[0].viewers, 0);
   const again = curl(['-X', 'DELETE', url]);
   assert.equal(again.status, 404);

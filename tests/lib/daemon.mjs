@@ -110,6 +110,12 @@ export async function startDaemon({ args = [], env = {}, config, name = 'whepcam
 }
 
 // Poll `fn` until it returns a truthy value; a bounded wait on an observable state.
+// Media sessions still allocated in the daemon (from a health reply): webrtcbins
+// not yet finalized plus direct-path peers not yet freed. A leak shows here.
+export function mediaAlive(h) {
+  return h.webrtcbins + (h.peers ?? 0);
+}
+
 export async function until(fn, { timeoutMs = 10000, everyMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;

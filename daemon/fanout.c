@@ -1,0 +1,209 @@
+/*
+ * fanout.c - one payloader per stream for every direct viewer:
+ * tee ! queue ! rtpvp8pay ! appsink, and on the queue's thread each frame's
+ * packets are copied, given the viewer's payload type, SRTP-protected and
+ * sent with one sendmmsg per viewer and batch. Payloading once instead of
+ * per viewer, and no thread per viewer, is what makes a viewer cheap here.
+ * Owns the branch's elements and the list of viewers being sent to.
+ */
+#define G_LOG_DOMAIN "fanout"
+#include <gst/app/gstappsink.h>
+#include <string.h>
+
+#include "direct.h"
+
+#define FANOUT_QUEUE_BUFFERS 30  /* frames: a stalled send thread drops old ones */
+#define FANOUT_MAX_PACKETS   512 /* packets of one frame we handle (a 720p keyframe: ~100) */
+
+struct fanout {
+	GMutex lock;      /* peers, and each peer's sender half */
+	GPtrArray *peers; /* struct peer *, borrowed: the viewer table owns them */
+	guint32 ssrc;
+	GstPad *tee_pad;
+	GstElement *bin;
+	/* the send thread's scratch: one batch of protected packets */
+	uint8_t out[DIRECT_BATCH][DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN];
+	struct mmsghdr msgs[DIRECT_BATCH];
+	struct iovec iov[DIRECT_BATCH];
+	GstMapInfo maps[FANOUT_MAX_PACKETS];
+};
+
+/* Send thread, fanout lock held: the frame's packets to one viewer. */
+static void send_to(struct fanout *f, struct peer *p, guint npackets)
+{
+	guint i = 0, batch, sent = 0;
+	guint64 bytes = 0;
+	int n, len;
+
+	while (i < npackets) {
+		for (batch = 0; batch < DIRECT_BATCH && i < npackets; i++) {
+			len = (int)f->maps[i].size;
+			if (len > DIRECT_MAX_PACKET)
+				continue;
+			memcpy(f->out[batch], f->maps[i].data, (size_t)len);
+			f->out[batch][1] = (uint8_t)((f->out[batch][1] & 0x80) | p->pt);
+			if (srtp_protect(p->tx, f->out[batch], &len) != srtp_err_status_ok)
+				continue;
+			bytes += f->maps[i].size;
+			f->iov[batch].iov_base = f->out[batch];
+			f->iov[batch].iov_len = (size_t)len;
+			memset(&f->msgs[batch], 0, sizeof(f->msgs[batch]));
+			f->msgs[batch].msg_hdr.msg_iov = &f->iov[batch];
+			f->msgs[batch].msg_hdr.msg_iovlen = 1;
+			f->msgs[batch].msg_hdr.msg_name = &p->send_addr;
+			f->msgs[batch].msg_hdr.msg_namelen = p->send_addrlen;
+			batch++;
+		}
+		/* A full socket buffer drops packets here rather than wait: UDP semantics. */
+		n = batch > 0 ? sendmmsg(p->send_fd, f->msgs, batch, MSG_DONTWAIT) : 0;
+		if (n > 0)
+			sent += (guint)n;
+	}
+	__atomic_fetch_add(&p->branch->packets, sent, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->branch->bytes, bytes, __ATOMIC_RELAXED);
+}
+
+/* Send thread: the join gate; true when p gets this frame. */
+static bool gate_pass(struct peer *p, bool keyframe)
+{
+	gint gate = g_atomic_int_get(&p->branch->gate);
+
+	if (gate == GATE_OPEN)
+		return true;
+	if (gate == GATE_CLOSED || !keyframe)
+		return false;
+	g_atomic_int_set(&p->branch->gate, GATE_OPEN);
+	g_message("viewer %s: first keyframe sent %.1f ms after the offer", p->sid,
+	          (double)(g_get_monotonic_time() - p->branch->created_us) / 1000.0);
+	return true;
+}
+
+/* Send thread (the queue's): one frame's packets, as a list or a single buffer. */
+static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
+{
+	struct fanout *f = data;
+	GstSample *sample = gst_app_sink_pull_sample(sink);
+	GstBufferList *list;
+	GstBuffer *one;
+	guint i, n = 0, len;
+	bool keyframe;
+
+	if (sample == NULL)
+		return GST_FLOW_FLUSHING;
+	list = gst_sample_get_buffer_list(sample);
+	one = gst_sample_get_buffer(sample);
+	len = list != NULL ? gst_buffer_list_length(list) : 1;
+	for (i = 0; i < len && n < FANOUT_MAX_PACKETS; i++) {
+		GstBuffer *b = list != NULL ? gst_buffer_list_get(list, i) : one;
+
+		if (b != NULL && gst_buffer_map(b, &f->maps[n], GST_MAP_READ))
+			n++;
+	}
+	keyframe = n > 0 && rtp_vp8_keyframe_start(f->maps[0].data, f->maps[0].size);
+	g_mutex_lock(&f->lock);
+	for (i = 0; i < f->peers->len; i++) {
+		struct peer *p = g_ptr_array_index(f->peers, i);
+
+		if (p->tx != NULL && gate_pass(p, keyframe))
+			send_to(f, p, n);
+	}
+	g_mutex_unlock(&f->lock);
+	for (i = 0; i < n; i++) {
+		GstBuffer *b = list != NULL ? gst_buffer_list_get(list, i) : one;
+
+		gst_buffer_unmap(b, &f->maps[i]);
+	}
+	gst_sample_unref(sample);
+	return GST_FLOW_OK;
+}
+
+guint32 fanout_ssrc(struct stream *s)
+{
+	return s->fanout != NULL ? s->fanout->ssrc : 0;
+}
+
+int fanout_attach(struct stream *s, char **err)
+{
+	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
+	struct fanout *f = g_new0(struct fanout, 1);
+	GstElement *queue, *pay, *sink;
+	GstPad *pad;
+
+	g_mutex_init(&f->lock);
+	f->peers = g_ptr_array_new();
+	f->ssrc = g_random_int();
+	s->fanout = f;
+	f->bin = gst_bin_new("fanout");
+	queue = gst_element_factory_make("queue", NULL);
+	pay = gst_element_factory_make("rtpvp8pay", NULL);
+	sink = gst_element_factory_make("appsink", NULL);
+	if (queue == NULL || pay == NULL || sink == NULL) {
+		*err = g_strdup("queue, rtpvp8pay or appsink missing: install "
+		                "gstreamer1.0-plugins-base and -good");
+		gst_clear_object(&queue);
+		gst_clear_object(&pay);
+		gst_clear_object(&sink);
+		return -1;
+	}
+	gst_bin_add_many(GST_BIN(f->bin), queue, pay, sink, NULL);
+	g_object_set(queue, "leaky", 2, "max-size-buffers", FANOUT_QUEUE_BUFFERS, "max-size-bytes",
+	             0, "max-size-time", (guint64)0, NULL);
+	/* The viewers' payload types differ: each packet gets its own as it is sent. */
+	g_object_set(pay, "pt", 96u, "ssrc", f->ssrc, "picture-id-mode", 2, "mtu",
+	             (guint)DIRECT_RTP_MTU, NULL);
+	g_object_set(sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE,
+	             "buffer-list", TRUE, "max-buffers", 2u, "drop", TRUE, NULL);
+	gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, f, NULL);
+	gst_element_link_many(queue, pay, sink, NULL);
+	pad = gst_element_get_static_pad(queue, "sink");
+	gst_element_add_pad(f->bin, gst_ghost_pad_new("sink", pad));
+	gst_object_unref(pad);
+	gst_bin_add(GST_BIN(s->pipeline), f->bin);
+	f->tee_pad = gst_element_request_pad_simple(s->tee, "src_%u");
+	pad = gst_element_get_static_pad(f->bin, "sink");
+	gst_pad_link(f->tee_pad, pad);
+	gst_object_unref(pad);
+	return 0;
+}
+
+/* Main thread, after the pipeline is NULL. */
+void fanout_detach(struct stream *s)
+{
+	struct fanout *f = s->fanout;
+
+	if (f == NULL)
+		return;
+	if (f->tee_pad != NULL) {
+		gst_element_release_request_pad(s->tee, f->tee_pad);
+		gst_object_unref(f->tee_pad);
+	}
+	g_ptr_array_unref(f->peers);
+	g_mutex_clear(&f->lock);
+	g_free(f);
+	s->fanout = NULL;
+}
+
+void fanout_add(struct stream *s, struct peer *p)
+{
+	g_mutex_lock(&s->fanout->lock);
+	g_ptr_array_add(s->fanout->peers, p);
+	g_mutex_unlock(&s->fanout->lock);
+}
+
+void fanout_remove(struct stream *s, struct peer *p)
+{
+	g_mutex_lock(&s->fanout->lock);
+	g_ptr_array_remove_fast(s->fanout->peers, p);
+	g_mutex_unlock(&s->fanout->lock);
+}
+
+void fanout_set_sender(struct stream *s, struct peer *p, srtp_t tx)
+{
+	g_mutex_lock(&s->fanout->lock);
+	if (tx != NULL)
+		p->tx = tx;
+	p->send_fd = p->fd;
+	memcpy(&p->send_addr, &p->addr, p->addrlen);
+	p->send_addrlen = p->addrlen;
+	g_mutex_unlock(&s->fanout->lock);
+}

@@ -1,0 +1,517 @@
+/*
+ * DTLS-SRTP server side (daemon/dtls.c) against an OpenSSL DTLS client built
+ * here, the two wired together through in-memory datagram queues.
+ */
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <glib.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/srtp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "dtls.h"
+
+#define BOTH_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
+#define CM80_ONLY     "SRTP_AES128_CM_SHA1_80"
+#define CM80_FIRST    "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM"
+
+/*
+ * OpenSSL 3.0 reads its DTLS retransmission timer through gettimeofday();
+ * this definition takes the C library's place in the test binary so the
+ * retransmission test can move time forward instead of sleeping a second.
+ */
+static gint64 clock_skew_us;
+
+int gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	struct timespec ts;
+	gint64 us;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	us = (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000 + clock_skew_us;
+	tv->tv_sec = us / G_USEC_PER_SEC;
+	tv->tv_usec = us % G_USEC_PER_SEC;
+	return 0;
+}
+
+/* The browser's side: its own throwaway certificate, any DTLS 1.2 client. */
+struct link {
+	SSL_CTX *cctx;
+	SSL *client;
+	BIO *crbio, *cwbio;
+	X509 *ccert;
+	struct dtls_peer *peer;
+	GPtrArray *to_client; /* GBytes our peer sent that the client has not seen */
+	size_t largest;       /* longest datagram our peer sent */
+	gboolean client_done;
+	int client_error; /* SSL_get_error of the client's last call */
+};
+
+static int accept_any(int preverify_ok, X509_STORE_CTX *store)
+{
+	return 1;
+}
+
+static void on_send(const uint8_t *data, size_t len, void *user)
+{
+	struct link *l = user;
+
+	g_ptr_array_add(l->to_client, g_bytes_new(data, len));
+	l->largest = MAX(l->largest, len);
+}
+
+static void on_send_count(const uint8_t *data, size_t len, void *user)
+{
+	(*(guint *)user)++;
+	g_assert_cmpuint(len, <=, DTLS_MTU);
+}
+
+static char *fingerprint_of(X509 *cert, const EVP_MD *md, const char *alg, gboolean lower)
+{
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	GString *s = g_string_new(alg);
+	char *c;
+
+	g_assert_cmpint(X509_digest(cert, md, d, &n), ==, 1);
+	for (i = 0; i < n; i++)
+		g_string_append_printf(s, "%c%02X", i == 0 ? ' ' : ':', d[i]);
+	for (c = strchr(s->str, ' '); lower && *c != '\0'; c++)
+		*c = g_ascii_tolower(*c);
+	return g_string_free(s, FALSE);
+}
+
+static X509 *client_cert(EVP_PKEY *key)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = X509_get_subject_name(x);
+
+	g_assert_true(X509_set_version(x, X509_VERSION_3));
+	g_assert_true(ASN1_INTEGER_set(X509_get_serialNumber(x), 42));
+	g_assert_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	g_assert_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	g_assert_true(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	                                         (const unsigned char *)"test-client", -1, -1, 0));
+	g_assert_true(X509_set_issuer_name(x, name));
+	g_assert_true(X509_set_pubkey(x, key));
+	g_assert_cmpint(X509_sign(x, key, EVP_sha256()), >, 0);
+	return x;
+}
+
+/* A client offering profiles, and our peer expecting remote_fp (NULL: the
+ * client's real sha-256 fingerprint). */
+static struct link *link_new(const char *profiles, const char *remote_fp)
+{
+	struct link *l = g_new0(struct link, 1);
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	char *fp;
+
+	g_assert_nonnull(key);
+	l->ccert = client_cert(key);
+	l->cctx = SSL_CTX_new(DTLS_client_method());
+	g_assert_nonnull(l->cctx);
+	g_assert_true(SSL_CTX_use_certificate(l->cctx, l->ccert));
+	g_assert_true(SSL_CTX_use_PrivateKey(l->cctx, key));
+	g_assert_cmpint(SSL_CTX_set_tlsext_use_srtp(l->cctx, profiles), ==, 0);
+	SSL_CTX_set_verify(l->cctx, SSL_VERIFY_PEER, accept_any);
+	EVP_PKEY_free(key);
+
+	l->client = SSL_new(l->cctx);
+	l->crbio = BIO_new(BIO_s_mem());
+	l->cwbio = BIO_new(BIO_s_mem());
+	BIO_set_mem_eof_return(l->crbio, -1);
+	SSL_set_bio(l->client, l->crbio, l->cwbio);
+	SSL_set_connect_state(l->client);
+	SSL_set_options(l->client, SSL_OP_NO_QUERY_MTU);
+	g_assert_true(SSL_set_mtu(l->client, DTLS_MTU));
+
+	l->to_client = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	fp = remote_fp ? g_strdup(remote_fp) : fingerprint_of(l->ccert, EVP_sha256(), "sha-256", 0);
+	l->peer = dtls_peer_new(fp, on_send, l);
+	g_assert_nonnull(l->peer);
+	g_free(fp);
+	return l;
+}
+
+static void link_free(struct link *l)
+{
+	dtls_peer_free(l->peer);
+	SSL_free(l->client);
+	SSL_CTX_free(l->cctx);
+	X509_free(l->ccert);
+	g_ptr_array_unref(l->to_client);
+	g_free(l);
+}
+
+static void client_step(struct link *l)
+{
+	uint8_t buf[2048];
+	int r;
+
+	ERR_clear_error();
+	if (!l->client_done) {
+		r = SSL_do_handshake(l->client);
+		l->client_done = r == 1;
+		if (!l->client_done) {
+			l->client_error = SSL_get_error(l->client, r);
+			return;
+		}
+	}
+	while ((r = SSL_read(l->client, buf, sizeof(buf))) > 0)
+		;
+	l->client_error = SSL_get_error(l->client, r);
+}
+
+/* Whatever the client wrote goes to our peer as one datagram: DTLS allows
+ * several records in one, and the client's are whole records. */
+static gboolean client_to_peer(struct link *l)
+{
+	char *data;
+	long n = BIO_get_mem_data(l->cwbio, &data);
+
+	if (n <= 0)
+		return FALSE;
+	dtls_peer_feed(l->peer, (const uint8_t *)data, (size_t)n);
+	(void)BIO_reset(l->cwbio);
+	return TRUE;
+}
+
+/* Our datagrams reach the client one at a time, as from a socket. */
+static gboolean peer_to_client(struct link *l)
+{
+	guint i, n = l->to_client->len;
+
+	for (i = 0; i < n; i++) {
+		GBytes *b = g_ptr_array_index(l->to_client, i);
+
+		g_assert_cmpint(
+		    BIO_write(l->crbio, g_bytes_get_data(b, NULL), (int)g_bytes_get_size(b)), ==,
+		    (int)g_bytes_get_size(b));
+		client_step(l);
+	}
+	g_ptr_array_remove_range(l->to_client, 0, n);
+	return n > 0;
+}
+
+static void pump(struct link *l)
+{
+	int round;
+
+	for (round = 0; round < 32; round++) {
+		gboolean moved;
+
+		client_step(l);
+		moved = client_to_peer(l);
+		moved |= peer_to_client(l);
+		if (!moved)
+			return;
+	}
+	g_assert_not_reached();
+}
+
+static void check_keys(struct link *l, enum dtls_srtp_profile want, size_t salt)
+{
+	const size_t k = 16;
+	uint8_t local[DTLS_SRTP_KEY_MAX], remote[DTLS_SRTP_KEY_MAX], m[2 * DTLS_SRTP_KEY_MAX];
+	enum dtls_srtp_profile profile;
+	size_t len = 0;
+
+	g_assert_cmpint(dtls_peer_srtp_keys(l->peer, &profile, local, remote, &len), ==, 0);
+	g_assert_cmpint(profile, ==, want);
+	g_assert_cmpuint(len, ==, k + salt);
+	g_assert_cmpuint(SSL_get_selected_srtp_profile(l->client)->id, ==, want);
+	g_assert_cmpint(SSL_export_keying_material(l->client, m, 2 * (k + salt),
+	                                           "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0),
+	                ==, 1);
+	/* client_key|server_key|client_salt|server_salt: our local half is what the
+	 * client decrypts with, our remote half what it encrypts with. */
+	g_assert_cmpmem(local, k, m + k, k);
+	g_assert_cmpmem(local + k, salt, m + 2 * k + salt, salt);
+	g_assert_cmpmem(remote, k, m, k);
+	g_assert_cmpmem(remote + k, salt, m + 2 * k, salt);
+}
+
+static void check_connected(struct link *l)
+{
+	char *seen;
+
+	g_assert_true(l->client_done);
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CONNECTED);
+	g_assert_cmpstr(dtls_peer_error(l->peer), ==, "");
+	g_assert_cmpint(dtls_peer_timeout_ms(l->peer), ==, -1);
+	/* What the browser checks against our a=fingerprint. */
+	seen = fingerprint_of(SSL_get0_peer_certificate(l->client), EVP_sha256(), "sha-256", 0);
+	g_assert_cmpstr(seen, ==, dtls_fingerprint());
+	g_free(seen);
+	g_assert_cmpuint(l->largest, >, 0);
+	g_assert_cmpuint(l->largest, <=, DTLS_MTU);
+}
+
+static void test_handshake_gcm(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+
+	pump(l);
+	check_connected(l);
+	check_keys(l, DTLS_SRTP_AEAD_AES_128_GCM, 12);
+	link_free(l);
+}
+
+static void test_handshake_cm80(void)
+{
+	struct link *l = link_new(CM80_ONLY, NULL);
+
+	pump(l);
+	check_connected(l);
+	check_keys(l, DTLS_SRTP_AES128_CM_SHA1_80, 14);
+	link_free(l);
+}
+
+/* The profile is ours to choose: GCM even when the client lists it last. */
+static void test_server_preference(void)
+{
+	struct link *l = link_new(CM80_FIRST, NULL);
+
+	pump(l);
+	check_connected(l);
+	check_keys(l, DTLS_SRTP_AEAD_AES_128_GCM, 12);
+	link_free(l);
+}
+
+/* Firefox signs with sha-256 but nothing stops an offer using another hash,
+ * in either case. */
+static void test_other_hash(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+	char *fp = fingerprint_of(l->ccert, EVP_sha512(), "SHA-512", 1);
+
+	dtls_peer_free(l->peer);
+	l->peer = dtls_peer_new(fp, on_send, l);
+	g_assert_nonnull(l->peer);
+	pump(l);
+	check_connected(l);
+	g_free(fp);
+	link_free(l);
+}
+
+static void test_wrong_fingerprint(void)
+{
+	GString *fp = g_string_new("sha-256");
+	enum dtls_srtp_profile profile;
+	uint8_t local[DTLS_SRTP_KEY_MAX], remote[DTLS_SRTP_KEY_MAX];
+	size_t len;
+	struct link *l;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		g_string_append(fp, i == 0 ? " 5A" : ":5A");
+	l = link_new(BOTH_PROFILES, fp->str);
+	pump(l);
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_FAILED);
+	g_assert_nonnull(strstr(dtls_peer_error(l->peer), "fingerprint"));
+	g_assert_cmpint(dtls_peer_srtp_keys(l->peer, &profile, local, remote, &len), ==, -1);
+	/* A failed peer stays failed whatever arrives. */
+	g_assert_cmpint(dtls_peer_feed(l->peer, (const uint8_t *)"\x16\xfe\xfd", 3), ==,
+	                DTLS_FAILED);
+	link_free(l);
+	g_string_free(fp, TRUE);
+}
+
+static void test_bad_fingerprints(void)
+{
+	static const char *const bad[] = {
+	    "",
+	    "sha-256",
+	    "sha-256 ",
+	    "md5 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89",
+	    "sha-256 ZZ:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	    "00:00:00:00:00:00",
+	    /* 31 and 33 bytes */
+	    "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	    "00:00:00:00:00",
+	    "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	    "00:00:00:00:00:00:00",
+	    "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	    "00:00:00:00:00:00:",
+	    "sha-256 "
+	    "0000:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	    "00:00:00:00:00:00",
+	    "sha-256  "
+	    "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	    "00:00:00:00:00:00",
+	    "sha-2566 "
+	    "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	    "00:00:00:00:00:00",
+	    "sha-1 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:0",
+	};
+	guint n = 0;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct dtls_peer *p = dtls_peer_new(bad[i], on_send_count, &n);
+
+		if (p != NULL)
+			g_test_message("accepted: \"%s\"", bad[i]);
+		g_assert_null(p);
+	}
+	g_assert_null(dtls_peer_new(NULL, on_send_count, &n));
+	dtls_peer_free(NULL);
+}
+
+/* Raw UDP from anywhere: a datagram may fail the handshake, never more. */
+static void test_garbage(void)
+{
+	static const char fp[] =
+	    "sha-1 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33";
+	struct dtls_peer *p = NULL;
+	uint8_t buf[1500];
+	guint sent = 0, failed = 0;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		size_t len = (size_t)g_test_rand_int_range(1, sizeof(buf) + 1), j;
+		enum dtls_state st;
+
+		for (j = 0; j < len; j++)
+			buf[j] = (uint8_t)g_test_rand_int_range(0, 256);
+		/* Two in three get a DTLS 1.2 record header with the right length,
+		 * one of those also a handshake header, to get past the first checks. */
+		if (i % 3 != 0 && len >= 25) {
+			buf[0] = 22;
+			buf[1] = 0xfe;
+			buf[2] = 0xfd;
+			buf[3] = buf[4] = 0;
+			buf[11] = (uint8_t)((len - 13) >> 8);
+			buf[12] = (uint8_t)(len - 13);
+		}
+		if (i % 3 == 2 && len >= 25) {
+			buf[13] = 1; /* ClientHello */
+			buf[14] = buf[19] = buf[20] = buf[21] = buf[22] = 0;
+			buf[15] = buf[23] = (uint8_t)((len - 25) >> 8);
+			buf[16] = buf[24] = (uint8_t)(len - 25);
+			buf[17] = buf[18] = 0;
+		}
+		if (p == NULL)
+			p = dtls_peer_new(fp, on_send_count, &sent);
+		st = dtls_peer_feed(p, buf, len);
+		g_assert_true(st == DTLS_HANDSHAKING || st == DTLS_FAILED);
+		(void)dtls_peer_timeout_ms(p);
+		(void)dtls_peer_tick(p);
+		if (st == DTLS_FAILED) {
+			failed++;
+			dtls_peer_free(p);
+			p = NULL;
+		}
+	}
+	g_test_message("%u failed, %u datagrams sent back", failed, sent);
+	dtls_peer_free(p);
+}
+
+static void test_close_from_us(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+
+	pump(l);
+	check_connected(l);
+	dtls_peer_close(l->peer);
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CLOSED);
+	g_assert_cmpuint(l->to_client->len, ==, 1);
+	peer_to_client(l);
+	g_assert_cmpint(l->client_error, ==, SSL_ERROR_ZERO_RETURN);
+	dtls_peer_close(l->peer); /* twice is harmless and sends nothing */
+	g_assert_cmpuint(l->to_client->len, ==, 0);
+	link_free(l);
+}
+
+static void test_close_from_client(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+
+	pump(l);
+	check_connected(l);
+	SSL_shutdown(l->client);
+	client_to_peer(l);
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CLOSED);
+	link_free(l);
+}
+
+static void test_retransmit(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+	int ms;
+
+	g_assert_cmpint(dtls_peer_timeout_ms(l->peer), ==, -1);
+	client_step(l);
+	g_assert_true(client_to_peer(l));
+	g_assert_cmpuint(l->to_client->len, >, 0);
+	g_ptr_array_set_size(l->to_client, 0); /* our first flight is lost */
+	ms = dtls_peer_timeout_ms(l->peer);
+	g_assert_cmpint(ms, >, 0);
+	g_assert_cmpint(ms, <=, 1000);
+	g_assert_cmpint(dtls_peer_tick(l->peer), ==, DTLS_HANDSHAKING);
+	g_assert_cmpuint(l->to_client->len, ==, 0); /* not due yet */
+
+	clock_skew_us += (gint64)(ms + 1) * 1000;
+	if (dtls_peer_timeout_ms(l->peer) != 0) {
+		g_test_skip("OpenSSL does not read the clock through gettimeofday()");
+		link_free(l);
+		return;
+	}
+	g_assert_cmpint(dtls_peer_tick(l->peer), ==, DTLS_HANDSHAKING);
+	g_assert_cmpuint(l->to_client->len, >, 0);
+	/* The timer restarts, backed off to twice the first wait. */
+	g_assert_cmpint(dtls_peer_timeout_ms(l->peer), >, ms);
+	pump(l);
+	check_connected(l);
+	link_free(l);
+}
+
+static void test_before_init_and_keys(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+	enum dtls_srtp_profile profile;
+	uint8_t local[DTLS_SRTP_KEY_MAX], remote[DTLS_SRTP_KEY_MAX];
+	size_t len;
+
+	g_assert_cmpint(dtls_peer_srtp_keys(l->peer, &profile, local, remote, &len), ==, -1);
+	/* Not DTLS by RFC 7983's first byte (STUN, RTP): ignored. */
+	g_assert_cmpint(dtls_peer_feed(l->peer, (const uint8_t *)"\x00\x01", 2), ==,
+	                DTLS_HANDSHAKING);
+	g_assert_cmpint(dtls_peer_feed(l->peer, (const uint8_t *)"\x80\x60", 2), ==,
+	                DTLS_HANDSHAKING);
+	g_assert_cmpuint(l->to_client->len, ==, 0);
+	link_free(l);
+}
+
+int main(int argc, char **argv)
+{
+	char *err = NULL;
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	if (dtls_init(&err) < 0)
+		g_printerr("dtls_init: %s\n", err);
+	g_assert_null(err);
+	g_assert_cmpint(dtls_init(&err), ==, 0); /* once only; a second call is a no-op */
+	g_assert_true(g_str_has_prefix(dtls_fingerprint(), "sha-256 "));
+	g_assert_cmpuint(strlen(dtls_fingerprint()), ==, strlen("sha-256 ") + 32 * 3 - 1);
+	g_test_add_func("/dtls/handshake-gcm", test_handshake_gcm);
+	g_test_add_func("/dtls/handshake-cm80", test_handshake_cm80);
+	g_test_add_func("/dtls/server-preference", test_server_preference);
+	g_test_add_func("/dtls/other-hash", test_other_hash);
+	g_test_add_func("/dtls/wrong-fingerprint", test_wrong_fingerprint);
+	g_test_add_func("/dtls/bad-fingerprints", test_bad_fingerprints);
+	g_test_add_func("/dtls/garbage", test_garbage);
+	g_test_add_func("/dtls/close-from-us", test_close_from_us);
+	g_test_add_func("/dtls/close-from-client", test_close_from_client);
+	g_test_add_func("/dtls/retransmit", test_retransmit);
+	g_test_add_func("/dtls/not-dtls-and-early-keys", test_before_init_and_keys);
+	rc = g_test_run();
+	dtls_shutdown();
+	dtls_shutdown();
+	return rc;
+}
