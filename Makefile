@@ -119,8 +119,14 @@ $(BUILD)/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c common/proto.c common/proto.h 
 $(BUILD)/fuzz/fuzz_sdp: tests/fuzz/fuzz_sdp.c daemon/sdp.c daemon/daemon.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_sdp.c daemon/sdp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
-fuzz: $(BUILD)/fuzz/fuzz_proto $(BUILD)/fuzz/fuzz_sdp
-	@for f in proto sdp; do mkdir -p $(BUILD)/fuzz/corpus-$$f && \
+$(BUILD)/fuzz/fuzz_stun: tests/fuzz/fuzz_stun.c daemon/stun.c daemon/stun.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_stun.c daemon/stun.c $(shell $(PKG_CONFIG) --libs glib-2.0)
+$(BUILD)/fuzz/fuzz_rtp: tests/fuzz/fuzz_rtp.c daemon/rtp.c daemon/direct.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_rtp.c daemon/rtp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+fuzz: $(BUILD)/fuzz/fuzz_proto $(BUILD)/fuzz/fuzz_sdp $(BUILD)/fuzz/fuzz_stun $(BUILD)/fuzz/fuzz_rtp
+	@for f in proto sdp stun rtp; do mkdir -p $(BUILD)/fuzz/corpus-$$f && \
 		$(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-$$f tests/fuzz/corpus/$$f || exit 1; done
 

@@ -23,11 +23,20 @@
 #define DIRECT_BATCH       64        /* datagrams per recvmmsg/sendmmsg call */
 #define DIRECT_SOCKET_BUF  (4 << 20) /* send buffer shared by every viewer on a socket */
 #define DIRECT_TICK_MS     50        /* DTLS retransmission timers are checked this often */
+#define DIRECT_MAX_PATHS   4         /* remote addresses per peer that passed an ICE check */
 
 /* A remote transport address as a hash key (no allocation per packet). */
 struct addr_key {
 	uint16_t family, port;
 	uint8_t ip[16];
+};
+
+/* A remote address that passed a check, and the socket it reached. */
+struct path {
+	int fd;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct addr_key key;
 };
 
 /*
@@ -49,14 +58,14 @@ struct peer {
 
 	/* receive thread, under the registry lock */
 	struct dtls_peer *dtls;
-	srtp_t rx; /* SRTCP from the peer (PLI/FIR) */
-	int fd;    /* socket the peer's checks arrive on; -1 before */
+	srtp_t rx;                           /* SRTCP from the peer (PLI/FIR) */
+	struct path paths[DIRECT_MAX_PATHS]; /* each a key in the registry */
+	int npaths;
+	int fd; /* the selected path, where DTLS and media go; -1 before one */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	struct addr_key key;  /* of addr, while registered_addr */
-	bool registered_addr; /* addr is a key in the registry */
-	bool told_connected;  /* the main loop heard of the DTLS outcome */
-	bool has_tx;          /* the send thread has our SRTP sender */
+	bool told_connected; /* the main loop heard of the DTLS outcome */
+	bool has_tx;         /* the send thread has our SRTP sender */
 
 	/* send thread, under the fanout lock; handed over by fanout_set_sender */
 	srtp_t tx;

@@ -180,19 +180,56 @@ static void send_to_peer(const uint8_t *data, size_t len, void *user)
 		sendto(p->fd, data, len, 0, (struct sockaddr *)&p->addr, p->addrlen);
 }
 
-static void set_peer_address(struct peer *p, int fd, const struct sockaddr_storage *from,
+/* The path `from` arrived on, remembered (and findable by address) if new. */
+static struct path *add_path(struct peer *p, int fd, const struct sockaddr_storage *from,
                              socklen_t fromlen)
 {
-	if (p->registered_addr && g_hash_table_lookup(U.by_addr, &p->key) == p)
-		g_hash_table_remove(U.by_addr, &p->key);
-	p->fd = fd;
-	memcpy(&p->addr, from, fromlen);
-	p->addrlen = fromlen;
-	addr_key_from(&p->key, from);
-	g_hash_table_replace(U.by_addr, &p->key, p);
-	p->registered_addr = true;
+	struct addr_key key;
+	struct path *path;
+	int i;
+
+	addr_key_from(&key, from);
+	for (i = 0; i < p->npaths; i++)
+		if (p->paths[i].fd == fd && addr_key_equal(&p->paths[i].key, &key))
+			return &p->paths[i];
+	if (p->npaths == DIRECT_MAX_PATHS) { /* the oldest goes */
+		if (g_hash_table_lookup(U.by_addr, &p->paths[0].key) == p)
+			g_hash_table_remove(U.by_addr, &p->paths[0].key);
+		memmove(&p->paths[0], &p->paths[1], sizeof(p->paths[0]) * (DIRECT_MAX_PATHS - 1));
+		p->npaths--;
+		for (i = 0; i < p->npaths; i++) /* keys moved: the table points into them */
+			g_hash_table_replace(U.by_addr, &p->paths[i].key, p);
+	}
+	path = &p->paths[p->npaths++];
+	path->fd = fd;
+	memcpy(&path->addr, from, fromlen);
+	path->addrlen = fromlen;
+	path->key = key;
+	g_hash_table_replace(U.by_addr, &path->key, p);
+	return path;
+}
+
+/* DTLS and media follow the selected path; the send thread gets a copy. */
+static void select_path(struct peer *p, const struct path *path)
+{
+	if (p->fd == path->fd && p->addrlen == path->addrlen &&
+	    memcmp(&p->addr, &path->addr, path->addrlen) == 0)
+		return;
+	p->fd = path->fd;
+	memcpy(&p->addr, &path->addr, path->addrlen);
+	p->addrlen = path->addrlen;
 	if (p->has_tx)
 		fanout_set_sender(p->stream, p, NULL);
+}
+
+static struct path *path_of(struct peer *p, const struct addr_key *key)
+{
+	int i;
+
+	for (i = 0; i < p->npaths; i++)
+		if (addr_key_equal(&p->paths[i].key, key))
+			return &p->paths[i];
+	return NULL;
 }
 
 static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_storage *from,
@@ -200,6 +237,7 @@ static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_
 {
 	struct stun_request req;
 	uint8_t out[STUN_MAX_RESPONSE];
+	struct path *path;
 	struct peer *p = NULL;
 	char *colon;
 	int len;
@@ -222,11 +260,15 @@ static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_
 	len = stun_binding_success(&req, (const struct sockaddr *)from, p->pwd, out, sizeof(out));
 	if (len > 0)
 		sendto(fd, out, (size_t)len, 0, (const struct sockaddr *)from, fromlen);
-	/* ICE-lite: the controlling side's nomination picks the pair; until then, its first check.
+	/*
+	 * ICE-lite (RFC 8445 §7.3.1.5): every address that passes a check may
+	 * carry DTLS and RTCP; the controlling side's nomination selects where
+	 * we send, and so does its DTLS or RTCP arriving on another valid path
+	 * (a client with several local addresses may nominate more than one).
 	 */
-	if (!p->registered_addr || (req.use_candidate && (p->fd != fd || p->addrlen != fromlen ||
-	                                                  memcmp(&p->addr, from, fromlen) != 0)))
-		set_peer_address(p, fd, from, fromlen);
+	path = add_path(p, fd, from, fromlen);
+	if (p->fd < 0 || req.use_candidate)
+		select_path(p, path);
 }
 
 /* The handshake ended: make the SRTP sessions and tell the main loop. */
@@ -266,14 +308,15 @@ static void after_dtls(struct peer *p, enum dtls_state st)
 		                                  : GST_WEBRTC_PEER_CONNECTION_STATE_FAILED);
 }
 
-static void on_rtcp(struct peer *p, uint8_t *buf, size_t n)
+static void on_rtcp(struct peer *p, const struct path *path, uint8_t *buf, size_t n)
 {
 	int len = (int)n;
 
-	if (p->rx == NULL || !rtp_is_rtcp(buf, n))
+	if (p->rx == NULL || !rtp_is_rtcp(buf, n) ||
+	    srtp_unprotect_rtcp(p->rx, buf, &len) != srtp_err_status_ok)
 		return;
-	if (srtp_unprotect_rtcp(p->rx, buf, &len) == srtp_err_status_ok &&
-	    rtp_rtcp_wants_keyframe(buf, (size_t)len))
+	select_path(p, path); /* authenticated: the viewer is there now */
+	if (rtp_rtcp_wants_keyframe(buf, (size_t)len))
 		stream_request_keyframe_any_thread(p->stream);
 }
 
@@ -281,6 +324,7 @@ static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_st
                         socklen_t fromlen)
 {
 	struct addr_key key;
+	struct path *path;
 	struct peer *p;
 
 	if (n == 0)
@@ -291,13 +335,17 @@ static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_st
 	}
 	addr_key_from(&key, from);
 	p = g_hash_table_lookup(U.by_addr, &key);
-	if (p == NULL)
+	path = p != NULL ? path_of(p, &key) : NULL;
+	if (path == NULL || path->fd != fd)
 		return; /* not from an address that passed a check: dropped unread */
 	g_atomic_int_set(&p->last_rx_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
-	if (buf[0] >= 20 && buf[0] <= 63)
+	if (buf[0] >= 20 && buf[0] <= 63) {
+		if (dtls_peer_state(p->dtls) == DTLS_HANDSHAKING)
+			select_path(p, path); /* the handshake's replies go where it comes from */
 		after_dtls(p, dtls_peer_feed(p->dtls, buf, n));
-	else if (buf[0] >= 128 && buf[0] <= 191)
-		on_rtcp(p, buf, n);
+	} else if (buf[0] >= 128 && buf[0] <= 191) {
+		on_rtcp(p, path, buf, n);
+	}
 }
 
 /* DTLS retransmissions; true while a handshake is still going. */
@@ -311,7 +359,7 @@ static bool tick_handshakes(void)
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct peer *p = value;
 
-		if (!p->registered_addr || dtls_peer_state(p->dtls) != DTLS_HANDSHAKING)
+		if (p->fd < 0 || dtls_peer_state(p->dtls) != DTLS_HANDSHAKING)
 			continue;
 		any = true;
 		if (dtls_peer_timeout_ms(p->dtls) == 0)
@@ -437,11 +485,14 @@ void udp_register(struct peer *p)
 
 void udp_unregister(struct peer *p)
 {
+	int i;
+
 	g_mutex_lock(&U.lock);
 	g_hash_table_remove(U.by_ufrag, p->ufrag);
-	if (p->registered_addr && g_hash_table_lookup(U.by_addr, &p->key) == p)
-		g_hash_table_remove(U.by_addr, &p->key);
-	p->registered_addr = false;
+	for (i = 0; i < p->npaths; i++)
+		if (g_hash_table_lookup(U.by_addr, &p->paths[i].key) == p)
+			g_hash_table_remove(U.by_addr, &p->paths[i].key);
+	p->npaths = 0;
 	g_mutex_unlock(&U.lock);
 }
 

@@ -1,0 +1,22 @@
+/* libFuzzer: the RTP/RTCP readers of the direct path (daemon/rtp.c) on raw datagrams. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "direct.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* An exact-size copy, so reading one byte past the datagram is caught. */
+	uint8_t *p = malloc(size ? size : 1);
+
+	memcpy(p, data, size);
+	rtp_vp8_keyframe_start(p, size);
+	if (rtp_is_rtcp(p, size))
+		rtp_rtcp_wants_keyframe(p, size);
+	rtp_rtcp_wants_keyframe(p, size);
+	free(p);
+	return 0;
+}
