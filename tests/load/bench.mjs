@@ -6,6 +6,7 @@
 //   BENCH_STEPS=0,1,10,50,100,150  BENCH_WINDOW_S=20  BENCH_REPS=2
 //   BENCH_CHURN=1000  BENCH_WORKERS=4  BENCH_BROWSER_TRIES=10
 //   BENCH_JANUS_STEPS=0,10,50 (empty: no Janus)  BENCH_JANUS_LOW_KBPS=200
+//   BENCH_ICE_MODE=auto|lite|full (whepcamd's [ice] mode; full: a webrtcbin per viewer)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,6 +27,7 @@ const WORKERS = Number(env('BENCH_WORKERS', 4));
 const BROWSER_TRIES = Number(env('BENCH_BROWSER_TRIES', 10));
 const JANUS_STEPS = env('BENCH_JANUS_STEPS', '0,10,50').split(',').filter(Boolean).map(Number);
 const JANUS_LOW_KBPS = Number(env('BENCH_JANUS_LOW_KBPS', 200));
+const ICE_MODE = env('BENCH_ICE_MODE', 'auto');
 const OUT = path.join(buildDir, 'bench');
 const r1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 
@@ -120,8 +122,8 @@ function serverFirstKeyframes(log) {
 // ---- run ----
 fs.mkdirSync(OUT, { recursive: true });
 const s = await startStack({ daemonArgs: ['--width', '1280', '--height', '720', '--fps', '30', '--bitrate-kbps', '2000',
-  '--source', 'test:smpte', '--max-viewers', '400', '--log-level', 'message'] });
-const results = { when: new Date().toISOString(), steps: [], machine: { cores: (await import('node:os')).cpus().length } };
+  '--source', 'test:smpte', '--max-viewers', '400', '--log-level', 'message', '--ice-mode', ICE_MODE] });
+const results = { when: new Date().toISOString(), iceMode: ICE_MODE, steps: [], machine: { cores: (await import('node:os')).cpus().length } };
 let code = 0;
 try {
   fleet = await startFleet(WORKERS);

@@ -48,7 +48,8 @@ async function measure(fleet, target, pid, { steps, windowS, reps }, skipThreads
 
 async function whepcamSide({ kbps, pattern }, opts) {
   const s = await startStack({ daemonArgs: ['--width', '1280', '--height', '720', '--fps', '30', '--bitrate-kbps',
-    String(kbps), '--source', `test:${pattern}`, '--max-viewers', '400', '--log-level', 'warning'] });
+    String(kbps), '--source', `test:${pattern}`, '--max-viewers', '400', '--log-level', 'warning',
+    '--ice-mode', process.env.BENCH_ICE_MODE ?? 'auto'] });
   const fleet = await startFleet(opts.workers);
   try {
     return await measure(fleet, { kind: 'whep', base: s.base }, s.daemon.pid, opts, /^videotestsrc/);
