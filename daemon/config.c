@@ -205,18 +205,9 @@ static int set_interfaces(struct daemon_config *cfg, const char *value, char **e
 
 		for (i = ifs; i != NULL; i = i->ifa_next) {
 			char buf[INET6_ADDRSTRLEN];
-			const void *a;
 
-			if (i->ifa_addr == NULL || strcmp(i->ifa_name, g_strstrip(names[n])) != 0)
-				continue;
-			if (i->ifa_addr->sa_family == AF_INET)
-				a = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
-			else if (i->ifa_addr->sa_family == AF_INET6)
-				a = &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
-			else
-				continue;
-			if (inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof(buf)) != NULL &&
-			    !g_str_has_prefix(buf, "fe80:"))
+			if (strcmp(i->ifa_name, g_strstrip(names[n])) == 0 &&
+			    util_usable_address(i->ifa_addr, buf, sizeof(buf)))
 				g_ptr_array_add(addrs, g_strdup(buf));
 		}
 		if (addrs->len == before) {

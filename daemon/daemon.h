@@ -11,6 +11,7 @@
 #include <gst/sdp/sdp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "proto.h"
 #include "whepcam.h"
@@ -262,6 +263,11 @@ void util_mark_start(void);
 gint64 util_uptime_s(void);
 /* 128 random bits as 32 lowercase hex digits into out[WHEPCAM_SESSION_HEX + 1]. */
 int session_id_new(char out[WHEPCAM_SESSION_HEX + 1]);
+/*
+ * An interface address as text into buf (INET6_ADDRSTRLEN): true for IPv4
+ * and IPv6 but link-local, which ICE cannot use without a scope.
+ */
+bool util_usable_address(const struct sockaddr *sa, char *buf, size_t len);
 /* Constant-time string comparison. */
 bool util_secret_equal(const char *a, const char *b);
 

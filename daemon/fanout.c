@@ -134,7 +134,7 @@ int fanout_attach(struct stream *s, char **err)
 	f->ssrc = g_random_int();
 	s->fanout = f;
 	f->bin = gst_bin_new("fanout");
-	queue = gst_element_factory_make("queue", NULL);
+	queue = gst_element_factory_make("queue", "fanout"); /* its thread: "fanout:src" */
 	pay = gst_element_factory_make("rtpvp8pay", NULL);
 	sink = gst_element_factory_make("appsink", NULL);
 	if (queue == NULL || pay == NULL || sink == NULL) {

@@ -133,19 +133,10 @@ static GPtrArray *local_addresses(void)
 	if (getifaddrs(&ifs) == 0) {
 		for (i = ifs; i != NULL; i = i->ifa_next) {
 			char buf[INET6_ADDRSTRLEN];
-			const void *a;
 
-			if (i->ifa_addr == NULL)
-				continue;
-			if (i->ifa_addr->sa_family == AF_INET)
-				a = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
-			else if (i->ifa_addr->sa_family == AF_INET6)
-				a = &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
-			else
-				continue;
-			if (inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof(buf)) == NULL ||
-			    g_str_has_prefix(buf, "fe80:") || g_str_has_prefix(buf, "127.") ||
-			    strcmp(buf, "::1") == 0 || out->len >= DIRECT_MAX_SOCKETS)
+			if (!util_usable_address(i->ifa_addr, buf, sizeof(buf)) ||
+			    g_str_has_prefix(buf, "127.") || strcmp(buf, "::1") == 0 ||
+			    out->len >= DIRECT_MAX_SOCKETS)
 				continue;
 			g_ptr_array_add(out, g_strdup(buf));
 		}

@@ -1,7 +1,10 @@
 /*
  * util.c - small helpers: the daemon's uptime, session ids from the
- * kernel's random source and a constant-time comparison for tokens.
+ * kernel's random source, a constant-time comparison for tokens and
+ * interface addresses as text.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/random.h>
 
 #include "daemon.h"
@@ -43,4 +46,20 @@ bool util_secret_equal(const char *a, const char *b)
 	for (i = 0; i < lb; i++)
 		diff |= (unsigned char)(b[i] ^ (i < la ? a[i] : 0));
 	return diff == 0;
+}
+
+bool util_usable_address(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *a;
+
+	if (sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return false;
+	return inet_ntop(sa->sa_family, a, buf, (socklen_t)len) != NULL &&
+	       !g_str_has_prefix(buf, "fe80:");
 }

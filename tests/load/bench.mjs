@@ -6,6 +6,7 @@
 //   BENCH_STEPS=0,1,10,50,100,150  BENCH_WINDOW_S=20  BENCH_REPS=2
 //   BENCH_CHURN=1000  BENCH_WORKERS=4  BENCH_BROWSER_TRIES=10
 //   BENCH_JANUS_STEPS=0,10,50 (empty: no Janus)  BENCH_JANUS_LOW_KBPS=200
+//   BENCH_CLIENT_NICE=10 (the receivers' scheduling priority, below the server's)
 //   BENCH_ICE_MODE=auto|lite|full (whepcamd's [ice] mode; full: a webrtcbin per viewer)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,11 +51,13 @@ const FPS = 30;
 const FRAMES = 'whepcam_encoder_frames_total{stream="cam"}';
 async function window(s, n) {
   const extra = async () => [await metric(s.base, 'whepcam_rtp_packets_sent_total'), await metric(s.base, FRAMES)];
-  const w = await serverWindow(fleet, s.daemon.pid, WINDOW_S * 1000, { extra });
+  // Relay CPU leaves out the source+encoder threads (videotestsrc0:src and the
+  // libvpx workers named after it), whose cost moves with the picture, not N.
+  const w = await serverWindow(fleet, s.daemon.pid, WINDOW_S * 1000, { extra, skip: /^videotestsrc/ });
   const [[sent0, f0], [sent1, f1]] = w.extra;
   const sentPerViewer = n ? (sent1 - sent0) / w.secs / n : 0;
   return {
-    viewers: n, cpu: w.cpu, rssMb: w.rssMb, threads: w.threads, fds: w.fds, clientCpu: w.clientCpu,
+    viewers: n, cpu: w.cpu, relayCpu: w.relayCpu, rssMb: w.rssMb, threads: w.threads, fds: w.fds, clientCpu: w.clientCpu,
     pktMin: n ? Math.min(...w.rates) : 0, pktMedian: n ? median(w.rates) : 0, sentPerViewer,
     fps: (f1 - f0) / w.secs, below95: w.rates.filter((x) => x < 0.95 * sentPerViewer).length,
   };
@@ -167,6 +170,7 @@ if (JANUS_STEPS.length > 1)
 for (const w of results.steps) {
   const b = results.steps.find((x) => x.rep === w.rep && x.viewers === 0) ?? w;
   w.cpuPerViewer = w.viewers ? (w.cpu - b.cpu) / w.viewers : null;
+  w.relayPerViewer = w.viewers ? (w.relayCpu - b.relayCpu) / w.viewers : null;
   w.rssPerViewerMb = w.viewers ? (w.rssMb - b.rssMb) / w.viewers : null;
   w.threadsPerViewer = w.viewers ? (w.threads - b.threads) / w.viewers : null;
 }
@@ -179,14 +183,15 @@ const rows = [...byN.entries()].sort((a, b) => a[0] - b[0]).map(([n, ws]) => {
     // Memory from the first repetition only: a daemon keeps its high-water
     // mark and reuses it, so later repetitions show ~0.2 MB per viewer and a
     // median of both would flatter the cost of a viewer on a fresh daemon.
-    cpuPerViewer: n ? m('cpuPerViewer') : null, rssPerViewerMb: n ? ws.find((w) => w.rep === 0)?.rssPerViewerMb ?? null : null, threadsPerViewer: n ? m('threadsPerViewer') : null };
+    cpuPerViewer: n ? m('cpuPerViewer') : null, relayPerViewer: n ? m('relayPerViewer') : null, rssPerViewerMb: n ? ws.find((w) => w.rep === 0)?.rssPerViewerMb ?? null : null, threadsPerViewer: n ? m('threadsPerViewer') : null };
 });
 results.table = rows;
 
 console.log(`\n<95%: viewers that got under 95 % of the packets sent to each viewer in the window; fps: the encoder's (configured ${FPS})`);
-console.log('\n viewers | daemon CPU % | per viewer % | RSS MB | MB/viewer (rep 0) | threads | thr/viewer | pkt/s min | pkt/s med | sent/viewer | fps min | <95% | client CPU %');
+console.log('\nper viewer: whole-process CPU above the 0-viewer window / N (the encoder\'s own +-5 % dominates it), and in brackets the same for the relay alone (all threads but source+encoder)');
+console.log('\n viewers | daemon CPU % | per viewer % (relay) | RSS MB | MB/viewer (rep 0) | threads | thr/viewer | pkt/s min | pkt/s med | sent/viewer | fps min | <95% | client CPU %');
 for (const r of rows)
-  console.log(` ${String(r.n).padStart(7)} | ${r.cpu.toFixed(1).padStart(12)} | ${(r.cpuPerViewer ?? 0).toFixed(2).padStart(12)} | ${r.rssMb.toFixed(1).padStart(6)} | ${(r.rssPerViewerMb ?? 0).toFixed(2).padStart(17)} | ${String(r.threads).padStart(7)} | ${(r.threadsPerViewer ?? 0).toFixed(1).padStart(10)} | ${r.pktMin.toFixed(0).padStart(9)} | ${r.pktMedian.toFixed(0).padStart(9)} | ${r.sent.toFixed(0).padStart(11)} | ${r.fpsMin.toFixed(1).padStart(7)} | ${String(r.below95).padStart(4)} | ${r.clientCpu.toFixed(0).padStart(12)}`);
+  console.log(` ${String(r.n).padStart(7)} | ${r.cpu.toFixed(1).padStart(12)} | ${((r.cpuPerViewer ?? 0).toFixed(2) + ' (' + (r.relayPerViewer ?? 0).toFixed(2) + ')').padStart(20)} | ${r.rssMb.toFixed(1).padStart(6)} | ${(r.rssPerViewerMb ?? 0).toFixed(2).padStart(17)} | ${String(r.threads).padStart(7)} | ${(r.threadsPerViewer ?? 0).toFixed(1).padStart(10)} | ${r.pktMin.toFixed(0).padStart(9)} | ${r.pktMedian.toFixed(0).padStart(9)} | ${r.sent.toFixed(0).padStart(11)} | ${r.fpsMin.toFixed(1).padStart(7)} | ${String(r.below95).padStart(4)} | ${r.clientCpu.toFixed(0).padStart(12)}`);
 const L = results.latency;
 console.log(`\nPOST -> 201 through nginx: p50 ${r1(L.post0?.p50)} ms, p95 ${r1(L.post0?.p95)} ms (0 viewers); p50 ${r1(L.post100?.p50)} ms, p95 ${r1(L.post100?.p95)} ms (100+ viewers)`);
 console.log(`POST -> first RTP at the viewer p50 ${r1(L.firstRtp.p50)} ms p95 ${r1(L.firstRtp.p95)}; -> first keyframe p50 ${r1(L.firstKeyframe.p50)} p95 ${r1(L.firstKeyframe.p95)} (werift ICE connect p50 ${r1(L.connect.p50)} ms)`);
