@@ -64,8 +64,8 @@ struct peer {
 	int fd; /* the selected path, where DTLS and media go; -1 before one */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	bool told_connected; /* the main loop heard of the DTLS outcome */
-	bool has_tx;         /* the send thread has our SRTP sender */
+	enum dtls_state told_state; /* the DTLS state the main loop last heard of */
+	bool has_tx;                /* the send thread has our SRTP sender */
 
 	/* send thread, under the fanout lock; handed over by fanout_set_sender */
 	srtp_t tx;

@@ -240,8 +240,15 @@ static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_
 		*colon = '\0';
 		p = g_hash_table_lookup(U.by_ufrag, req.username);
 	}
-	/* RFC 8445 §7.3: an unknown user or a wrong key is answered 401. */
-	if (p == NULL || req.integrity_at == 0 || !stun_check_integrity(buf, n, &req, p->pwd)) {
+	/*
+	 * A check without USERNAME and MESSAGE-INTEGRITY is dropped unanswered
+	 * (RFC 8489 would answer 400; our answer would be bigger than such a
+	 * request: a reflector). An unknown user or a wrong key gets 401 (RFC
+	 * 8445 §7.3), smaller than the request it answers.
+	 */
+	if (colon == NULL || req.integrity_at == 0)
+		return;
+	if (p == NULL || !stun_check_integrity(buf, n, &req, p->pwd)) {
 		len = stun_binding_error(req.txid, 401, "Unauthorized", out, sizeof(out));
 		if (len > 0)
 			sendto(fd, out, (size_t)len, 0, (const struct sockaddr *)from, fromlen);
@@ -286,11 +293,12 @@ static void on_dtls_connected(struct peer *p)
 	viewer_post_connection(p->id, GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
 }
 
+/* Tell the main loop each change of the DTLS state: up, or ended (close_notify, failure). */
 static void after_dtls(struct peer *p, enum dtls_state st)
 {
-	if (p->told_connected || st == DTLS_HANDSHAKING)
+	if (st == p->told_state)
 		return;
-	p->told_connected = true;
+	p->told_state = st;
 	if (st == DTLS_CONNECTED)
 		on_dtls_connected(p);
 	else

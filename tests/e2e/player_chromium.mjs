@@ -1,5 +1,6 @@
 // Real Chromium opens the page nginx serves, clicks Start, decodes at least
-// 60 frames at the configured size, and Stop brings the daemon back to 0 viewers.
+// 60 frames at the configured size, and Stop brings the daemon back to 0 viewers;
+// so does a peer connection closed without a DELETE.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startStack } from '../lib/stack.mjs';
@@ -37,6 +38,20 @@ try {
   await until(async () => (await s.daemon.request({ op: 'streams' })).streams[0].viewers === 0,
     { timeoutMs: 5000, what: 'the daemon back to 0 viewers after Stop' });
   assert.equal(await page.evaluate(() => document.querySelector('video').srcObject), null);
+
+  // A browser whose peer connection closes without a DELETE (a crash of the
+  // page's script, a player that forgets) sends DTLS close_notify: the daemon
+  // lets the viewer go at once, not after the 30 s consent window.
+  await page.click('#start');
+  await page.waitForFunction(() => window.whepcam.framesDecoded() >= 10, null, { timeout: 20000 });
+  const session = await page.evaluate(() => window.whepcam.session);
+  const t0 = Date.now();
+  await page.evaluate(() => window.whepcam.peerConnection().close());
+  await until(async () => (await s.daemon.request({ op: 'streams' })).streams[0].viewers === 0,
+    { timeoutMs: 5000, what: 'the daemon lets a closed peer go' });
+  console.log(`a peer connection closed without DELETE was let go after ${Date.now() - t0} ms`);
+  const sid = session.split('/').pop().slice(0, 8);
+  assert.match(s.daemon.log(), new RegExp(`viewer ${sid}: leave \\(connection-(closed|failed)\\)`));
 } finally {
   await browser.close();
   await s.stop();
