@@ -7,18 +7,23 @@
  * Owns the branch's elements and the list of viewers being sent to.
  */
 #define G_LOG_DOMAIN "fanout"
+#include <errno.h>
 #include <gst/app/gstappsink.h>
+#include <poll.h>
 #include <string.h>
 
 #include "direct.h"
 
 #define FANOUT_QUEUE_BUFFERS 30  /* frames: a stalled send thread drops old ones */
 #define FANOUT_MAX_PACKETS   512 /* packets of one frame we handle (a 720p keyframe: ~100) */
+#define FANOUT_SEND_WAIT_MS  200 /* per frame: how long a full socket buffer is waited for */
 
 struct fanout {
 	GMutex lock;      /* peers, and each peer's sender half */
 	GPtrArray *peers; /* struct peer *, borrowed: the viewer table owns them */
 	guint32 ssrc;
+	guint first;    /* rotates: when a frame cannot reach everyone, not always the same lose */
+	guint removals; /* bumped by fanout_remove: a wait without the lock checks it after */
 	GstPad *tee_pad;
 	GstElement *bin;
 	/* the send thread's scratch: one batch of protected packets */
@@ -28,12 +33,50 @@ struct fanout {
 	GstMapInfo maps[FANOUT_MAX_PACKETS];
 };
 
-/* Send thread, fanout lock held: the frame's packets to one viewer. */
-static void send_to(struct fanout *f, struct peer *p, guint npackets)
+/*
+ * Send thread, fanout lock held: `batch` prepared datagrams on `fd`; how
+ * many left. The socket is shared by every viewer, so a keyframe sent to
+ * many at once can fill its buffer while the NIC's queue drains (the kernel
+ * caps the buffer at net.core.wmem_max). Wait for room rather than drop,
+ * until `deadline_us`; frames arriving meanwhile wait in the leaky queue
+ * upstream. The wait is without the lock, so joins and leaves never wait for
+ * a slow network; a viewer removed meanwhile gets nothing more.
+ */
+static guint send_batch(struct fanout *f, int fd, guint batch, gint64 deadline_us)
 {
-	guint i = 0, batch, sent = 0;
+	guint done = 0, removals = f->removals;
+
+	while (done < batch) {
+		int n = sendmmsg(fd, f->msgs + done, batch - done, MSG_DONTWAIT);
+		gint64 left_ms;
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+		if (n > 0) {
+			done += (guint)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+			done++; /* this datagram cannot go (no route, ...): the next may */
+			continue;
+		}
+		left_ms = (deadline_us - g_get_monotonic_time()) / 1000;
+		if (left_ms <= 0)
+			break;
+		g_mutex_unlock(&f->lock);
+		poll(&pfd, 1, (int)MIN(left_ms, 5));
+		g_mutex_lock(&f->lock);
+		if (f->removals != removals)
+			break; /* the viewer (and the address msgs point to) may be gone */
+	}
+	return done;
+}
+
+/* Send thread, fanout lock held: the frame's packets to one viewer. */
+static void send_to(struct fanout *f, struct peer *p, guint npackets, gint64 deadline_us)
+{
+	guint i = 0, batch, sent = 0, removals = f->removals;
 	guint64 bytes = 0;
-	int n, len;
+	int len;
 
 	while (i < npackets) {
 		for (batch = 0; batch < DIRECT_BATCH && i < npackets; i++) {
@@ -54,10 +97,9 @@ static void send_to(struct fanout *f, struct peer *p, guint npackets)
 			f->msgs[batch].msg_hdr.msg_namelen = p->send_addrlen;
 			batch++;
 		}
-		/* A full socket buffer drops packets here rather than wait: UDP semantics. */
-		n = batch > 0 ? sendmmsg(p->send_fd, f->msgs, batch, MSG_DONTWAIT) : 0;
-		if (n > 0)
-			sent += (guint)n;
+		sent += send_batch(f, p->send_fd, batch, deadline_us);
+		if (f->removals != removals)
+			return; /* p may have been freed while send_batch waited */
 	}
 	__atomic_fetch_add(&p->branch->packets, sent, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&p->branch->bytes, bytes, __ATOMIC_RELAXED);
@@ -86,6 +128,7 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	GstBufferList *list;
 	GstBuffer *one;
 	guint i, n = 0, len;
+	gint64 deadline_us;
 	bool keyframe;
 
 	if (sample == NULL)
@@ -100,13 +143,15 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 			n++;
 	}
 	keyframe = n > 0 && rtp_vp8_keyframe_start(f->maps[0].data, f->maps[0].size);
+	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
 	g_mutex_lock(&f->lock);
 	for (i = 0; i < f->peers->len; i++) {
-		struct peer *p = g_ptr_array_index(f->peers, i);
+		struct peer *p = g_ptr_array_index(f->peers, (f->first + i) % f->peers->len);
 
 		if (p->tx != NULL && gate_pass(p, keyframe))
-			send_to(f, p, n);
+			send_to(f, p, n, deadline_us);
 	}
+	f->first++;
 	g_mutex_unlock(&f->lock);
 	for (i = 0; i < n; i++) {
 		GstBuffer *b = list != NULL ? gst_buffer_list_get(list, i) : one;
@@ -194,6 +239,7 @@ void fanout_remove(struct stream *s, struct peer *p)
 {
 	g_mutex_lock(&s->fanout->lock);
 	g_ptr_array_remove_fast(s->fanout->peers, p);
+	s->fanout->removals++;
 	g_mutex_unlock(&s->fanout->lock);
 }
 

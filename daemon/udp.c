@@ -78,6 +78,7 @@ static int open_socket(const char *host, const struct daemon_config *cfg, struct
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, port, buf = DIRECT_SOCKET_BUF, low = cfg->min_port, high = cfg->max_port;
+	const char *env = g_getenv("WHEPCAM_UDP_SNDBUF"); /* tests: a box with default limits */
 
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)(void *)&ss)->sin_addr) == 1) {
@@ -96,9 +97,14 @@ static int open_socket(const char *host, const struct daemon_config *cfg, struct
 		*err = g_strdup_printf("socket for %s: %s", host, g_strerror(errno));
 		return -1;
 	}
-	/* Every viewer's media leaves through this one buffer. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/*
+	 * Every viewer's media leaves through this one buffer; the kernel caps
+	 * it at net.core.wmem_max (212992 on a stock Debian: docs/deploy.md).
+	 */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (env != NULL)
+		buf = (int)g_ascii_strtoll(env, NULL, 10);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	if (low == 0)
 		low = high = 0; /* any port the kernel picks */
 	for (port = low; port <= high; port++) {
