@@ -92,6 +92,8 @@ static void add_video(GString *out, const GstSDPMedia *m, const struct answer_pa
 		g_string_append(out, "a=rtcp-rsize\r\n");
 	g_string_append_printf(out, "a=rtpmap:%d VP8/90000\r\n", a->pt);
 	/* Only the feedback we act on, and only when the viewer offered it. */
+	if (has_rtcp_fb(m, a->pt, "nack"))
+		g_string_append_printf(out, "a=rtcp-fb:%d nack\r\n", a->pt);
 	if (has_rtcp_fb(m, a->pt, "nack pli"))
 		g_string_append_printf(out, "a=rtcp-fb:%d nack pli\r\n", a->pt);
 	if (has_rtcp_fb(m, a->pt, "ccm fir"))

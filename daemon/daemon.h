@@ -202,6 +202,8 @@ int direct_init(const struct daemon_config *cfg, char **err);
 void direct_shutdown(void);
 /* Whether viewers use the direct path (the config's ICE mode). */
 bool direct_enabled(void);
+/* Packets sent again on viewers' NACKs, all streams (fanout.c; for /metrics). */
+guint64 fanout_resent_total(void);
 /* Direct-path peers allocated and not yet freed: a leak shows here. */
 int direct_live_peers(void);
 

@@ -24,6 +24,7 @@
 #define DIRECT_SOCKET_BUF  (4 << 20) /* send buffer shared by every viewer on a socket */
 #define DIRECT_TICK_MS     50        /* DTLS retransmission timers are checked this often */
 #define DIRECT_MAX_PATHS   4         /* remote addresses per peer that passed an ICE check */
+#define DIRECT_MAX_NACKS   64        /* lost packets one RTCP packet may ask for again */
 
 /* A remote transport address as a hash key (no allocation per packet). */
 struct addr_key {
@@ -52,7 +53,8 @@ struct peer {
 	struct stream *stream;
 	char ufrag[DIRECT_UFRAG_LEN + 1];
 	char pwd[DIRECT_PWD_LEN + 1];
-	int pt;                /* the viewer's VP8 payload type: written into every packet */
+	int pt;    /* the viewer's VP8 payload type: written into every packet */
+	bool nack; /* we answered a=rtcp-fb nack: its NACKs are served from the history */
 	struct branch *branch; /* gate and counters, shared with the viewer */
 	gint last_rx_s;        /* monotonic s of the last datagram from the peer */
 
@@ -97,6 +99,13 @@ void fanout_detach(struct stream *s);
 guint32 fanout_ssrc(struct stream *s);
 void fanout_add(struct stream *s, struct peer *p);
 /*
+ * Receive thread: send p again the packets it NACKed that are still in the
+ * stream's history, using `scratch` (DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN
+ * bytes). Returns how many went.
+ */
+guint fanout_resend(struct stream *s, struct peer *p, const uint16_t *seqs, size_t n,
+                    uint8_t *scratch);
+/*
  * Receive thread: hand the send thread p's SRTP sender (tx, when not NULL)
  * and the address the peer's checks now come from.
  */
@@ -131,5 +140,8 @@ bool rtp_vp8_keyframe_start(const uint8_t *p, size_t n);
 bool rtp_is_rtcp(const uint8_t *p, size_t n);
 /* True when a (decrypted) compound RTCP packet carries a PLI or a FIR. */
 bool rtp_rtcp_wants_keyframe(const uint8_t *p, size_t n);
+/* The sequence numbers a (decrypted) compound RTCP packet NACKs (RFC 4585 §6.2.1), at most `max`.
+ */
+size_t rtp_rtcp_nacks(const uint8_t *p, size_t n, uint16_t *seqs, size_t max);
 
 #endif

@@ -17,6 +17,16 @@
 #define FANOUT_QUEUE_BUFFERS 30  /* frames: a stalled send thread drops old ones */
 #define FANOUT_MAX_PACKETS   512 /* packets of one frame we handle (a 720p keyframe: ~100) */
 #define FANOUT_SEND_WAIT_MS  200 /* per frame: how long a full socket buffer is waited for */
+#define FANOUT_HISTORY       512 /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
+
+/* A packet as the payloader made it, for viewers that lost it (RFC 4585 NACK). */
+struct sent_packet {
+	uint16_t seq;
+	uint16_t len; /* 0: empty */
+	uint8_t data[DIRECT_MAX_PACKET];
+};
+
+static guint64 resent_total; /* atomic */
 
 struct fanout {
 	GMutex lock;      /* peers, and each peer's sender half */
@@ -31,7 +41,28 @@ struct fanout {
 	struct mmsghdr msgs[DIRECT_BATCH];
 	struct iovec iov[DIRECT_BATCH];
 	GstMapInfo maps[FANOUT_MAX_PACKETS];
+	struct sent_packet *history; /* FANOUT_HISTORY slots, under the lock */
 };
+
+/* Send thread, lock held: keep the frame's packets for NACKs. */
+static void remember(struct fanout *f, guint npackets)
+{
+	guint i;
+
+	for (i = 0; i < npackets; i++) {
+		const GstMapInfo *m = &f->maps[i];
+		struct sent_packet *h;
+		uint16_t seq;
+
+		if (m->size < 12 || m->size > DIRECT_MAX_PACKET)
+			continue;
+		seq = (uint16_t)((m->data[2] << 8) | m->data[3]);
+		h = &f->history[seq % FANOUT_HISTORY];
+		h->seq = seq;
+		h->len = (uint16_t)m->size;
+		memcpy(h->data, m->data, m->size);
+	}
+}
 
 /*
  * Send thread, fanout lock held: `batch` prepared datagrams on `fd`; how
@@ -145,6 +176,7 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	keyframe = n > 0 && rtp_vp8_keyframe_start(f->maps[0].data, f->maps[0].size);
 	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
 	g_mutex_lock(&f->lock);
+	remember(f, n);
 	for (i = 0; i < f->peers->len; i++) {
 		struct peer *p = g_ptr_array_index(f->peers, (f->first + i) % f->peers->len);
 
@@ -177,6 +209,7 @@ int fanout_attach(struct stream *s, char **err)
 	g_mutex_init(&f->lock);
 	f->peers = g_ptr_array_new();
 	f->ssrc = g_random_int();
+	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
 	s->fanout = f;
 	f->bin = gst_bin_new("fanout");
 	queue = gst_element_factory_make("queue", "fanout"); /* its thread: "fanout:src" */
@@ -223,6 +256,7 @@ void fanout_detach(struct stream *s)
 		gst_object_unref(f->tee_pad);
 	}
 	g_ptr_array_unref(f->peers);
+	g_free(f->history);
 	g_mutex_clear(&f->lock);
 	g_free(f);
 	s->fanout = NULL;
@@ -252,4 +286,40 @@ void fanout_set_sender(struct stream *s, struct peer *p, srtp_t tx)
 	memcpy(&p->send_addr, &p->addr, p->addrlen);
 	p->send_addrlen = p->addrlen;
 	g_mutex_unlock(&s->fanout->lock);
+}
+
+guint fanout_resend(struct stream *s, struct peer *p, const uint16_t *seqs, size_t n,
+                    uint8_t *scratch)
+{
+	struct fanout *f = s->fanout;
+	guint sent = 0;
+	size_t i;
+
+	g_mutex_lock(&f->lock);
+	/* Under the lock p->tx is ours: the send thread protects only while holding it. */
+	if (p->tx == NULL || g_atomic_int_get(&p->branch->gate) != GATE_OPEN)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		const struct sent_packet *h = &f->history[seqs[i] % FANOUT_HISTORY];
+		int len = h->len;
+
+		if (len == 0 || h->seq != seqs[i])
+			continue; /* too old: the viewer will ask for a keyframe instead */
+		memcpy(scratch, h->data, (size_t)len);
+		scratch[1] = (uint8_t)((scratch[1] & 0x80) | p->pt);
+		/* The same packet again under the same index: libsrtp allows it (allow_repeat_tx).
+		 */
+		if (srtp_protect(p->tx, scratch, &len) == srtp_err_status_ok &&
+		    sendto(p->send_fd, scratch, (size_t)len, MSG_DONTWAIT,
+		           (struct sockaddr *)&p->send_addr, p->send_addrlen) > 0)
+			sent++;
+	}
+	g_mutex_unlock(&f->lock);
+	__atomic_fetch_add(&resent_total, sent, __ATOMIC_RELAXED);
+	return sent;
+}
+
+guint64 fanout_resent_total(void)
+{
+	return __atomic_load_n(&resent_total, __ATOMIC_RELAXED);
 }

@@ -140,9 +140,13 @@ char *metrics_text(void)
 	                       "failure or timeout.\n"
 	                       "# TYPE whepcam_ice_failures_total counter\n"
 	                       "whepcam_ice_failures_total %" G_GUINT64_FORMAT "\n"
+	                       "# HELP whepcam_rtp_packets_resent_total RTP packets sent again "
+	                       "on viewers' NACKs (mode lite).\n"
+	                       "# TYPE whepcam_rtp_packets_resent_total counter\n"
+	                       "whepcam_rtp_packets_resent_total %" G_GUINT64_FORMAT "\n"
 	                       "# HELP whepcam_uptime_seconds Seconds since the daemon started.\n"
 	                       "# TYPE whepcam_uptime_seconds gauge\n"
 	                       "whepcam_uptime_seconds %" G_GINT64_FORMAT "\n",
-	                       M.ice_failures, util_uptime_s());
+	                       M.ice_failures, fanout_resent_total(), util_uptime_s());
 	return g_string_free(out, FALSE);
 }

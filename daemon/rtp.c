@@ -1,13 +1,15 @@
 /*
  * rtp.c - the few RTP/RTCP facts the direct path reads off the wire: where
- * a VP8 keyframe starts (the join gate) and whether a viewer's RTCP asks
- * for one (PLI/FIR). Pure functions over bytes, bounds-checked: the RTCP
- * comes from the network.
+ * a VP8 keyframe starts (the join gate), whether a viewer's RTCP asks
+ * for one (PLI/FIR) and which packets it lost (NACK). Pure functions over bytes, bounds-checked:
+ * the RTCP comes from the network.
  */
 #include "direct.h"
 
 #define RTP_HEADER_LEN  12
+#define RTCP_PT_RTPFB   205
 #define RTCP_PT_PSFB    206
+#define RTCP_FMT_NACK   1
 #define RTCP_FMT_PLI    1
 #define RTCP_FMT_FIR    4
 #define RTCP_MIN_FB_LEN 12 /* header + sender SSRC + media SSRC */
@@ -79,4 +81,32 @@ bool rtp_rtcp_wants_keyframe(const uint8_t *p, size_t n)
 		off += len;
 	}
 	return false;
+}
+
+size_t rtp_rtcp_nacks(const uint8_t *p, size_t n, uint16_t *seqs, size_t max)
+{
+	size_t off = 0, got = 0;
+
+	while (n - off >= 4 && got < max) {
+		const uint8_t *h = p + off;
+		size_t len = ((size_t)((h[2] << 8) | h[3]) + 1) * 4, fci;
+
+		if ((h[0] >> 6) != 2 || len > n - off)
+			break;
+		/* RFC 4585 §6.2.1: after the two SSRCs, (PID, BLP) pairs of 16 bits each. */
+		if (h[1] == RTCP_PT_RTPFB && (h[0] & 0x1f) == RTCP_FMT_NACK) {
+			for (fci = RTCP_MIN_FB_LEN; fci + 4 <= len && got < max; fci += 4) {
+				uint16_t pid = (uint16_t)((h[fci] << 8) | h[fci + 1]);
+				uint16_t blp = (uint16_t)((h[fci + 2] << 8) | h[fci + 3]);
+				int bit;
+
+				seqs[got++] = pid;
+				for (bit = 0; bit < 16 && got < max; bit++)
+					if (blp & (1u << bit))
+						seqs[got++] = (uint16_t)(pid + bit + 1);
+			}
+		}
+		off += len;
+	}
+	return got;
 }

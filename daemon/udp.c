@@ -315,6 +315,9 @@ static void after_dtls(struct peer *p, enum dtls_state st)
 
 static void on_rtcp(struct peer *p, const struct path *path, uint8_t *buf, size_t n)
 {
+	static uint8_t scratch[DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN]; /* this thread's */
+	uint16_t lost[DIRECT_MAX_NACKS];
+	size_t nlost;
 	int len = (int)n;
 
 	if (p->rx == NULL || !rtp_is_rtcp(buf, n) ||
@@ -323,6 +326,10 @@ static void on_rtcp(struct peer *p, const struct path *path, uint8_t *buf, size_
 	select_path(p, path); /* authenticated: the viewer is there now */
 	if (rtp_rtcp_wants_keyframe(buf, (size_t)len))
 		stream_request_keyframe_any_thread(p->stream);
+	/* RFC 4585 §4.2: feedback counts only when it was negotiated. */
+	nlost = p->nack ? rtp_rtcp_nacks(buf, (size_t)len, lost, DIRECT_MAX_NACKS) : 0;
+	if (nlost > 0)
+		fanout_resend(p->stream, p, lost, nlost, scratch);
 }
 
 static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_storage *from,

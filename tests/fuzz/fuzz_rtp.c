@@ -17,6 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rtp_is_rtcp(p, size))
 		rtp_rtcp_wants_keyframe(p, size);
 	rtp_rtcp_wants_keyframe(p, size);
+	{
+		uint16_t seqs[DIRECT_MAX_NACKS];
+
+		if (rtp_rtcp_nacks(p, size, seqs, DIRECT_MAX_NACKS) > DIRECT_MAX_NACKS)
+			abort();
+	}
 	free(p);
 	return 0;
 }

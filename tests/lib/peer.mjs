@@ -48,21 +48,28 @@ const onlyHost = (sdp, host) => sdp.split('\r\n')
 // answers instead: `answer` holds its SDP and accept() is not needed.
 // `host` is the one local address ICE uses (the bench's Janus cannot use
 // loopback, so it and its receivers share a veth pair in a namespace).
+// `lossPercent` drops that share of the SRTP/SRTCP arriving (werift's own
+// debug hook); `nack: false` offers no generic NACK; `trackSeqs` keeps every
+// sequence number received, unwrapped from the first (stats().seqs).
 export async function createReceiver({ audio = true, vp8 = true, h264 = true, trickle = false, remoteOffer = null,
-  host = '127.0.0.1' } = {}) {
+  host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false } = {}) {
   const video = [];
   if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
-    rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
+    rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
   if (h264) video.push(new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: 102,
     parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' }));
   const pc = new RTCPeerConnection({
     iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: host },
     iceAdditionalHostAddresses: [host],
     codecs: { video, audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 })] },
+    // werift drops an inbound packet when inboundPacketLoss / 100 < Math.random():
+    // the opposite of its name, so 100 - p drops p %.
+    ...(lossPercent ? { debug: { inboundPacketLoss: 100 - lossPercent } } : {}),
   });
   const createdAt = performance.now();
   const s = { packets: 0, bytes: 0, frames: 0, keyframes: 0, firstPacketAt: null, firstKeyframeAt: null,
-    firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt, early: 0 };
+    firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt, early: 0,
+    seqs: trackSeqs ? new Set() : null, firstSeq: null };
   const waiters = new Set();
   const onRtp = (rtp, early = false) => {
     const now = performance.now();
@@ -73,6 +80,7 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
       s.payloadType = rtp.header.payloadType; s.ssrc = rtp.header.ssrc;
     }
     s.packets++; s.bytes += rtp.payload.length;
+    if (s.seqs) { s.firstSeq ??= rtp.header.sequenceNumber; s.seqs.add((rtp.header.sequenceNumber - s.firstSeq) & 0xffff); }
     if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
     for (const w of waiters) w();
   };

@@ -69,8 +69,13 @@ static bool is_rtp(const GstSDPMedia *m)
 }
 
 /* The answered video m-line: one VP8 format, our transport, and only the feedback offered. */
-static void check_video(const char *text, const GstSDPMedia *m, int pt, bool pli, bool fir)
+static void check_video(const char *text, const GstSDPMedia *m, const GstSDPMedia *offered,
+                        int pt, bool pli, bool fir)
 {
+	/* plain NACK (we resend from the stream's history): answered exactly when offered */
+	char *nack = g_strdup_printf("%d nack", pt);
+	guint want_nack = count(offered, "rtcp-fb", nack) > 0 ? 1 : 0;
+
 	char *line = g_strdup_printf("\nm=video 9 UDP/TLS/RTP/SAVPF %d\r\n", pt);
 	char *s = g_strdup_printf("%d", pt), *vp8 = g_strdup_printf("%d VP8/90000", pt);
 	char *nack_pli = g_strdup_printf("%d nack pli", pt),
@@ -91,7 +96,9 @@ static void check_video(const char *text, const GstSDPMedia *m, int pt, bool pli
 	g_assert_cmpuint(count(m, "rtpmap", vp8), ==, 1);
 	g_assert_cmpuint(count(m, "rtcp-fb", nack_pli), ==, pli);
 	g_assert_cmpuint(count(m, "rtcp-fb", ccm), ==, fir);
-	g_assert_cmpuint(count(m, "rtcp-fb", NULL), ==, pli + fir);
+	g_assert_cmpuint(count(m, "rtcp-fb", nack), ==, want_nack);
+	g_assert_cmpuint(count(m, "rtcp-fb", NULL), ==, pli + fir + want_nack);
+	g_free(nack);
 	g_free(line);
 	g_free(s);
 	g_free(vp8);
@@ -132,7 +139,7 @@ static void check_answer(const char *offer_text, int pt, bool pli, bool fir)
 		if (video_mid == NULL && g_strcmp0(gst_sdp_media_get_media(om), "video") == 0 &&
 		    gst_sdp_media_get_port(om) != 0) {
 			video_mid = mid;
-			check_video(text, am, pt, pli, fir);
+			check_video(text, am, om, pt, pli, fir);
 		} else if (is_rtp(om)) { /* audio: inactive in the bundle, with one codec */
 			const char *fmt = gst_sdp_media_get_format(om, 0);
 
@@ -202,7 +209,7 @@ static void test_inline_offers(void)
 	    {HEAD FP VIDEO ICE ACTPASS MUX VP8, false, false},
 	    {HEAD ICE FP ACTPASS VIDEO MUX VP8, false, false},
 	    {HEAD VIDEO ICE FP "a=setup:active\r\n" MUX VP8, false, false},
-	    /* feedback for another payload type, or that we do not act on, is not answered */
+	    /* feedback for another payload type, or that we do not act on (REMB), is not answered */
 	    {HEAD VIDEO ICE FP ACTPASS MUX VP8 "a=rtcp-fb:98 nack pli\r\na=rtcp-fb:98 ccm fir\r\n"
 	                                       "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 goog-remb\r\n",
 	     false, false},

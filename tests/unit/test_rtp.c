@@ -258,6 +258,40 @@ static GPtrArray *drain(GstElement *pipe, const char *name)
 }
 
 /* The packets of the payloader fanout.c uses: true exactly on each keyframe's first packet. */
+/* RFC 4585 §6.2.1 generic NACK: PID, then a bit per following packet in BLP. */
+static void test_rtcp_nacks(void)
+{
+	static const uint8_t nk_rr[] = {0x81, 201, 0, 7, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0,
+	                             0,    0,   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	/* two FCIs: 0xfffe with BLP 0x0005 (0xffff, 0x0001 after the wrap), then 100 alone */
+	static const uint8_t nk_nack[] = {0x81, 205, 0, 4, 1, 1, 1, 1, 2,    2,
+	                               2,    2,   0xff, 0xfe, 0x00, 0x05, 0, 100, 0, 0};
+	static const uint8_t nk_pli[] = {0x81, 206, 0, 2, 1, 1, 1, 1, 2, 2, 2, 2};
+	uint8_t buf[sizeof(nk_rr) + sizeof(nk_nack) + sizeof(nk_pli)];
+	uint16_t seqs[8];
+	size_t n, cut;
+
+	memcpy(buf, nk_rr, sizeof(nk_rr));
+	memcpy(buf + sizeof(nk_rr), nk_nack, sizeof(nk_nack));
+	memcpy(buf + sizeof(nk_rr) + sizeof(nk_nack), nk_pli, sizeof(nk_pli));
+	n = rtp_rtcp_nacks(buf, sizeof(buf), seqs, G_N_ELEMENTS(seqs));
+	g_assert_cmpuint(n, ==, 4);
+	g_assert_cmpuint(seqs[0], ==, 0xfffe);
+	g_assert_cmpuint(seqs[1], ==, 0xffff);
+	g_assert_cmpuint(seqs[2], ==, 0x0001);
+	g_assert_cmpuint(seqs[3], ==, 100);
+	g_assert_cmpuint(rtp_rtcp_nacks(buf, sizeof(buf), seqs, 2), ==, 2); /* bounded */
+	g_assert_cmpuint(rtp_rtcp_nacks(nk_rr, sizeof(nk_rr), seqs, 8), ==, 0);
+	g_assert_cmpuint(rtp_rtcp_nacks(nk_pli, sizeof(nk_pli), seqs, 8), ==, 0);
+	/* cut anywhere: never more than the whole, never past the end (ASan in make fuzz) */
+	for (cut = 0; cut < sizeof(buf); cut++) {
+		uint8_t *copy = g_memdup2(buf, cut);
+
+		g_assert_cmpuint(rtp_rtcp_nacks(copy, cut, seqs, G_N_ELEMENTS(seqs)), <=, 4);
+		g_free(copy);
+	}
+}
+
 static void test_real_payloader(void)
 {
 	int mode;
@@ -321,5 +355,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtp/vp8/real-payloader", test_real_payloader);
 	g_test_add_func("/rtp/rtcp/is-rtcp", test_is_rtcp);
 	g_test_add_func("/rtp/rtcp/keyframe-requests", test_rtcp_keyframe_requests);
+	g_test_add_func("/rtp/rtcp/nacks", test_rtcp_nacks);
 	return g_test_run();
 }
