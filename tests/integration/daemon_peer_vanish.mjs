@@ -3,18 +3,11 @@
 // consent/silence timer (RFC 7675: 30 s), and only they: a viewer that stays keeps playing.
 import assert from 'node:assert/strict';
 import { startDaemon, until, mediaAlive } from '../lib/daemon.mjs';
-import { createReceiver, packetsOver } from '../lib/peer.mjs';
+import { playFrom, packetsOver } from '../lib/peer.mjs';
 
 const d = await startDaemon({ args: ['--width', '320', '--height', '240'] });
 try {
-  const play = async () => {
-    const r = await createReceiver();
-    const reply = await d.request({ op: 'offer', stream: 'cam', sdp: r.offer });
-    assert.equal(reply.status, 201, JSON.stringify(reply));
-    await r.accept(reply.sdp);
-    await r.waitPackets(10);
-    return { r, session: reply.session };
-  };
+  const play = () => playFrom(d, { packets: 10 });
   const [stay, ...gone] = await Promise.all([play(), play(), play()]);
   assert.equal((await d.request({ op: 'health' })).viewers, 3);
   const t0 = Date.now();

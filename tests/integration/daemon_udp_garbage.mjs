@@ -9,19 +9,12 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { startDaemon } from '../lib/daemon.mjs';
-import { createReceiver, packetsOver } from '../lib/peer.mjs';
+import { playFrom, packetsOver } from '../lib/peer.mjs';
 
 const d = await startDaemon({ args: ['--width', '320', '--height', '240'] });
 const sock = dgram.createSocket('udp4');
 try {
-  const play = async () => {
-    const r = await createReceiver();
-    const reply = await d.request({ op: 'offer', stream: 'cam', sdp: r.offer });
-    assert.equal(reply.status, 201, JSON.stringify(reply));
-    await r.accept(reply.sdp);
-    await r.waitPackets(20, 15000);
-    return { r, reply };
-  };
+  const play = () => playFrom(d);
   const { r, reply } = await play();
   const port = Number(/ 127\.0\.0\.1 (\d+) typ host/.exec(reply.sdp)[1]);
   const ufrag = /\r\na=ice-ufrag:(\S+)\r\n/.exec(reply.sdp)[1];

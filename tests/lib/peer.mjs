@@ -128,6 +128,17 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
 }
 
 // Packets received over a window of `ms`, for rate checks.
+// A receiver that offers to daemon `d` over its socket, connects and has
+// `packets` packets; throws unless the offer got a 201.
+export async function playFrom(d, { packets = 20, stream = 'cam', ...opts } = {}) {
+  const r = await createReceiver(opts);
+  const reply = await d.request({ op: 'offer', stream, sdp: r.offer });
+  if (reply.status !== 201) throw new Error(`offer: ${JSON.stringify(reply)}`);
+  await r.accept(reply.sdp);
+  await r.waitPackets(packets, 15000);
+  return { r, reply, session: reply.session };
+}
+
 export async function packetsOver(receiver, ms) {
   const a = receiver.stats().packets;
   await new Promise((r) => setTimeout(r, ms));
