@@ -82,7 +82,7 @@ static void add_unused(GString *out, const GstSDPMedia *m, const struct answer_p
 	}
 }
 
-static void add_video(GString *out, const GstSDPMedia *m, const struct answer_params *a)
+static void add_video(GString *out, const GstSDPMedia *m, struct answer_params *a)
 {
 	g_string_append_printf(out, "m=video 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n",
 	                       a->pt);
@@ -92,7 +92,8 @@ static void add_video(GString *out, const GstSDPMedia *m, const struct answer_pa
 		g_string_append(out, "a=rtcp-rsize\r\n");
 	g_string_append_printf(out, "a=rtpmap:%d VP8/90000\r\n", a->pt);
 	/* Only the feedback we act on, and only when the viewer offered it. */
-	if (has_rtcp_fb(m, a->pt, "nack"))
+	a->nack = has_rtcp_fb(m, a->pt, "nack");
+	if (a->nack)
 		g_string_append_printf(out, "a=rtcp-fb:%d nack\r\n", a->pt);
 	if (has_rtcp_fb(m, a->pt, "nack pli"))
 		g_string_append_printf(out, "a=rtcp-fb:%d nack pli\r\n", a->pt);
@@ -100,7 +101,7 @@ static void add_video(GString *out, const GstSDPMedia *m, const struct answer_pa
 		g_string_append_printf(out, "a=rtcp-fb:%d ccm fir\r\n", a->pt);
 }
 
-char *answer_build(const GstSDPMessage *offer, const struct answer_params *a, char *detail,
+char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *detail,
                    size_t detail_len)
 {
 	GString *body = g_string_new(NULL), *bundle = g_string_new(NULL), *out;

@@ -142,12 +142,7 @@ char *direct_answer(struct viewer *v, const GstSDPMessage *offer, int *status, c
 	text = answer_build(offer, &a, detail, detail_len);
 	if (text == NULL)
 		goto fail;
-	{
-		char nack[32];
-
-		g_snprintf(nack, sizeof(nack), "a=rtcp-fb:%d nack\r\n", p->pt);
-		p->nack = strstr(text, nack) != NULL;
-	}
+	p->nack = a.nack;
 
 	p->branch = g_rc_box_new0(struct branch);
 	p->branch->created_us = v->created_us;

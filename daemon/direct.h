@@ -125,12 +125,13 @@ struct answer_params {
 	const char *fingerprint; /* "sha-256 AB:…" of our certificate */
 	int pt;                  /* the offer's VP8 payload type */
 	guint64 session_version; /* o= session id */
+	bool nack;               /* set by answer_build: plain a=rtcp-fb nack was answered */
 };
 /*
  * The direct path's answer to `offer`, without candidates or SSRC lines
  * (caller frees), or NULL with a one-line reason (a 400 for the offer).
  */
-char *answer_build(const GstSDPMessage *offer, const struct answer_params *a, char *detail,
+char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *detail,
                    size_t detail_len);
 
 /* ---- rtp.c (pure, unit-tested) ---- */
