@@ -7,9 +7,11 @@ MANDIR    = $(PREFIX)/share/man
 UNITDIR  ?= /lib/systemd/system
 SITE_PORT ?= 80
 SITE_TLS_PORT ?= 443
+# The FastCGI socket nginx passes to: whepcam-fcgi.socket's, so the two agree.
+SITE_FCGI_SOCKET = $(shell sed -n 's/^ListenStream=//p' deploy/systemd/whepcam-fcgi.socket.in)
 # render_site(WEB_ROOT, OUT): the one site template, filled for an installed box.
 render_site = HOST=0.0.0.0 PORT=$(SITE_PORT) TLS_PORT=$(SITE_TLS_PORT) \
-	FCGI_SOCKET=/run/whepcam/whepcam-fcgi.sock WEB_ROOT=$(1) sh nginx/render.sh site $(2)
+	FCGI_SOCKET=$(SITE_FCGI_SOCKET) WEB_ROOT=$(1) sh nginx/render.sh site $(2)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/web $(DESTDIR)$(UNITDIR) \
@@ -30,6 +32,6 @@ install: all
 
 # The site as the package installs it, committed for people who copy it by
 # hand; deploy_install.sh fails when it no longer matches the template.
-deploy/nginx/whepcam.conf: nginx/whepcam-site.conf.in nginx/render.sh
+deploy/nginx/whepcam.conf: nginx/whepcam-site.conf.in nginx/render.sh deploy/systemd/whepcam-fcgi.socket.in
 	mkdir -p deploy/nginx
 	$(call render_site,/usr/share/whepcam/web,$@)

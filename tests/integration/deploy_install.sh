@@ -16,8 +16,12 @@ for f in usr/bin/whepcamd usr/bin/whepcam-fcgi usr/share/whepcam/web/index.html 
 done
 grep -q '^ExecStart=/usr/bin/whepcamd ' "$root/lib/systemd/system/whepcamd.service"
 grep -q 'root /usr/share/whepcam/web;' "$root/etc/nginx/sites-available/whepcam.conf"
+# nginx passes to the socket whepcam-fcgi.socket makes (deploy_permissions.mjs: who may open it).
+fcgi_socket=$(sed -n 's/^ListenStream=//p' "$root/lib/systemd/system/whepcam-fcgi.socket")
+grep -qx "    server unix:$fcgi_socket;" "$root/etc/nginx/sites-available/whepcam.conf" ||
+	{ echo "the nginx site does not pass to $fcgi_socket"; exit 1; }
 # The committed deploy/nginx/whepcam.conf is the template as installed, not a drifted copy.
-HOST=0.0.0.0 PORT=80 TLS_PORT=443 FCGI_SOCKET=/run/whepcam/whepcam-fcgi.sock WEB_ROOT=/usr/share/whepcam/web \
+HOST=0.0.0.0 PORT=80 TLS_PORT=443 FCGI_SOCKET="$fcgi_socket" WEB_ROOT=/usr/share/whepcam/web \
 	sh "$top/nginx/render.sh" site "$root/expected-site.conf"
 diff -u "$top/deploy/nginx/whepcam.conf" "$root/expected-site.conf" ||
 	{ echo "deploy/nginx/whepcam.conf is stale: run make deploy/nginx/whepcam.conf"; exit 1; }
