@@ -13,6 +13,9 @@
 /* HTTP bodies (nginx's client_max_body_size is WHEPCAM_MAX_SDP_BYTES). */
 #define WHEPCAM_MAX_SDP_BYTES  (64 * 1024)
 #define WHEPCAM_MAX_FRAG_BYTES (16 * 1024)
+/* m= sections an offer may have: a player offers two or three; the answer repeats ICE and DTLS
+ * lines in each, so more would only make an answer too big to deliver. */
+#define WHEPCAM_MAX_MLINES 16
 
 /* Daemon socket: one JSON object per line, each way. */
 #define WHEPCAM_MAX_MSG_BYTES       (256 * 1024)

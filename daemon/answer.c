@@ -1,7 +1,8 @@
 /*
  * answer.c - the SDP answer of the direct path (JSEP §5.3, RFC 8843
- * BUNDLE, RFC 8445 §2.5 ICE-lite): the offer's first video m-line is
- * answered sendonly with VP8, every other m-line is rejected (port 0).
+ * BUNDLE, RFC 8445 §2.5 ICE-lite): the offer's first video m-line in use
+ * (bundle-only ones too) is answered sendonly with VP8, other RTP m-lines
+ * inactive in the bundle, anything else rejected (port 0).
  * Candidates and SSRC lines are added by the viewer code afterwards, as
  * for webrtcbin's answers. Pure text; unit-tested.
  */
@@ -9,11 +10,52 @@
 
 #include "direct.h"
 
+/* The offer's BUNDLE group ("a=group:BUNDLE 0 1"), split; NULL when it has none. */
+static char **offer_bundle(const GstSDPMessage *offer)
+{
+	guint i;
+
+	for (i = 0; i < gst_sdp_message_attributes_len(offer); i++) {
+		const GstSDPAttribute *a = gst_sdp_message_get_attribute(offer, i);
+
+		if (g_strcmp0(a->key, "group") == 0 && a->value != NULL &&
+		    g_str_has_prefix(a->value, "BUNDLE "))
+			return g_strsplit_set(a->value + strlen("BUNDLE "), " ", -1);
+	}
+	return NULL;
+}
+
+/* The offerer-tagged m-line (the first mid of its BUNDLE group), or NULL. */
+static const GstSDPMedia *tagged_media(const GstSDPMessage *msg)
+{
+	char **group = offer_bundle(msg);
+	const GstSDPMedia *found = NULL;
+	guint i;
+
+	for (i = 0; group != NULL && group[0] != NULL && i < gst_sdp_message_medias_len(msg); i++)
+		if (g_strcmp0(
+		        gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg, i), "mid"),
+		        group[0]) == 0)
+			found = gst_sdp_message_get_media(msg, i);
+	g_strfreev(group);
+	return found;
+}
+
+/*
+ * A transport attribute of m: its own, the session's, or (for a bundle-only
+ * m-line that leaves them out) the offerer-tagged m-line's, whose transport
+ * the whole bundle shares (RFC 9143 7.2).
+ */
 static const char *attr(const GstSDPMessage *msg, const GstSDPMedia *m, const char *key)
 {
+	const GstSDPMedia *tagged;
 	const char *v = gst_sdp_media_get_attribute_val(m, key);
 
-	return v != NULL ? v : gst_sdp_message_get_attribute_val(msg, key);
+	if (v == NULL)
+		v = gst_sdp_message_get_attribute_val(msg, key);
+	if (v == NULL && (tagged = tagged_media(msg)) != NULL)
+		v = gst_sdp_media_get_attribute_val(tagged, key);
+	return v;
 }
 
 static bool has_rtcp_fb(const GstSDPMedia *m, int pt, const char *fb)
@@ -44,10 +86,34 @@ static void add_transport(GString *out, const GstSDPMedia *m, const struct answe
 	                       a->ufrag, a->pwd, a->fingerprint);
 }
 
+/* An RTP m-line the offerer did not reject: we answer it inside the bundle. */
 static bool is_rtp(const GstSDPMedia *m)
 {
 	return strstr(gst_sdp_media_get_proto(m), "RTP/") != NULL &&
-	       gst_sdp_media_formats_len(m) > 0 && gst_sdp_media_get_port(m) != 0;
+	       gst_sdp_media_formats_len(m) > 0 && sdp_media_in_use(m);
+}
+
+/*
+ * The answer's BUNDLE group: the mids we accepted, in the order of the
+ * offer's group, so that its first (the offerer-tagged m-line, RFC 9143
+ * 7.3.1) stays first when we accept it; in m-line order without a group.
+ */
+static void add_bundle(GString *out, const GstSDPMessage *offer, GPtrArray *accepted)
+{
+	char **group = offer_bundle(offer);
+	GString *mids = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; group != NULL && group[i] != NULL; i++)
+		if (group[i][0] != '\0' &&
+		    g_ptr_array_find_with_equal_func(accepted, group[i], g_str_equal, NULL))
+			g_string_append_printf(mids, " %s", group[i]);
+	for (i = 0; group == NULL && i < accepted->len; i++)
+		g_string_append_printf(mids, " %s", (const char *)g_ptr_array_index(accepted, i));
+	if (mids->len > 0)
+		g_string_append_printf(out, "a=group:BUNDLE%s\r\n", mids->str);
+	g_string_free(mids, TRUE);
+	g_strfreev(group);
 }
 
 /*
@@ -104,7 +170,8 @@ static void add_video(GString *out, const GstSDPMedia *m, struct answer_params *
 char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *detail,
                    size_t detail_len)
 {
-	GString *body = g_string_new(NULL), *bundle = g_string_new(NULL), *out;
+	GString *body = g_string_new(NULL), *out;
+	GPtrArray *accepted = g_ptr_array_new(); /* mids, borrowed from the offer */
 	const GstSDPMedia *video = NULL;
 	const char *setup;
 	guint i;
@@ -112,8 +179,7 @@ char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *de
 	for (i = 0; i < gst_sdp_message_medias_len(offer) && video == NULL; i++) {
 		const GstSDPMedia *m = gst_sdp_message_get_media(offer, i);
 
-		if (g_strcmp0(gst_sdp_media_get_media(m), "video") == 0 &&
-		    gst_sdp_media_get_port(m) != 0)
+		if (g_strcmp0(gst_sdp_media_get_media(m), "video") == 0 && sdp_media_in_use(m))
 			video = m;
 	}
 	if (video == NULL || attr(offer, video, "fingerprint") == NULL ||
@@ -129,7 +195,7 @@ char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *de
 		           "a=setup:passive in the offer: whepcam is always the DTLS server");
 		goto fail;
 	}
-	if (gst_sdp_media_get_attribute_val(video, "rtcp-mux") == NULL) {
+	if (attr(offer, video, "rtcp-mux") == NULL) {
 		g_snprintf(detail, detail_len, "the offer's video m-line lacks a=rtcp-mux");
 		goto fail;
 	}
@@ -141,27 +207,22 @@ char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *de
 			add_video(body, m, a);
 		else
 			add_unused(body, m, a);
-		/* RFC 8843: the video m-line first, it is the one that carries the transport. */
-		if (mid != NULL && m == video) {
-			g_string_prepend(bundle, mid);
-			g_string_prepend_c(bundle, ' ');
-		} else if (mid != NULL && is_rtp(m))
-			g_string_append_printf(bundle, " %s", mid);
+		if (mid != NULL && (m == video || is_rtp(m)))
+			g_ptr_array_add(accepted, (gpointer)mid);
 	}
 	out = g_string_new(NULL);
 	g_string_append_printf(out,
 	                       "v=0\r\no=- %" G_GUINT64_FORMAT " 2 IN IP4 127.0.0.1\r\ns=-\r\n"
 	                       "t=0 0\r\na=ice-lite\r\n",
 	                       a->session_version);
-	if (bundle->len > 0)
-		g_string_append_printf(out, "a=group:BUNDLE%s\r\n", bundle->str);
+	add_bundle(out, offer, accepted);
 	g_string_append(out, "a=msid-semantic: WMS whepcam\r\n");
 	g_string_append_len(out, body->str, (gssize)body->len);
 	g_string_free(body, TRUE);
-	g_string_free(bundle, TRUE);
+	g_ptr_array_unref(accepted);
 	return g_string_free(out, FALSE);
 fail:
 	g_string_free(body, TRUE);
-	g_string_free(bundle, TRUE);
+	g_ptr_array_unref(accepted);
 	return NULL;
 }

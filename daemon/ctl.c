@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "ratelimit.h"
 
 #define CTL_MAX_CLIENTS 512 /* connections at once; past it new ones are closed */
 #define CTL_READ_CHUNK  16384
@@ -28,7 +29,9 @@ struct client {
 	char *out;
 	size_t out_len, out_off;
 	guint read_watch, write_watch, timer;
-	bool is_offer; /* its reply's status goes into the offer metrics */
+	bool is_offer;                         /* its reply's status goes into the offer metrics */
+	char op[WHEPCAM_MAX_OP_BYTES + 1];     /* for the log line of a refusal */
+	char peer[WHEPCAM_MAX_PEER_BYTES + 1]; /* the player's address, as nginx saw it */
 };
 
 static struct {
@@ -38,6 +41,7 @@ static struct {
 	GHashTable *clients; /* id -> struct client, owned */
 	const struct daemon_config *cfg;
 	guint64 next_id;
+	struct ratelimit refusals; /* log lines about refused requests */
 } C = {.fd = -1};
 
 static void client_free(gpointer p)
@@ -83,8 +87,37 @@ static gboolean client_write_cb(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * One log line per refused request (status >= 400) with its reason, so that
+ * a player's 400 can be explained from the server's side; rate-limited so a
+ * flood cannot fill the disk (the count of lines held back is logged after).
+ */
+static void log_refusal(struct client *c, int status, const char *line)
+{
+	json_object *o = json_tokener_parse(line), *v;
+	const char *error = "", *detail = "";
+	unsigned long held = 0;
+
+	if (!ratelimit_allow(&C.refusals, g_get_monotonic_time(), &held)) {
+		json_object_put(o);
+		return;
+	}
+	if (o != NULL && json_object_object_get_ex(o, "error", &v))
+		error = json_object_get_string(v);
+	if (o != NULL && json_object_object_get_ex(o, "detail", &v))
+		detail = json_object_get_string(v);
+	if (held > 0)
+		g_message("%lu refusals not logged (more than %d a second)", held,
+		          WHEPCAM_REFUSAL_LOG_PER_S);
+	g_message("refused %s from %s: %d %s: %s", c->op[0] != '\0' ? c->op : "request",
+	          c->peer[0] != '\0' ? c->peer : "-", status, error, detail);
+	json_object_put(o);
+}
+
 static void client_send(struct client *c, char *line)
 {
+	int status;
+
 	if (line == NULL) {
 		client_close(c);
 		return;
@@ -94,8 +127,11 @@ static void client_send(struct client *c, char *line)
 		c->read_watch = 0;
 	}
 	/* Every reply line starts {"status":N (proto_line and the replies built here). */
-	if (c->is_offer && g_str_has_prefix(line, "{\"status\":"))
-		metrics_offer((int)strtol(line + 10, NULL, 10));
+	status = g_str_has_prefix(line, "{\"status\":") ? (int)strtol(line + 10, NULL, 10) : 0;
+	if (c->is_offer && status != 0)
+		metrics_offer(status);
+	if (status >= 400)
+		log_refusal(c, status, line);
 	free(c->out);
 	c->out = line;
 	c->out_len = strlen(line);
@@ -227,6 +263,9 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 		return;
 	}
 	c->is_offer = strcmp(req.op, "offer") == 0;
+	g_strlcpy(c->op, req.op, sizeof(c->op));
+	if (req.peer != NULL)
+		g_strlcpy(c->peer, req.peer, sizeof(c->peer));
 	if (req.stream != NULL) {
 		s = stream_find(req.stream);
 		if (s == NULL) {
@@ -392,6 +431,7 @@ int ctl_listen(const struct daemon_config *cfg, char **err)
 		goto fail;
 	C.path = g_strdup(path);
 	C.cfg = cfg;
+	ratelimit_init(&C.refusals, WHEPCAM_REFUSAL_LOG_PER_S, WHEPCAM_REFUSAL_LOG_BURST);
 	C.clients = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, client_free);
 	C.watch = g_unix_fd_add(C.fd, G_IO_IN, accept_cb, NULL);
 	return 0;

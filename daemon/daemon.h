@@ -70,7 +70,15 @@ enum sdp_check {
 };
 
 /*
- * Check an offer: parseable, has an active video m-line offering VP8 with
+ * True when the offer's m-section is in use: a port other than 0, or port 0
+ * with a=bundle-only (RFC 9143 7.2: "only inside the BUNDLE group", as
+ * Firefox and webrtcbin mark every m-line after the first under max-bundle).
+ */
+bool sdp_media_in_use(const GstSDPMedia *m);
+
+/*
+ * Check an offer: parseable, at most WHEPCAM_MAX_MLINES m-sections, has a
+ * video m-section in use (sdp_media_in_use) offering VP8 with
  * a 90 kHz clock. On SDP_OK *vp8_pt holds the payload type of the first
  * VP8 rtpmap in the first video m-line. `detail` gets a one-line reason.
  */

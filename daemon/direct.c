@@ -14,6 +14,7 @@ static struct {
 	bool enabled;
 	guint64 answers; /* o= session ids */
 	gint live;       /* peers allocated and not yet freed: a leak shows here */
+	guint renew_timer;
 } D;
 
 bool direct_enabled(void)
@@ -36,8 +37,37 @@ static bool wants_direct(const struct daemon_config *cfg)
 	return cfg->turn == NULL && !cfg->ice_tcp;
 }
 
+/* Main loop: a new DTLS certificate for new viewers before the current one expires. */
+static gboolean renew_certificate_cb(gpointer data)
+{
+	char *err = NULL;
+
+	switch (dtls_renew_if_due(g_get_real_time() / G_USEC_PER_SEC, &err)) {
+	case 1:
+		g_message("DTLS certificate renewed: %s", dtls_fingerprint());
+		break;
+	case -1:
+		g_warning("cannot renew the DTLS certificate (will retry): %s", err);
+		g_free(err);
+		break;
+	default:
+		break;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* The DTLS certificate's lifetime: a year, or WHEPCAM_DTLS_CERT_LIFETIME_S (tests). */
+static gint64 certificate_lifetime(void)
+{
+	const char *env = g_getenv("WHEPCAM_DTLS_CERT_LIFETIME_S");
+
+	return env != NULL ? g_ascii_strtoll(env, NULL, 10) : DTLS_CERT_LIFETIME_S;
+}
+
 int direct_init(const struct daemon_config *cfg, char **err)
 {
+	gint64 lifetime;
+
 	D.enabled = wants_direct(cfg);
 	if (!D.enabled) {
 		g_message("ICE mode full: a webrtcbin per viewer%s",
@@ -45,8 +75,14 @@ int direct_init(const struct daemon_config *cfg, char **err)
 		                                            : "");
 		return 0;
 	}
+	lifetime = certificate_lifetime();
+	dtls_set_cert_lifetime(lifetime);
 	if (dtls_init(err) != 0 || srtp_session_init(err) != 0 || udp_start(cfg, err) != 0)
 		return -1;
+	/* Checked often enough to renew in time for any lifetime, at most hourly. */
+	D.renew_timer =
+	    g_timeout_add_seconds((guint)CLAMP(lifetime / (2 * DTLS_RENEW_FRACTION), 1, 3600),
+	                          renew_certificate_cb, NULL);
 	g_message("ICE mode lite: every viewer on the ports above, DTLS %s", dtls_fingerprint());
 	if (cfg->stun != NULL)
 		g_message("stun %s is given to players; an ICE-lite server does not use it",
@@ -58,6 +94,7 @@ void direct_shutdown(void)
 {
 	if (!D.enabled)
 		return;
+	g_clear_handle_id(&D.renew_timer, g_source_remove);
 	udp_stop();
 	dtls_shutdown();
 	D.enabled = false;

@@ -67,6 +67,7 @@ struct peer {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	enum dtls_state told_state; /* the DTLS state the main loop last heard of */
+	guint dtls_dropped;         /* datagrams dtls_datagram_check refused, for the log */
 	bool has_tx;                /* the send thread has our SRTP sender */
 
 	/* send thread, under the fanout lock; handed over by fanout_set_sender */

@@ -28,12 +28,16 @@
 /* Our preference: GCM first, it is the cheaper per packet with AES-NI (no HMAC-SHA1). */
 #define DTLS_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 #define DTLS_EXPORTER      "EXTRACTOR-dtls_srtp" /* RFC 5764 4.2 */
-#define DTLS_CERT_DAYS     365
+#define DTLS_RECORD_HEADER 13 /* type, version, epoch, sequence number, length (RFC 6347 4.1) */
+#define DTLS_AEAD_TAG      16 /* GCM and ChaCha20-Poly1305 */
+#define DTLS_GCM_NONCE     8  /* GCM's explicit nonce in each record (RFC 5288 3) */
 #define DTLS_SRTP_KEY_LEN  16 /* AES-128 master key, both profiles */
 
-static SSL_CTX *ctx;
+static SSL_CTX *ctx; /* the current certificate's; peers made earlier hold a reference to theirs */
 static BIO_METHOD *out_method;
 static char fingerprint[DTLS_FINGERPRINT_MAX];
+static gint64 cert_lifetime_s = DTLS_CERT_LIFETIME_S;
+static gint64 cert_expires_s; /* notAfter of the current certificate, Unix seconds */
 
 /* RFC 8122 5: the hash names an offer may use, and the digest each means. */
 static const struct {
@@ -57,6 +61,7 @@ struct dtls_peer {
 	uint8_t local[DTLS_SRTP_KEY_MAX], remote[DTLS_SRTP_KEY_MAX];
 	size_t key_len; /* 0 until connected */
 	char error[160];
+	const char *dropped; /* why the last datagram never reached OpenSSL, or NULL */
 };
 
 /* One BIO_write from OpenSSL's DTLS code is one datagram: a whole flight
@@ -94,7 +99,7 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
 	return 1;
 }
 
-static X509 *make_cert(EVP_PKEY *key)
+static X509 *make_cert(EVP_PKEY *key, gint64 lifetime_s)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -103,12 +108,12 @@ static X509 *make_cert(EVP_PKEY *key)
 	if (x == NULL || RAND_bytes((unsigned char *)&serial, sizeof(serial)) != 1)
 		goto fail;
 	name = X509_get_subject_name(x);
-	/* A year in all (a daemon runs for months; webrtcbin's is a year too), from a day back so a
-	 * peer with a slow clock accepts it. */
+	/* Valid from a day back, so a peer with a slow clock accepts it, for lifetime_s from now
+	 * (a year by default, as webrtcbin's; dtls_renew_if_due replaces it well before). */
 	if (!X509_set_version(x, X509_VERSION_3) ||
 	    !ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), (serial >> 1) | 1) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(x), -86400L) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), (DTLS_CERT_DAYS - 1) * 86400L) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)lifetime_s) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"whepcam",
 	                                -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, key) ||
@@ -120,7 +125,11 @@ fail:
 	return NULL;
 }
 
-int dtls_init(char **err)
+/*
+ * A new key, certificate and context; on success *out_ctx and out_fp (the
+ * certificate's "sha-256 …") are set. Returns 0, or -1 with *err set.
+ */
+static int make_context(SSL_CTX **out_ctx, char out_fp[DTLS_FINGERPRINT_MAX], char **err)
 {
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
@@ -129,15 +138,13 @@ int dtls_init(char **err)
 	unsigned int md_len = 0;
 	const char *what, *reason;
 
-	if (ctx != NULL)
-		return 0;
 	what = "cannot create the DTLS key and certificate";
 	key = EVP_EC_gen("P-256");
 	/* buf2hexstr writes upper-case pairs joined by ':', as browsers do. */
-	memcpy(fingerprint, "sha-256 ", 8);
-	if (key == NULL || (cert = make_cert(key)) == NULL ||
+	memcpy(out_fp, "sha-256 ", 8);
+	if (key == NULL || (cert = make_cert(key, cert_lifetime_s)) == NULL ||
 	    X509_digest(cert, EVP_sha256(), md, &md_len) != 1 ||
-	    !OPENSSL_buf2hexstr_ex(fingerprint + 8, sizeof(fingerprint) - 8, NULL, md, md_len, ':'))
+	    !OPENSSL_buf2hexstr_ex(out_fp + 8, DTLS_FINGERPRINT_MAX - 8, NULL, md, md_len, ':'))
 		goto fail;
 	what = "cannot set up the DTLS context";
 	c = SSL_CTX_new(DTLS_server_method());
@@ -156,26 +163,66 @@ int dtls_init(char **err)
 	 * with keys or a certificate we did not check against the fingerprint.
 	 * NO_QUERY_MTU keeps our MTU: without it a reset SSL asks the BIO. */
 	SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_QUERY_MTU);
-	what = "cannot create the DTLS BIO method";
-	out_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "whepcam-dtls-out");
-	if (out_method == NULL || !BIO_meth_set_write(out_method, out_write) ||
-	    !BIO_meth_set_ctrl(out_method, out_ctrl))
-		goto fail;
-	ctx = c;
+	*out_ctx = c;
 	X509_free(cert); /* the context holds its own references */
 	EVP_PKEY_free(key);
 	return 0;
 fail:
-	fingerprint[0] = '\0';
 	reason = ERR_reason_error_string(ERR_get_error());
 	*err = g_strdup_printf("%s: %s", what, reason != NULL ? reason : "unknown OpenSSL error");
 	ERR_clear_error();
-	BIO_meth_free(out_method);
-	out_method = NULL;
 	SSL_CTX_free(c);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	return -1;
+}
+
+int dtls_init(char **err)
+{
+	if (ctx != NULL)
+		return 0;
+	out_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "whepcam-dtls-out");
+	if (out_method == NULL || !BIO_meth_set_write(out_method, out_write) ||
+	    !BIO_meth_set_ctrl(out_method, out_ctrl)) {
+		*err = g_strdup("cannot create the DTLS BIO method");
+		goto fail;
+	}
+	if (make_context(&ctx, fingerprint, err) != 0)
+		goto fail;
+	cert_expires_s = g_get_real_time() / G_USEC_PER_SEC + cert_lifetime_s;
+	return 0;
+fail:
+	fingerprint[0] = '\0';
+	BIO_meth_free(out_method);
+	out_method = NULL;
+	return -1;
+}
+
+void dtls_set_cert_lifetime(gint64 seconds)
+{
+	cert_lifetime_s = MAX(seconds, DTLS_CERT_MIN_LIFETIME_S);
+}
+
+gint64 dtls_cert_expires(void)
+{
+	return cert_expires_s;
+}
+
+int dtls_renew_if_due(gint64 now_s, char **err)
+{
+	char fp[DTLS_FINGERPRINT_MAX];
+	SSL_CTX *c = NULL;
+
+	if (ctx == NULL || now_s < cert_expires_s - cert_lifetime_s / DTLS_RENEW_FRACTION)
+		return 0;
+	if (make_context(&c, fp, err) != 0)
+		return -1;
+	/* Peers made with the old context keep it alive through their SSL's reference. */
+	SSL_CTX_free(ctx);
+	ctx = c;
+	memcpy(fingerprint, fp, sizeof(fingerprint));
+	cert_expires_s = g_get_real_time() / G_USEC_PER_SEC + cert_lifetime_s;
+	return 1;
 }
 
 void dtls_shutdown(void)
@@ -324,6 +371,53 @@ static int handshake_done(struct dtls_peer *p)
 	return 0;
 }
 
+const char *dtls_datagram_check(const uint8_t *data, size_t len, size_t min_sealed)
+{
+	size_t at = 0, rec;
+	unsigned type, epoch;
+
+	if (len == 0 || len > DTLS_DATAGRAM_MAX)
+		return "empty or oversized datagram";
+	while (at < len) {
+		if (len - at < DTLS_RECORD_HEADER)
+			return "truncated record header";
+		type = data[at];
+		epoch = (unsigned)data[at + 3] << 8 | data[at + 4];
+		rec = (size_t)data[at + 11] << 8 | data[at + 12];
+		if (type < 20 ||
+		    type > 23) /* change_cipher_spec, alert, handshake, application_data */
+			return "unknown record type";
+		if (data[at + 1] != 0xfe || (data[at + 2] != 0xff && data[at + 2] != 0xfd))
+			return "not DTLS 1.0 or 1.2";
+		if (rec == 0 || rec > len - at - DTLS_RECORD_HEADER)
+			return "record length does not fit the datagram";
+		if (epoch > 1)
+			return "epoch past 1 (no renegotiation)";
+		if (epoch == 0 && (type == 21 || type == 23))
+			return "plaintext alert or application data";
+		if (epoch == 1 && (min_sealed == 0 || rec < min_sealed))
+			return "sealed record too short for its cipher";
+		at += DTLS_RECORD_HEADER + rec;
+	}
+	return NULL;
+}
+
+/* The shortest epoch-1 record the chosen cipher can produce (its nonce and tag), or 0. */
+static size_t min_sealed(const struct dtls_peer *p)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(p->ssl);
+	int nid;
+
+	if (c == NULL)
+		c = SSL_get_pending_cipher(p->ssl);
+	if (c == NULL)
+		return 0;
+	nid = SSL_CIPHER_get_cipher_nid(c);
+	/* One byte of content at least; GCM adds its explicit nonce, ChaCha20 has none. */
+	return 1 + DTLS_AEAD_TAG +
+	       (nid == NID_aes_128_gcm || nid == NID_aes_256_gcm ? DTLS_GCM_NONCE : 0);
+}
+
 enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t len)
 {
 	uint8_t sink[4096];
@@ -331,7 +425,14 @@ enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t 
 
 	if (p->state != DTLS_HANDSHAKING && p->state != DTLS_CONNECTED)
 		return p->state;
-	if (len == 0 || len > DTLS_DATAGRAM_MAX || data[0] < 20 || data[0] > 63)
+	if (len == 0 || data[0] < 20 || data[0] > 63)
+		return p->state;
+	/*
+	 * Nothing unauthenticated may end the session (RFC 6347 4.1.2.7: invalid
+	 * records are discarded): what OpenSSL would treat as fatal never reaches it.
+	 */
+	p->dropped = dtls_datagram_check(data, len, min_sealed(p));
+	if (p->dropped != NULL)
 		return p->state;
 	/* The rbio is empty between calls, so OpenSSL's one read per datagram
 	 * gets exactly this one; the reset after makes sure of it. */
@@ -387,6 +488,11 @@ enum dtls_state dtls_peer_state(const struct dtls_peer *p)
 const char *dtls_peer_error(const struct dtls_peer *p)
 {
 	return p->error;
+}
+
+const char *dtls_peer_dropped(const struct dtls_peer *p)
+{
+	return p->dropped;
 }
 
 void dtls_peer_close(struct dtls_peer *p)

@@ -27,6 +27,12 @@ static bool rtpmap_is_vp8(const char *rtpmap, int *pt)
 	return true;
 }
 
+bool sdp_media_in_use(const GstSDPMedia *m)
+{
+	return gst_sdp_media_get_port(m) != 0 ||
+	       gst_sdp_media_get_attribute_val(m, "bundle-only") != NULL;
+}
+
 enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_t detail_len)
 {
 	GstSDPMessage *msg = NULL;
@@ -45,12 +51,16 @@ enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_
 		snprintf(detail, detail_len, "SDP offer has no m= lines");
 		goto out;
 	}
+	if (gst_sdp_message_medias_len(msg) > WHEPCAM_MAX_MLINES) {
+		snprintf(detail, detail_len, "SDP offer has %u m= lines; at most %d are answered",
+		         gst_sdp_message_medias_len(msg), WHEPCAM_MAX_MLINES);
+		goto out;
+	}
 	rc = SDP_NO_VIDEO;
 	for (i = 0; i < gst_sdp_message_medias_len(msg); i++) {
 		const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
 
-		if (g_strcmp0(gst_sdp_media_get_media(m), "video") != 0 ||
-		    gst_sdp_media_get_port(m) == 0)
+		if (g_strcmp0(gst_sdp_media_get_media(m), "video") != 0 || !sdp_media_in_use(m))
 			continue;
 		saw_video = true;
 		for (j = 0; j < gst_sdp_media_attributes_len(m); j++) {

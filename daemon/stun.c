@@ -100,12 +100,13 @@ bool stun_is_stun(const uint8_t *p, size_t n)
 	       get16(p + 2) % 4 == 0 && get16(p + 2) == n - STUN_HEADER_LEN;
 }
 
-int stun_parse_binding_request(const uint8_t *p, size_t n, struct stun_request *out)
+/* A Binding message of `type` (request or success response), parsed the same way. */
+static int parse_binding(const uint8_t *p, size_t n, uint16_t type_wanted, struct stun_request *out)
 {
 	size_t off = STUN_HEADER_LEN;
 
 	memset(out, 0, sizeof(*out));
-	if (!stun_is_stun(p, n) || get16(p) != STUN_BINDING_REQUEST)
+	if (!stun_is_stun(p, n) || get16(p) != type_wanted)
 		goto fail;
 	memcpy(out->txid, p + 8, sizeof(out->txid));
 	while (off < n) {
@@ -172,6 +173,11 @@ int stun_parse_binding_request(const uint8_t *p, size_t n, struct stun_request *
 fail:
 	memset(out, 0, sizeof(*out)); /* never hand back a half-parsed request */
 	return -1;
+}
+
+int stun_parse_binding_request(const uint8_t *p, size_t n, struct stun_request *out)
+{
+	return parse_binding(p, n, STUN_BINDING_REQUEST, out);
 }
 
 bool stun_check_integrity(const uint8_t *p, size_t n, const struct stun_request *req,
@@ -287,4 +293,47 @@ int stun_binding_error(const uint8_t txid[12], int code, const char *reason, uin
 		memcpy(out + STUN_HEADER_LEN + 8, reason, rlen);
 	put_fingerprint(out, n);
 	return (int)n;
+}
+
+int stun_binding_request(const uint8_t txid[12], const char *username, const char *pwd,
+                         uint32_t priority, uint64_t tie_breaker, uint8_t *out, size_t cap)
+{
+	size_t ulen = username != NULL ? strlen(username) : 0;
+	size_t n = STUN_HEADER_LEN + 4 + pad4(ulen) + 8 + 12 + 4 + STUN_HMAC_LEN + 8, at;
+
+	if (ulen == 0 || ulen > STUN_MAX_USERNAME || pwd == NULL || out == NULL || cap < n)
+		return -1;
+	memset(out, 0, n); /* the username's padding */
+	put_header(out, STUN_BINDING_REQUEST, txid, n);
+	at = STUN_HEADER_LEN;
+	put16(out + at, STUN_ATTR_USERNAME);
+	put16(out + at + 2, ulen);
+	memcpy(out + at + 4, username, ulen);
+	at += 4 + pad4(ulen);
+	put16(out + at, STUN_ATTR_PRIORITY);
+	put16(out + at + 2, 4);
+	put32(out + at + 4, priority);
+	at += 8;
+	/* An ICE-lite agent is always controlled (RFC 8445 §6.1.1). */
+	put16(out + at, STUN_ATTR_ICE_CONTROLLED);
+	put16(out + at + 2, 8);
+	put32(out + at + 4, (uint32_t)(tie_breaker >> 32));
+	put32(out + at + 8, (uint32_t)tie_breaker);
+	at += 12;
+	put16(out + at, STUN_ATTR_MESSAGE_INTEGRITY);
+	put16(out + at + 2, STUN_HMAC_LEN);
+	hmac_upto(out, at, pwd, out + at + 4);
+	put_fingerprint(out, n);
+	return (int)n;
+}
+
+bool stun_check_binding_success(const uint8_t *p, size_t n, const uint8_t txid[12], const char *pwd)
+{
+	struct stun_request r;
+
+	/* The transaction id first: it is what a forger cannot know. */
+	if (n < STUN_HEADER_LEN || memcmp(p + 8, txid, 12) != 0 ||
+	    parse_binding(p, n, STUN_BINDING_SUCCESS, &r) != 0)
+		return false;
+	return r.integrity_at != 0 && stun_check_integrity(p, n, &r, pwd);
 }

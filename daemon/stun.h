@@ -1,7 +1,8 @@
 /*
  * stun.h - the STUN (RFC 8489) subset an ICE-lite agent (RFC 8445 §2.5)
  * needs: recognise a packet, parse and authenticate a Binding request,
- * write the success or error response. We never send requests.
+ * write the success or error response; and for consent freshness (RFC
+ * 7675), write a Binding request of our own and check its success response.
  */
 #ifndef WHEPCAM_STUN_H
 #define WHEPCAM_STUN_H
@@ -14,6 +15,7 @@
 #define STUN_HEADER_LEN   20
 #define STUN_MAX_USERNAME 513 /* RFC 8489 limit for USERNAME in bytes */
 #define STUN_MAX_RESPONSE 128 /* room for our whole response */
+#define STUN_MAX_REQUEST  (STUN_HEADER_LEN + 4 + 516 + 8 + 12 + 24 + 8) /* our consent check */
 
 #define STUN_MAGIC_COOKIE    0x2112A442u
 #define STUN_FINGERPRINT_XOR 0x5354554eu /* RFC 8489 §14.7 */
@@ -88,5 +90,23 @@ int stun_binding_success(const struct stun_request *req, const struct sockaddr *
  */
 int stun_binding_error(const uint8_t txid[12], int code, const char *reason, uint8_t *out,
                        size_t cap);
+
+/*
+ * Write a Binding request for a consent check (RFC 7675 §5.1, RFC 8445
+ * §7.2.2): USERNAME (the peer's ufrag, ':', ours), PRIORITY, ICE-CONTROLLED
+ * with tie_breaker, MESSAGE-INTEGRITY keyed with the PEER's password,
+ * FINGERPRINT. txid: 96 random bits of the caller's. Returns its length, or
+ * -1 when it does not fit or an argument is missing.
+ */
+int stun_binding_request(const uint8_t txid[12], const char *username, const char *pwd,
+                         uint32_t priority, uint64_t tie_breaker, uint8_t *out, size_t cap);
+
+/*
+ * True when p is a Binding success response to our request `txid`, carrying
+ * a MESSAGE-INTEGRITY keyed with the peer's password `pwd` (and a correct
+ * FINGERPRINT when present): the peer at that address consents to media.
+ */
+bool stun_check_binding_success(const uint8_t *p, size_t n, const uint8_t txid[12],
+                                const char *pwd);
 
 #endif

@@ -299,6 +299,19 @@ static void on_dtls_connected(struct peer *p)
 	viewer_post_connection(p->id, GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
 }
 
+/* Forged or broken records are dropped before OpenSSL sees them; the log hears of a few. */
+static void note_dropped_dtls(struct peer *p)
+{
+	const char *why = dtls_peer_dropped(p->dtls);
+
+	if (why == NULL)
+		return;
+	p->dtls_dropped++;
+	if ((p->dtls_dropped & (p->dtls_dropped - 1)) == 0) /* 1, 2, 4, 8, ... */
+		g_debug("viewer %s: DTLS datagram dropped (%u so far): %s", p->sid, p->dtls_dropped,
+		        why);
+}
+
 /* Tell the main loop each change of the DTLS state: up, or ended (close_notify, failure). */
 static void after_dtls(struct peer *p, enum dtls_state st)
 {
@@ -307,7 +320,9 @@ static void after_dtls(struct peer *p, enum dtls_state st)
 	p->told_state = st;
 	if (st == DTLS_CONNECTED)
 		on_dtls_connected(p);
-	else
+	if (st == DTLS_FAILED)
+		g_message("viewer %s: DTLS failed: %s", p->sid, dtls_peer_error(p->dtls));
+	if (st != DTLS_CONNECTED)
 		viewer_post_connection(p->id, st == DTLS_CLOSED
 		                                  ? GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED
 		                                  : GST_WEBRTC_PEER_CONNECTION_STATE_FAILED);
@@ -355,6 +370,7 @@ static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_st
 		if (dtls_peer_state(p->dtls) == DTLS_HANDSHAKING)
 			select_path(p, path); /* the handshake's replies go where it comes from */
 		after_dtls(p, dtls_peer_feed(p->dtls, buf, n));
+		note_dropped_dtls(p);
 	} else if (buf[0] >= 128 && buf[0] <= 191) {
 		on_rtcp(p, path, buf, n);
 	}

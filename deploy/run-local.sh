@@ -31,7 +31,9 @@ set -- --socket "$RUN/whepcamd.sock"
 [ -n "$CONFIG" ] && set -- --config "$CONFIG" "$@"
 "$BUILD/whepcamd" "$@" 2>"$RUN/whepcamd.log" &
 pids="$!"
-"$BUILD/whepcam-fcgi" --listen "$RUN/fcgi.sock" --listen-mode 0666 \
+# 0600: nginx runs as this same user (root: "user root;"), and nobody else may skip
+# nginx's rate limit and /metrics allow-list by talking FastCGI to the socket.
+"$BUILD/whepcam-fcgi" --listen "$RUN/fcgi.sock" --listen-mode 0600 \
 	--daemon-socket "$RUN/whepcamd.sock" 2>"$RUN/whepcam-fcgi.log" &
 pids="$pids $!"
 HOST=$HOST PORT=$PORT FCGI_SOCKET="$RUN/fcgi.sock" WEB_ROOT="$top/web" \

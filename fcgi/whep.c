@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <syslog.h>
 #include <time.h>
 
 #include "fcgi.h"
+#include "ratelimit.h"
 
 #define PROBLEM_BUF 1024
 
@@ -22,6 +24,7 @@ struct ctx {
 	struct response res;
 	char problem[PROBLEM_BUF];
 	char *body;         /* request body, owned */
+	char why[256];      /* the refusal's reason, for the log */
 	json_object *reply; /* daemon reply, owned */
 	char *out;          /* response body we built, owned */
 };
@@ -34,6 +37,7 @@ static const char *param(struct ctx *c, const char *name)
 static void problem(struct ctx *c, int status, const char *detail)
 {
 	response_problem(&c->res, c->problem, sizeof(c->problem), status, detail);
+	snprintf(c->why, sizeof(c->why), "%s", detail);
 }
 
 static const char *reply_string(json_object *reply, const char *name)
@@ -341,6 +345,37 @@ static double elapsed_ms(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/*
+ * One line per request (unless --quiet), with the reason when it was refused;
+ * rate-limited across the workers so that a flood cannot fill the disk.
+ */
+static void log_request(const struct ctx *c, const struct fcgi_config *cfg, const char *path,
+                        double ms)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct ratelimit limit = {.per_s = WHEPCAM_REFUSAL_LOG_PER_S,
+	                                 .burst = WHEPCAM_REFUSAL_LOG_BURST,
+	                                 .tokens = WHEPCAM_REFUSAL_LOG_BURST};
+	struct timespec now;
+	unsigned long held = 0;
+	bool go;
+
+	if (!cfg->log_requests)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&lock);
+	go = ratelimit_allow(&limit, (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, &held);
+	pthread_mutex_unlock(&lock);
+	if (!go)
+		return;
+	if (held > 0)
+		syslog(LOG_INFO, "%lu requests not logged (more than %d a second)", held,
+		       WHEPCAM_REFUSAL_LOG_PER_S);
+	syslog(LOG_INFO, "%s %.200s %d %.1f ms%s%.256s", c->method, path != NULL ? path : "-",
+	       c->res.status, ms, c->res.status >= 400 ? ": " : "",
+	       c->res.status >= 400 ? c->why : "");
+}
+
 void whep_handle(FCGX_Request *req, const struct fcgi_config *cfg)
 {
 	struct ctx c = {.req = req, .cfg = cfg};
@@ -375,9 +410,7 @@ void whep_handle(FCGX_Request *req, const struct fcgi_config *cfg)
 		do_get(&c, strcmp(c.method, "HEAD") == 0);
 	}
 	response_write(req->out, &c.res, cfg);
-	if (cfg->log_requests)
-		syslog(LOG_INFO, "%s %.200s %d %.1f ms", c.method, path != NULL ? path : "-",
-		       c.res.status, elapsed_ms(&t0));
+	log_request(&c, cfg, path, elapsed_ms(&t0));
 	response_clear(&c.res);
 	json_object_put(c.reply);
 	free(c.body);

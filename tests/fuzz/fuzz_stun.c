@@ -66,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fixed[6] = 0xa4;
 	fixed[7] = 0x42;
 	one_datagram(fixed, n);
+	/* The same bytes as a success response to a consent check of ours (RFC 7675). */
+	fixed[1] = 0x01;
+	fixed[0] = 0x01;
+	(void)stun_check_binding_success(fixed, n, fixed + 8, "pwd");
 	g_free(fixed);
 	return 0;
 }

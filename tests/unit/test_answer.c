@@ -63,14 +63,28 @@ static const char *rtpmap(const GstSDPMedia *m, const char *fmt)
 	return NULL;
 }
 
+/* Port 0 with a=bundle-only is in use, inside the bundle (RFC 9143 7.2). */
+static bool in_use(const GstSDPMedia *m)
+{
+	return gst_sdp_media_get_port(m) != 0 || count(m, "bundle-only", NULL) > 0;
+}
+
 static bool is_rtp(const GstSDPMedia *m)
 {
-	return strstr(gst_sdp_media_get_proto(m), "RTP/") != NULL && gst_sdp_media_get_port(m) != 0;
+	return strstr(gst_sdp_media_get_proto(m), "RTP/") != NULL && in_use(m);
+}
+
+/* The offer's BUNDLE mids in its order, or NULL. */
+static char **offered_group(const GstSDPMessage *offer)
+{
+	const char *g = gst_sdp_message_get_attribute_val(offer, "group");
+
+	return g != NULL && g_str_has_prefix(g, "BUNDLE ") ? g_strsplit(g + 7, " ", -1) : NULL;
 }
 
 /* The answered video m-line: one VP8 format, our transport, and only the feedback offered. */
-static void check_video(const char *text, const GstSDPMedia *m, const GstSDPMedia *offered,
-                        int pt, bool pli, bool fir)
+static void check_video(const char *text, const GstSDPMedia *m, const GstSDPMedia *offered, int pt,
+                        bool pli, bool fir)
 {
 	/* plain NACK (we resend from the stream's history): answered exactly when offered */
 	char *nack = g_strdup_printf("%d nack", pt);
@@ -115,8 +129,8 @@ static void check_answer(const char *offer_text, int pt, bool pli, bool fir)
 	GstSDPMessage *offer = parse(offer_text), *ans;
 	struct answer_params a = params;
 	const char *group, *video_mid = NULL;
-	char detail[160] = "", *text, **mids;
-	guint i, bundled = 0;
+	char detail[160] = "", *text, **mids, **offered;
+	guint i, j, bundled = 0;
 
 	a.pt = pt;
 	text = answer_build(offer, &a, detail, sizeof(detail));
@@ -137,7 +151,7 @@ static void check_answer(const char *offer_text, int pt, bool pli, bool fir)
 		g_assert_cmpstr(gst_sdp_media_get_media(am), ==, gst_sdp_media_get_media(om));
 		g_assert_cmpstr(gst_sdp_media_get_attribute_val(am, "mid"), ==, mid);
 		if (video_mid == NULL && g_strcmp0(gst_sdp_media_get_media(om), "video") == 0 &&
-		    gst_sdp_media_get_port(om) != 0) {
+		    in_use(om)) {
 			video_mid = mid;
 			check_video(text, am, om, pt, pli, fir);
 		} else if (is_rtp(om)) { /* audio: inactive in the bundle, with one codec */
@@ -158,8 +172,19 @@ static void check_answer(const char *offer_text, int pt, bool pli, bool fir)
 		bundled++;
 	}
 	g_assert_nonnull(video_mid);
-	g_assert_cmpstr(mids[0], ==, video_mid); /* RFC 8843 §7.3.1: the tagged m-line */
 	g_assert_cmpuint(g_strv_length(mids), ==, bundled);
+	/*
+	 * RFC 9143 §7.3.1: the offer's group order, so that the offerer-tagged
+	 * m-line (its first) stays first (Chromium refuses the answer otherwise:
+	 * "Failed to setup RTCP mux"); without a group in the offer, m-line order.
+	 */
+	offered = offered_group(offer);
+	for (i = 0, j = 0; offered != NULL && offered[i] != NULL; i++)
+		if (g_strv_contains((const char *const *)mids, offered[i]))
+			g_assert_cmpstr(mids[j++], ==, offered[i]);
+	if (offered != NULL)
+		g_assert_cmpuint(j, ==, bundled);
+	g_strfreev(offered);
 	g_strfreev(mids);
 	gst_sdp_message_free(ans);
 	gst_sdp_message_free(offer);
@@ -173,8 +198,9 @@ static void test_browser_offers(void)
 		int pt;
 		bool pli, fir;
 	} cases[] = {
-	    {"offer-chromium.sdp", 96, true, true},     /* audio first */
-	    {"offer-firefox.sdp", 120, true, true},     /* session-level a=fingerprint */
+	    {"offer-chromium.sdp", 96, true, true},             /* audio first */
+	    {"offer-firefox.sdp", 120, true, true},             /* session-level a=fingerprint */
+	    {"offer-firefox-bundle-only.sdp", 120, true, true}, /* max-bundle: video port 0 */
 	    {"offer-safari.sdp", 100, true, false},     /* video first, VP8 not its first codec */
 	    {"offer-video-audio.sdp", 96, true, false}, /* LF line ends */
 	};
@@ -209,7 +235,8 @@ static void test_inline_offers(void)
 	    {HEAD FP VIDEO ICE ACTPASS MUX VP8, false, false},
 	    {HEAD ICE FP ACTPASS VIDEO MUX VP8, false, false},
 	    {HEAD VIDEO ICE FP "a=setup:active\r\n" MUX VP8, false, false},
-	    /* feedback for another payload type, or that we do not act on (REMB), is not answered */
+	    /* feedback for another payload type, or that we do not act on (REMB), is not answered
+	     */
 	    {HEAD VIDEO ICE FP ACTPASS MUX VP8 "a=rtcp-fb:98 nack pli\r\na=rtcp-fb:98 ccm fir\r\n"
 	                                       "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 goog-remb\r\n",
 	     false, false},
@@ -221,6 +248,14 @@ static void test_inline_offers(void)
 	     false, false},
 	    {HEAD
 	     "m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=mid:old\r\n" VP8 VIDEO ICE FP ACTPASS MUX VP8,
+	     false, false},
+	    /* audio first under max-bundle: video is port 0 + bundle-only, its transport in audio
+	     */
+	    {HEAD "a=group:BUNDLE a v\r\n"
+	          "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n" ICE FP ACTPASS MUX
+	          "a=mid:a\r\na=recvonly\r\na=rtpmap:111 opus/48000/2\r\n"
+	          "m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\n"
+	          "a=mid:v\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n",
 	     false, false},
 	    /* a data channel first, audio last: only the RTP m-lines are bundled */
 	    {HEAD "a=group:BUNDLE d v a\r\n"

@@ -487,6 +487,159 @@ static void test_before_init_and_keys(void)
 	link_free(l);
 }
 
+/* A DTLS 1.2 record header for `len` bytes of body. */
+static void put_record(uint8_t *at, uint8_t type, uint16_t epoch, size_t len)
+{
+	at[0] = type;
+	at[1] = 0xfe;
+	at[2] = 0xfd;
+	at[3] = (uint8_t)(epoch >> 8);
+	at[4] = (uint8_t)epoch;
+	memset(at + 5, 0, 6);
+	at[10] = 7; /* sequence number */
+	at[11] = (uint8_t)(len >> 8);
+	at[12] = (uint8_t)len;
+}
+
+/*
+ * What an attacker who can forge the peer's address sends; none of it may end
+ * a session. Before the handshake ends, plaintext handshake records cannot be
+ * told from the peer's (DTLS has nothing to check them with), so `connected`
+ * false leaves epoch-0 handshake records out.
+ */
+static void feed_forgeries(struct dtls_peer *p, gboolean connected)
+{
+	static const uint8_t fatal_alert[] = {2, 40}; /* fatal handshake_failure */
+	uint8_t buf[1500];
+	int i;
+
+	put_record(buf, 21, 0, sizeof(fatal_alert));
+	memcpy(buf + 13, fatal_alert, sizeof(fatal_alert));
+	dtls_peer_feed(p, buf, 13 + sizeof(fatal_alert));
+	g_assert_cmpstr(dtls_peer_dropped(p), ==, "plaintext alert or application data");
+	/* Too short for an AEAD nonce and tag: OpenSSL would fail the whole SSL on it. */
+	put_record(buf, 23, 1, 2);
+	buf[13] = buf[14] = 0;
+	dtls_peer_feed(p, buf, 15);
+	g_assert_nonnull(dtls_peer_dropped(p));
+	put_record(buf, 21, 1, 2);
+	dtls_peer_feed(p, buf, 15);
+	g_assert_nonnull(dtls_peer_dropped(p));
+	/* Well framed, random content: fails to authenticate, dropped by OpenSSL one by one. */
+	for (i = 0; i < 300; i++) {
+		size_t body = (size_t)g_test_rand_int_range(1, 1400), j;
+		uint8_t type = (uint8_t)g_test_rand_int_range(20, 24);
+
+		uint16_t epoch = (uint16_t)g_test_rand_int_range(connected ? 0 : 1, 3);
+
+		put_record(buf, type, epoch, body);
+		for (j = 0; j < body; j++)
+			buf[13 + j] = (uint8_t)g_test_rand_int_range(0, 256);
+		if (type == 22 && i % 2 == 0)
+			buf[13] = 20; /* a "Finished" in the plain */
+		dtls_peer_feed(p, buf, 13 + body);
+	}
+}
+
+/* Issue 13 (5): forged records from the peer's own address end nothing, before or after the
+ * handshake; only the peer's authenticated close_notify does. */
+static void test_forged_records(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+
+	client_step(l);
+	g_assert_true(client_to_peer(l)); /* ClientHello in */
+	feed_forgeries(l->peer, FALSE);
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_HANDSHAKING);
+	pump(l);
+	check_connected(l);
+	feed_forgeries(l->peer, TRUE);
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CONNECTED);
+	g_assert_cmpuint(l->to_client->len, ==, 0); /* and drew no reply */
+	SSL_shutdown(l->client);
+	client_to_peer(l);
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CLOSED);
+	link_free(l);
+}
+
+static void test_datagram_check(void)
+{
+	uint8_t buf[64];
+
+	put_record(buf, 22, 0, 10);
+	g_assert_null(dtls_datagram_check(buf, 23, 0));
+	g_assert_nonnull(dtls_datagram_check(buf, 22, 0)); /* record longer than the datagram */
+	g_assert_nonnull(dtls_datagram_check(buf, 24, 0)); /* a byte left over */
+	put_record(buf + 23, 20, 0, 1);
+	g_assert_null(dtls_datagram_check(buf, 37, 0)); /* two records */
+	put_record(buf, 22, 2, 10);
+	g_assert_nonnull(dtls_datagram_check(buf, 23, 25)); /* epoch 2 */
+	put_record(buf, 23, 1, 24);
+	g_assert_null(dtls_datagram_check(buf, 37, 24));
+	g_assert_nonnull(dtls_datagram_check(buf, 37, 25));
+	g_assert_nonnull(dtls_datagram_check(buf, 37, 0)); /* no cipher yet */
+	put_record(buf, 24, 0, 10);                        /* heartbeat */
+	g_assert_nonnull(dtls_datagram_check(buf, 23, 0));
+	put_record(buf, 22, 0, 10);
+	buf[2] = 0xfc; /* DTLS 1.3's would be 0xfc: not ours */
+	g_assert_nonnull(dtls_datagram_check(buf, 23, 0));
+	put_record(buf, 22, 0, 0);
+	g_assert_nonnull(dtls_datagram_check(buf, 13, 0));
+}
+
+static X509 *served_cert(struct link *l)
+{
+	return SSL_get0_peer_certificate(l->client);
+}
+
+/* Seconds from now to the certificate's notAfter. */
+static int seconds_left(X509 *cert)
+{
+	int days = 0, secs = 0;
+
+	g_assert_true(ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert)));
+	return days * 86400 + secs;
+}
+
+/* Issue 13 (9): a daemon that runs past its certificate's lifetime serves a new one; peers
+ * made before keep the one their answer advertised. */
+static void test_renewal(void)
+{
+	char *before = g_strdup(dtls_fingerprint()), *seen;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	struct link *old = link_new(BOTH_PROFILES, NULL), *fresh;
+	char *err = NULL;
+	int left;
+
+	g_assert_cmpint(dtls_renew_if_due(now, &err), ==, 0);
+	g_assert_cmpstr(dtls_fingerprint(), ==, before);
+	dtls_set_cert_lifetime(DTLS_CERT_MIN_LIFETIME_S);
+	g_assert_cmpint(dtls_renew_if_due(dtls_cert_expires(), &err), ==, 1);
+	g_assert_null(err);
+	g_assert_cmpstr(dtls_fingerprint(), !=, before);
+	g_assert_cmpint(dtls_cert_expires() - now, <=, DTLS_CERT_MIN_LIFETIME_S + 2);
+
+	pump(old); /* answered before the renewal: the old certificate */
+	seen = fingerprint_of(served_cert(old), EVP_sha256(), "sha-256", 0);
+	g_assert_cmpstr(seen, ==, before);
+	g_free(seen);
+	g_assert_cmpint(seconds_left(served_cert(old)), >, 300 * 86400);
+
+	fresh = link_new(BOTH_PROFILES, NULL);
+	pump(fresh);
+	check_connected(fresh); /* the new fingerprint */
+	left = seconds_left(served_cert(fresh));
+	g_assert_cmpint(left, <=, DTLS_CERT_MIN_LIFETIME_S);
+	g_assert_cmpint(left, >=, DTLS_CERT_MIN_LIFETIME_S - 3);
+	/* Due again once a quarter of the short lifetime is left, not before. */
+	g_assert_cmpint(dtls_renew_if_due(now, &err), ==, 0);
+	g_assert_cmpint(dtls_renew_if_due(dtls_cert_expires() - 1, &err), ==, 1);
+	link_free(old);
+	link_free(fresh);
+	g_free(before);
+	dtls_set_cert_lifetime(DTLS_CERT_LIFETIME_S);
+}
+
 int main(int argc, char **argv)
 {
 	char *err = NULL;
@@ -510,6 +663,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/dtls/close-from-client", test_close_from_client);
 	g_test_add_func("/dtls/retransmit", test_retransmit);
 	g_test_add_func("/dtls/not-dtls-and-early-keys", test_before_init_and_keys);
+	g_test_add_func("/dtls/datagram-check", test_datagram_check);
+	g_test_add_func("/dtls/forged-records", test_forged_records);
+	g_test_add_func("/dtls/renewal", test_renewal);
 	rc = g_test_run();
 	dtls_shutdown();
 	dtls_shutdown();

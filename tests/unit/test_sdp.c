@@ -24,6 +24,35 @@ static void test_vp8_pt_from_browser_offer(void)
 	g_free(offer);
 }
 
+/* Firefox under max-bundle with audio first: video is port 0 + a=bundle-only, not disabled. */
+static void test_bundle_only_video(void)
+{
+	char *offer = load("offer-firefox-bundle-only.sdp"), detail[160];
+	int pt = -1;
+
+	g_assert_cmpint(sdp_check_offer(offer, &pt, detail, sizeof(detail)), ==, SDP_OK);
+	g_assert_cmpint(pt, ==, 120);
+	g_free(offer);
+}
+
+/* More m-lines than an answer can carry: a 400 with the limit, before any session exists. */
+static void test_too_many_mlines(void)
+{
+	GString *sdp =
+	    g_string_new("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n");
+	char detail[160] = "", limit[16];
+	int pt = -1, i;
+
+	for (i = 1; i < WHEPCAM_MAX_MLINES; i++)
+		g_string_append(sdp, "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n");
+	g_assert_cmpint(sdp_check_offer(sdp->str, &pt, detail, sizeof(detail)), ==, SDP_OK);
+	g_string_append(sdp, "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n");
+	g_assert_cmpint(sdp_check_offer(sdp->str, &pt, detail, sizeof(detail)), ==, SDP_NOT_SDP);
+	g_snprintf(limit, sizeof(limit), "%d", WHEPCAM_MAX_MLINES);
+	g_assert_nonnull(strstr(detail, limit));
+	g_string_free(sdp, TRUE);
+}
+
 static void test_rejections(void)
 {
 	static const struct {
@@ -160,6 +189,8 @@ int main(int argc, char **argv)
 	gst_init(NULL, NULL);
 	g_test_add_func("/sdp/vp8-pt-from-browser-offer", test_vp8_pt_from_browser_offer);
 	g_test_add_func("/sdp/rejections", test_rejections);
+	g_test_add_func("/sdp/bundle-only-video", test_bundle_only_video);
+	g_test_add_func("/sdp/too-many-mlines", test_too_many_mlines);
 	g_test_add_func("/sdp/lowercase-codec", test_lowercase_codec_and_spaces);
 	g_test_add_func("/sdp/splice-candidates", test_splice_candidates);
 	g_test_add_func("/sdp/splice-keeps-existing", test_splice_keeps_existing);

@@ -426,6 +426,49 @@ static void test_error_response(void)
 	g_assert_cmpint(stun_binding_error(txid, 700, "?", out, sizeof(out)), ==, -1);
 }
 
+/* Consent freshness (RFC 7675): our own request, and the peer's answer to it. */
+static void test_consent_request(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(32853)};
+	uint8_t out[STUN_MAX_REQUEST], resp[STUN_MAX_RESPONSE], other[12];
+	struct stun_request r;
+	int n, m;
+
+	n = stun_binding_request(req_vec + 8, "evtj:h6vY", pwd, 0x6e0001ff, 0x932ff9b151263b36ull,
+	                         out, sizeof(out));
+	g_assert_cmpint(n, >, 0);
+	g_assert_true(stun_is_stun(out, (size_t)n));
+	/* Read back as the peer reads it: its own username, keyed with its own password. */
+	g_assert_cmpint(parse(out, (size_t)n, &r), ==, 0);
+	g_assert_cmpstr(r.username, ==, "evtj:h6vY");
+	g_assert_cmpuint(r.priority, ==, 0x6e0001ff);
+	g_assert_true(r.ice_controlled);
+	g_assert_false(r.use_candidate);
+	g_assert_cmpuint(r.fingerprint_at, ==, (size_t)n - 8);
+	g_assert_true(stun_check_integrity(out, (size_t)n, &r, pwd));
+	g_assert_false(stun_check_integrity(out, (size_t)n, &r, "VOkJxbRl1RmTxUk/WvJxBu"));
+	g_assert_cmpint(
+	    stun_binding_request(req_vec + 8, "evtj:h6vY", pwd, 1, 2, out, (size_t)n - 1), ==, -1);
+	g_assert_cmpint(stun_binding_request(req_vec + 8, "", pwd, 1, 2, out, sizeof(out)), ==, -1);
+
+	/* The peer's success response proves consent; nothing else does. */
+	g_assert_cmpint(inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr), ==, 1);
+	m = stun_binding_success(&r, (const struct sockaddr *)&sin, pwd, resp, sizeof(resp));
+	g_assert_cmpint(m, >, 0);
+	g_assert_true(stun_check_binding_success(resp, (size_t)m, req_vec + 8, pwd));
+	g_assert_false(stun_check_binding_success(resp, (size_t)m, req_vec + 8, "evtj"));
+	memcpy(other, req_vec + 8, sizeof(other));
+	other[11] ^= 1; /* a response to a request we never sent */
+	g_assert_false(stun_check_binding_success(resp, (size_t)m, other, pwd));
+	g_assert_false(stun_check_binding_success(resp, (size_t)m - 8, req_vec + 8, pwd));
+	g_assert_false(
+	    stun_check_binding_success(out, (size_t)n, req_vec + 8, pwd)); /* a request */
+	/* The RFC's own response verifies; an error response never counts. */
+	g_assert_true(stun_check_binding_success(resp4_vec, sizeof(resp4_vec), req_vec + 8, pwd));
+	m = stun_binding_error(req_vec + 8, 401, "Unauthorized", resp, sizeof(resp));
+	g_assert_false(stun_check_binding_success(resp, (size_t)m, req_vec + 8, pwd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -439,5 +482,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/stun/username", test_username);
 	g_test_add_func("/stun/attribute-order-and-sizes", test_attribute_order_and_sizes);
 	g_test_add_func("/stun/error-response", test_error_response);
+	g_test_add_func("/stun/consent-request", test_consent_request);
 	return g_test_run();
 }
