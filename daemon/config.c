@@ -37,7 +37,7 @@ struct int_key {
 static const struct int_key daemon_int_keys[] = {
     DKEY("max-viewers", 1, 100000, max_viewers),
     DKEY("ice-timeout-s", 1, 3600, ice_timeout_s),
-    DKEY("gather-timeout-ms", 10, 60000, gather_timeout_ms),
+    DKEY("gather-timeout-ms", 10, WHEPCAM_MAX_GATHER_TIMEOUT_MS, gather_timeout_ms),
     DKEY("turn-ttl-s", 60, 30 * 86400, turn_ttl_s),
     {NULL, 0, 0, 0},
 };
