@@ -161,6 +161,35 @@ static void test_interfaces(void)
 	g_assert_true(v4);
 	config_clear(&cfg);
 	expect_error(bad, "no-such-if0 has no usable address");
+
+	/* Empty (as in the example config, uncommented) means every interface. */
+	for (i = 0; i < 2; i++) {
+		const char *empty[] = {"whepcamd", i == 0 ? "--addresses" : "--interfaces", "",
+		                       NULL};
+
+		g_assert_cmpint(load_args(&cfg, empty, &err), ==, 0);
+		g_assert_null(cfg.ice_addresses);
+		config_clear(&cfg);
+	}
+}
+
+/* A bad value in a file names the file, the section and the key. */
+static void test_file_error_names_key(void)
+{
+	char *path = g_build_filename(g_get_tmp_dir(), "whepcam-test-bad.conf", NULL);
+	const char *args[] = {"whepcamd", "--config", path, NULL};
+	char *want = g_strdup_printf("%s: [daemon] max-viewers must be a number", path);
+
+	g_assert_true(
+	    g_file_set_contents(path, "[daemon]\nmax-viewers = 200 ; a comment\n", -1, NULL));
+	expect_error(args, want);
+	g_assert_true(g_file_set_contents(path, "[stream cam]\nwidht = 320\n", -1, NULL));
+	g_free(want);
+	want = g_strdup_printf("%s: [stream cam] unknown key widht", path);
+	expect_error(args, want);
+	g_unlink(path);
+	g_free(want);
+	g_free(path);
 }
 
 static void test_source_selection(void)
@@ -216,6 +245,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/gather-timeout-bound", test_gather_timeout_bound);
 	g_test_add_func("/config/source-selection", test_source_selection);
 	g_test_add_func("/config/interfaces", test_interfaces);
+	g_test_add_func("/config/file-error-names-key", test_file_error_names_key);
 	g_test_add_func("/config/source-descriptions", test_source_descriptions);
 	return g_test_run();
 }
