@@ -77,6 +77,36 @@ static void usage(void)
 	    WHEPCAM_MAX_GATHER_TIMEOUT_MS);
 }
 
+/*
+ * What each stream shows as the daemon gets ready, at every log level: a
+ * camera that is missing must not hide behind "ready" (a failed source keeps
+ * being retried, so a camera plugged in later still starts).
+ */
+static void report_streams(void)
+{
+	GPtrArray *streams = stream_list();
+	guint i;
+
+	for (i = 0; i < streams->len; i++) {
+		const struct stream *s = g_ptr_array_index(streams, i);
+
+		if (s->state == STREAM_OFFLINE)
+			fprintf(stderr,
+			        "whepcamd: stream %s: offline: source %s did not start; retrying "
+			        "(offers get 409 until it does)\n",
+			        s->cfg->name, s->source);
+		else if (strcmp(s->cfg->source, "auto") == 0 &&
+		         g_str_has_prefix(s->source, "test:"))
+			fprintf(stderr,
+			        "whepcamd: stream %s: no camera at /dev/video0: streaming a test "
+			        "pattern\n",
+			        s->cfg->name);
+		else
+			fprintf(stderr, "whepcamd: stream %s: source %s\n", s->cfg->name,
+			        s->source);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char *err = NULL;
@@ -118,6 +148,7 @@ int main(int argc, char **argv)
 	}
 	g_unix_signal_add(SIGINT, on_signal_cb, (gpointer) "SIGINT");
 	g_unix_signal_add(SIGTERM, on_signal_cb, (gpointer) "SIGTERM");
+	report_streams();
 	/* Printed at every log level: launchers and tests wait for this line. */
 	fprintf(stderr, "whepcamd: ready: %u stream(s), control socket %s\n", stream_list()->len,
 	        D.cfg.socket_path);
