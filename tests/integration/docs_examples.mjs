@@ -2,6 +2,7 @@
 // and whepcam.conf(5), and the installed example config with every commented
 // key line uncommented, starts whepcamd to its "ready:" line and a clean exit.
 // A comment after a value (GKeyFile takes it as part of the value) fails too.
+// What the docs say the daemon prints about a missing camera is checked too.
 // Only what this box cannot have is overridden on the command line: the
 // control socket (a private one), each stream's camera (test:) and the ICE
 // addresses (loopback); every other key is the file's own. Then every curl
@@ -41,13 +42,13 @@ assert.ok(inis.some((b) => b.name === 'README.md'), 'README.md has an ini exampl
 assert.ok(inis.some((b) => b.name === 'docs/config.md'), 'docs/config.md has an ini example');
 
 // Start whepcamd with `text`; resolves with its stderr once it exited after SIGTERM.
-async function runIni({ name, text }, i) {
+async function runIni({ name, text, camera = false }, i) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whepcam-docs-'));
   const conf = path.join(dir, 'whepcam.conf');
   fs.writeFileSync(conf, text);
   const streams = [...text.matchAll(/^\s*\[stream ([^\]]+)\]\s*$/gm)].map((m) => m[1]);
   const overrides = ['--socket', path.join(dir, 'd.sock'), '--ice-address', '127.0.0.1',
-    ...(streams.length ? streams.flatMap((s) => ['--stream', s, '--source', 'test:']) : ['--source', 'test:'])];
+    ...(camera ? [] : streams.length ? streams.flatMap((s) => ['--stream', s, '--source', 'test:']) : ['--source', 'test:'])];
   const child = spawn(path.join(buildDir, 'whepcamd'), ['--config', conf, ...overrides], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = new Promise((resolve) => child.on('close', (code, sig) => resolve(code ?? sig)));
@@ -77,6 +78,24 @@ for (const [i, b] of inis.entries()) {
   if (!r.ready || r.code !== 0 || offline)
     failures.push(`${b.name}: ${r.ready ? (offline ? 'a stream is offline' : `exit ${r.code}`) : 'never ready'}: ${firstLine}\n${b.text.replace(/^/gm, '    | ')}`);
   else console.log(`ok   ini ${b.name} (${r.overrides.slice(2).join(' ')})`);
+}
+
+// ---- what the daemon says about a camera (docs/deploy.md, README "No camera") ----
+// Before "ready:", one line per stream: a missing camera must not hide behind it.
+const missing = '/dev/whepcam-no-such-camera';
+const cams = [
+  { text: `[stream cam]\nsource = v4l2:${missing}\n`,
+    want: `whepcamd: stream cam: offline: source v4l2:${missing} did not start` },
+  { text: '[stream cam]\nsource = auto\n',
+    want: fs.existsSync('/dev/video0') ? 'whepcamd: stream cam: source v4l2:/dev/video0'
+      : 'whepcamd: stream cam: no camera at /dev/video0: streaming a test pattern' },
+];
+for (const [i, c] of cams.entries()) {
+  const r = await runIni({ name: `camera ${i}`, text: c.text, camera: true }, `camera-${i}`);
+  const at = r.log.indexOf(c.want), ready = r.log.indexOf('whepcamd: ready:');
+  if (!r.ready || r.code !== 0 || at < 0 || at > ready)
+    failures.push(`${c.text.trim().replace(/\n/g, ' ')}: wanted "${c.want}" before "ready:"\n${r.log.replace(/^/gm, '    | ')}`);
+  else console.log(`ok   ${c.want}`);
 }
 
 // ---- curl lines ----
