@@ -18,10 +18,28 @@
 #define WHEPCAM_MAX_MLINES 16
 
 /* Daemon socket: one JSON object per line, each way. */
-#define WHEPCAM_MAX_MSG_BYTES       (256 * 1024)
-#define WHEPCAM_MAX_JSON_DEPTH      8
-#define WHEPCAM_CTL_READ_TIMEOUT_MS 5000  /* client connected but silent */
-#define WHEPCAM_RELAY_TIMEOUT_MS    10000 /* fcgi waits this long for a reply: 504 */
+#define WHEPCAM_MAX_MSG_BYTES  (256 * 1024)
+#define WHEPCAM_MAX_JSON_DEPTH 8
+
+/*
+ * Time limits of one request, innermost first; each must end before the one
+ * around it, so the inner side's answer (or error) is the one a player sees:
+ *   gather-timeout-ms (config, at most WHEPCAM_MAX_GATHER_TIMEOUT_MS): mode
+ *     full answers with the candidates found so far;
+ *   WHEPCAM_CTL_READ_TIMEOUT_MS, from accepting a control connection to the
+ *     reply: the daemon drops a client that sent nothing, or whose answer is
+ *     not ready by then, without a reply;
+ *   WHEPCAM_RELAY_TIMEOUT_MS: whepcam-fcgi gives up and answers 504;
+ *   nginx's fastcgi_read_timeout (15 s in nginx/whepcam-site.conf.in).
+ */
+#define WHEPCAM_MAX_GATHER_TIMEOUT_MS 4000
+#define WHEPCAM_CTL_READ_TIMEOUT_MS   5000
+#define WHEPCAM_RELAY_TIMEOUT_MS      10000
+_Static_assert(
+    WHEPCAM_MAX_GATHER_TIMEOUT_MS + 1000 <= WHEPCAM_CTL_READ_TIMEOUT_MS,
+    "an answer after the longest gathering must be sent before the daemon drops its client");
+_Static_assert(WHEPCAM_CTL_READ_TIMEOUT_MS < WHEPCAM_RELAY_TIMEOUT_MS,
+               "the daemon must give up on a request before whepcam-fcgi does");
 
 /* Request fields. */
 #define WHEPCAM_MAX_STREAM_NAME 64

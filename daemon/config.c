@@ -37,7 +37,7 @@ struct int_key {
 static const struct int_key daemon_int_keys[] = {
     DKEY("max-viewers", 1, 100000, max_viewers),
     DKEY("ice-timeout-s", 1, 3600, ice_timeout_s),
-    DKEY("gather-timeout-ms", 10, 60000, gather_timeout_ms),
+    DKEY("gather-timeout-ms", 10, WHEPCAM_MAX_GATHER_TIMEOUT_MS, gather_timeout_ms),
     DKEY("turn-ttl-s", 60, 30 * 86400, turn_ttl_s),
     {NULL, 0, 0, 0},
 };
@@ -170,7 +170,7 @@ static int set_stream_key(struct stream_config *sc, const char *key, const char 
 		sc->token = value[0] != '\0' ? g_strdup(value) : NULL;
 		return 0;
 	}
-	*err = g_strdup_printf("unknown key %s in [stream %s]", key, sc->name);
+	*err = g_strdup_printf("unknown key %s", key);
 	return -1;
 }
 
@@ -309,9 +309,15 @@ static int set_daemon_key(struct daemon_config *cfg, const char *key, const char
 	} else if (strcmp(key, "port-range") == 0) {
 		return set_port_range(cfg, value, err);
 	} else if (strcmp(key, "addresses") == 0 || strcmp(key, "ice-address") == 0) {
+		/* Empty, like every other key, means the default: every address. */
 		g_strfreev(cfg->ice_addresses);
-		cfg->ice_addresses = g_strsplit(value, ",", 16);
+		cfg->ice_addresses = value[0] != '\0' ? g_strsplit(value, ",", 16) : NULL;
 	} else if (strcmp(key, "interfaces") == 0) {
+		if (value[0] == '\0') {
+			g_strfreev(cfg->ice_addresses);
+			cfg->ice_addresses = NULL;
+			return 0;
+		}
 		return set_interfaces(cfg, value, err);
 	} else {
 		*err = g_strdup_printf("unknown key %s", key);
@@ -369,8 +375,15 @@ int config_load_keyfile(struct daemon_config *cfg, GKeyFile *kf, char **err)
 			        : sc != NULL ? set_stream_key(sc, keys[k], v, err)
 			                     : set_daemon_key(cfg, keys[k], v, err);
 
-			if (r != 0 && *err == NULL)
-				*err = g_strdup_printf("[%s] %s: bad value", group, keys[k]);
+			if (r != 0) {
+				/* Name the section: the same key may sit in several. */
+				char *why = *err;
+
+				*err = why != NULL
+				           ? g_strdup_printf("[%s] %s", group, why)
+				           : g_strdup_printf("[%s] %s: bad value", group, keys[k]);
+				g_free(why);
+			}
 			g_free(v);
 			if (r != 0) {
 				g_strfreev(keys);
@@ -417,8 +430,13 @@ int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
 			g_error_free(gerr);
 			goto fail;
 		}
-		if (config_load_keyfile(cfg, kf, err) != 0)
+		if (config_load_keyfile(cfg, kf, err) != 0) {
+			char *why = *err;
+
+			*err = g_strdup_printf("%s: %s", path, why);
+			g_free(why);
 			goto fail;
+		}
 	}
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i], *key, *value;

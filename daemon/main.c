@@ -61,13 +61,50 @@ static void usage(void)
 {
 	fprintf(
 	    stderr,
-	    "usage: whepcamd [--config FILE] [--socket PATH] [--max-viewers N]\n"
-	    "                [--ice-timeout-s N] [--gather-timeout-ms N] [--ice-address A,B]\n"
-	    "                [--port-range LOW-HIGH] [--stun stun:HOST:PORT] [--log-level L]\n"
-	    "                [--ice-mode auto|lite|full]\n"
-	    "                [--stream NAME] [--source auto|test:|v4l2:/dev/videoN|file:PATH]\n"
-	    "                [--width N] [--height N] [--fps N] [--bitrate-kbps N]\n"
-	    "                [--keyframe-interval N] [--encoder-speed 0-16] [--token SECRET]\n");
+	    "usage: whepcamd [--config FILE] [--KEY VALUE | --KEY=VALUE]...\n"
+	    "                [--stream NAME [stream options]]...\n"
+	    "daemon: --socket PATH  --max-viewers N  --ice-timeout-s N\n"
+	    "        --gather-timeout-ms N (10-%d)  --log-level error|warning|message|info|debug\n"
+	    "ice:    --ice-mode auto|lite|full  --stun stun:HOST:PORT\n"
+	    "        --turn turn:HOST:PORT?transport=udp  --turn-secret SECRET  --turn-ttl-s N\n"
+	    "        --turn-username USER  --turn-password PASSWORD  --port-range LOW-HIGH\n"
+	    "        --addresses A,B (or --ice-address A,B)  --interfaces IF,IF\n"
+	    "        --public-address IP  --ice-tcp on|off\n"
+	    "stream: --source auto|test:|v4l2:/dev/videoN|file:PATH  --width N  --height N\n"
+	    "        --fps N  --bitrate-kbps N  --keyframe-interval N  --encoder-speed 0-16\n"
+	    "        --max-viewers N (after --stream)  --token SECRET\n"
+	    "Every option is also a key of the config file: man whepcam.conf.\n",
+	    WHEPCAM_MAX_GATHER_TIMEOUT_MS);
+}
+
+/*
+ * What each stream shows as the daemon gets ready, at every log level: a
+ * camera that is missing must not hide behind "ready" (a failed source keeps
+ * being retried, so a camera plugged in later still starts).
+ */
+static void report_streams(void)
+{
+	GPtrArray *streams = stream_list();
+	guint i;
+
+	for (i = 0; i < streams->len; i++) {
+		const struct stream *s = g_ptr_array_index(streams, i);
+
+		if (s->state == STREAM_OFFLINE)
+			fprintf(stderr,
+			        "whepcamd: stream %s: offline: source %s did not start; retrying "
+			        "(offers get 409 until it does)\n",
+			        s->cfg->name, s->source);
+		else if (strcmp(s->cfg->source, "auto") == 0 &&
+		         g_str_has_prefix(s->source, "test:"))
+			fprintf(stderr,
+			        "whepcamd: stream %s: no camera at /dev/video0: streaming a test "
+			        "pattern\n",
+			        s->cfg->name);
+		else
+			fprintf(stderr, "whepcamd: stream %s: source %s\n", s->cfg->name,
+			        s->source);
+	}
 }
 
 int main(int argc, char **argv)
@@ -82,8 +119,8 @@ int main(int argc, char **argv)
 	D.max_level = G_LOG_LEVEL_MESSAGE;
 	g_log_set_default_handler(log_handler, NULL);
 	if (config_load(&D.cfg, argc, argv, &err) != 0) {
+		/* One line naming the option, or the file, section and key. */
 		fprintf(stderr, "whepcamd: %s\n", err);
-		usage();
 		g_free(err);
 		config_clear(&D.cfg);
 		return 2;
@@ -111,6 +148,7 @@ int main(int argc, char **argv)
 	}
 	g_unix_signal_add(SIGINT, on_signal_cb, (gpointer) "SIGINT");
 	g_unix_signal_add(SIGTERM, on_signal_cb, (gpointer) "SIGTERM");
+	report_streams();
 	/* Printed at every log level: launchers and tests wait for this line. */
 	fprintf(stderr, "whepcamd: ready: %u stream(s), control socket %s\n", stream_list()->len,
 	        D.cfg.socket_path);

@@ -1,6 +1,6 @@
 /*
  * reaper.c - releases the elements of removed viewers, off the main loop
- * and off streaming threads, in the order WEBRTCBIN.md found safe: block
+ * and off streaming threads, in the order docs/webrtcbin.md found safe: block
  * the tee pad with an idle probe and unlink it, then on the reaper thread
  * release the request pad, set the viewer's bin to NULL and remove it.
  * Also counts webrtcbins until they are finalized, so a leak shows.

@@ -31,7 +31,7 @@ void viewer_ice_configure(struct viewer *v)
 	g_object_get(ice, "agent", &agent, NULL);
 	if (agent != NULL) {
 		/*
-		 * UPnP adds ~200 ms and threads to every answer (WEBRTCBIN.md).
+		 * UPnP adds ~200 ms and threads to every answer (docs/webrtcbin.md).
 		 * Keepalives that need an answer make a vanished viewer's ICE
 		 * fail, so it is reaped (consent freshness is construct-only).
 		 */

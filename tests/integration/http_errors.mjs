@@ -1,4 +1,4 @@
-// Every refusal of DESIGN.md's HTTP table: status, headers, problem+json body, CORS.
+// Refusals of the README's HTTP API (its error list): status, headers, problem+json body, CORS.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -4,7 +4,7 @@ import { chromium } from 'playwright-core';
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run',
-  // WebRTC on loopback (WEBRTCBIN.md): keep host addresses, allow 127.0.0.1.
+  // WebRTC on loopback (docs/webrtcbin.md): keep host addresses, allow 127.0.0.1.
   '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
   '--autoplay-policy=no-user-gesture-required',
 ];

@@ -36,6 +36,10 @@ async function joinOne(target) {
     return { post201: v.post201 ?? v.offered, firstRtp: st.firstPacketAt - v.t0,
       firstKey: (st.firstKeyframeAt ?? NaN) - v.t0, connect: st.connectedAt - v.t0 };
   } catch (e) {
+    // Not one of the viewers held: it would count as a zero-rate viewer and
+    // be the first one a later 'leave' lets go of.
+    viewers.splice(viewers.indexOf(v), 1);
+    await v.leave().catch(() => {});
     return { failed: 'no-media' };
   }
 }

@@ -118,6 +118,34 @@ static void test_errors(void)
 	expect_error(a10, "encoder-speed must be a number from 0 to 16");
 }
 
+/*
+ * gather-timeout-ms stops below the control socket's own deadline (and that
+ * below whepcam-fcgi's): a longer wait would only end in a dropped client.
+ */
+static void test_gather_timeout_bound(void)
+{
+	char *max = g_strdup_printf("%d", WHEPCAM_MAX_GATHER_TIMEOUT_MS);
+	char *over = g_strdup_printf("%d", WHEPCAM_MAX_GATHER_TIMEOUT_MS + 1);
+	char *want = g_strdup_printf("gather-timeout-ms must be a number from 10 to %d",
+	                             WHEPCAM_MAX_GATHER_TIMEOUT_MS);
+	const char *ok[] = {"whepcamd", "--gather-timeout-ms", max, NULL};
+	const char *bad[] = {"whepcamd", "--gather-timeout-ms", over, NULL};
+	const char *sixty[] = {"whepcamd", "--gather-timeout-ms", "60000", NULL};
+	struct daemon_config cfg;
+	char *err = NULL;
+
+	g_assert_cmpint(WHEPCAM_MAX_GATHER_TIMEOUT_MS, <, WHEPCAM_CTL_READ_TIMEOUT_MS);
+	g_assert_cmpint(WHEPCAM_CTL_READ_TIMEOUT_MS, <, WHEPCAM_RELAY_TIMEOUT_MS);
+	g_assert_cmpint(load_args(&cfg, ok, &err), ==, 0);
+	g_assert_cmpint(cfg.gather_timeout_ms, ==, WHEPCAM_MAX_GATHER_TIMEOUT_MS);
+	config_clear(&cfg);
+	expect_error(bad, want);
+	expect_error(sixty, want);
+	g_free(max);
+	g_free(over);
+	g_free(want);
+}
+
 static void test_interfaces(void)
 {
 	const char *ok[] = {"whepcamd", "--interfaces", "lo", NULL};
@@ -133,6 +161,35 @@ static void test_interfaces(void)
 	g_assert_true(v4);
 	config_clear(&cfg);
 	expect_error(bad, "no-such-if0 has no usable address");
+
+	/* Empty (as in the example config, uncommented) means every interface. */
+	for (i = 0; i < 2; i++) {
+		const char *empty[] = {"whepcamd", i == 0 ? "--addresses" : "--interfaces", "",
+		                       NULL};
+
+		g_assert_cmpint(load_args(&cfg, empty, &err), ==, 0);
+		g_assert_null(cfg.ice_addresses);
+		config_clear(&cfg);
+	}
+}
+
+/* A bad value in a file names the file, the section and the key. */
+static void test_file_error_names_key(void)
+{
+	char *path = g_build_filename(g_get_tmp_dir(), "whepcam-test-bad.conf", NULL);
+	const char *args[] = {"whepcamd", "--config", path, NULL};
+	char *want = g_strdup_printf("%s: [daemon] max-viewers must be a number", path);
+
+	g_assert_true(
+	    g_file_set_contents(path, "[daemon]\nmax-viewers = 200 ; a comment\n", -1, NULL));
+	expect_error(args, want);
+	g_assert_true(g_file_set_contents(path, "[stream cam]\nwidht = 320\n", -1, NULL));
+	g_free(want);
+	want = g_strdup_printf("%s: [stream cam] unknown key widht", path);
+	expect_error(args, want);
+	g_unlink(path);
+	g_free(want);
+	g_free(path);
 }
 
 static void test_source_selection(void)
@@ -185,8 +242,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/defaults", test_defaults);
 	g_test_add_func("/config/keyfile-and-overrides", test_keyfile_and_overrides);
 	g_test_add_func("/config/errors", test_errors);
+	g_test_add_func("/config/gather-timeout-bound", test_gather_timeout_bound);
 	g_test_add_func("/config/source-selection", test_source_selection);
 	g_test_add_func("/config/interfaces", test_interfaces);
+	g_test_add_func("/config/file-error-names-key", test_file_error_names_key);
 	g_test_add_func("/config/source-descriptions", test_source_descriptions);
 	return g_test_run();
 }
