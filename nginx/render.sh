@@ -10,7 +10,7 @@ mode=$1 out=$2
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8080}
 TLS_PORT=${TLS_PORT:-8443}
-FCGI_SOCKET=${FCGI_SOCKET:-/run/whepcam/whepcam-fcgi.sock}
+FCGI_SOCKET=${FCGI_SOCKET:-/run/whepcam-fcgi.sock}
 WEB_ROOT=${WEB_ROOT:-$(cd "$here/../web" && pwd)}
 CORS_ORIGIN=${CORS_ORIGIN:-*}
 POST_RATE=${POST_RATE:-50}
