@@ -173,24 +173,6 @@ try {
   problem(res, 409, /stream garage is offline/);
   assert.ok(retryAfter(res) > 0, 'Retry-After on 409');
 
-  // 429: nginx's limit_req (POST_RATE 50/s, burst 100 per address). Bodiless
-  // POSTs (400 from the handler, no daemon work) until nginx refuses some.
-  let limited = null, round = 0;
-  for (; round < 20 && !limited; round++) {
-    const batch = await Promise.all(Array.from({ length: 200 }, () => fetch(`${s.base}/whep/cam`,
-      { method: 'POST', headers: { 'Content-Type': 'application/sdp' } })
-      .then(async (r) => ({ status: r.status, headers: r.headers, body: await r.text() }))));
-    assert.ok(batch.every((r) => r.status === 400 || r.status === 429), `only 400 and 429: ${[...new Set(batch.map((r) => r.status))]}`);
-    limited = batch.find((r) => r.status === 429);
-  }
-  assert.ok(limited, 'nginx limited the POST burst');
-  console.log(`429 within ${round} burst(s) of 200 POSTs`);
-  assert.equal(limited.headers.get('content-type'), 'application/problem+json');
-  assert.equal(limited.headers.get('access-control-allow-origin'), '*');
-  assert.equal(limited.headers.get('retry-after'), '1');
-  assert.match(JSON.parse(limited.body).detail, /too many offers/);
-  assert.equal(curl([`${s.base}/whep/`]).status, 200, 'GET is not rate limited');
-
   // 503: the daemon is down (its socket is gone).
   assert.equal(await s.stopDaemon(), 0, 'whepcamd exits cleanly');
   res = curl([`${s.base}/whep/`]);
@@ -214,6 +196,25 @@ try {
   res = sdpPost(`${s.base}/whep/cam`, '--data-binary', `@${offer}`);
   problem(res, 502, /FastCGI handler is not running/);
   assert.ok(retryAfter(res) > 0, 'Retry-After on 502');
+
+  // 429: nginx's limit_req (POST_RATE 50/s, burst 100 per address), checked
+  // before the handler is asked: POSTs (502 now) until nginx refuses some.
+  // Last, since the address stays limited for a while after.
+  let limited = null, round = 0;
+  for (; round < 20 && !limited; round++) {
+    const batch = await Promise.all(Array.from({ length: 200 }, () => fetch(`${s.base}/whep/cam`,
+      { method: 'POST', headers: { 'Content-Type': 'application/sdp' } })
+      .then(async (r) => ({ status: r.status, headers: r.headers, body: await r.text() }))));
+    assert.ok(batch.every((r) => r.status === 502 || r.status === 429), `only 502 and 429: ${[...new Set(batch.map((r) => r.status))]}`);
+    limited = batch.find((r) => r.status === 429);
+  }
+  assert.ok(limited, 'nginx limited the POST burst');
+  console.log(`429 within ${round} burst(s) of 200 POSTs`);
+  assert.equal(limited.headers.get('content-type'), 'application/problem+json');
+  assert.equal(limited.headers.get('access-control-allow-origin'), '*');
+  assert.equal(limited.headers.get('retry-after'), '1');
+  assert.match(JSON.parse(limited.body).detail, /too many offers/);
+  assert.equal(curl([`${s.base}/whep/`]).status, 502, 'GET is not rate limited (and gets the handler-down 502)');
 } finally {
   await s.stop();
 }
