@@ -130,6 +130,17 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
   const waiters = new Set();
   const notify = () => { for (const w of waiters) w(); };
   const ext = seqUnwrapper();
+  // Resolve once `pred(stats)` holds, checked as each packet arrives (or is
+  // dropped); reject after timeoutMs.
+  function waitFor(pred, { timeoutMs = 10000, what = 'condition' } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => { if (pred(s)) { done(); resolve({ ...s }); } };
+      const timer = setTimeout(() => { done(); reject(new Error(`${what}: not within ${timeoutMs} ms (${s.packets} packets, state ${s.state})`)); }, timeoutMs);
+      const done = () => { clearTimeout(timer); waiters.delete(check); };
+      waiters.add(check);
+      check();
+    });
+  }
   const onRtp = (rtp, early = false) => {
     const now = performance.now();
     if (early) s.early++;
@@ -156,30 +167,20 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
   if (remoteOffer) {
     await pc.setRemoteDescription({ type: 'offer', sdp: remoteOffer });
     tv = pc.getTransceivers().find((t) => t.kind === 'video');
+    if (dropEvery || trackSeqs) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, ext, s, notify);
     await pc.setLocalDescription(await pc.createAnswer());
     keepEarlyMedia(tv.dtlsTransport, onRtp);
   } else {
     tv = pc.addTransceiver('video', { direction: 'recvonly' });
+    if (dropEvery || trackSeqs) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, ext, s, notify);
     if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
     await pc.setLocalDescription(await pc.createOffer());
   }
-  if (dropEvery || trackSeqs) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, ext, s, notify);
   if (!trickle) {
     const deadline = Date.now() + 5000;
     while (pc.iceGatheringState !== 'complete' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
   const sdp = onlyHost(pc.localDescription.sdp, host);
-  // Resolve once `pred(stats)` holds, checked as each packet arrives (or is
-  // dropped); reject after timeoutMs.
-  function waitFor(pred, { timeoutMs = 10000, what = 'condition' } = {}) {
-    return new Promise((resolve, reject) => {
-      const check = () => { if (pred(s)) { done(); resolve({ ...s }); } };
-      const timer = setTimeout(() => { done(); reject(new Error(`${what}: not within ${timeoutMs} ms (${s.packets} packets, state ${s.state})`)); }, timeoutMs);
-      const done = () => { clearTimeout(timer); waiters.delete(check); };
-      waiters.add(check);
-      check();
-    });
-  }
   return {
     pc, offer: remoteOffer ? null : sdp, answer: remoteOffer ? sdp : null,
     async accept(answerSdp) {
