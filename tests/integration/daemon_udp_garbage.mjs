@@ -1,69 +1,80 @@
 // The media port is open to anyone: garbage on it disturbs nothing. While a
-// viewer plays, thousands of random datagrams (every RFC 7983 range), STUN
-// checks for unknown users, checks with the viewer's username and a wrong
-// key, and unauthenticated checks arrive from another socket. The viewer
-// keeps its rate, the daemon answers wrong keys with 401 (RFC 8445 §7.3) and
-// stays silent to checks with no credentials (no reflection), and a new viewer
-// still joins.
+// viewer plays, another process floods the port with random datagrams (every
+// RFC 7983 range), STUN checks for unknown users, checks with the viewer's
+// username and a wrong key, and unauthenticated checks (tests/lib/udp_flood.mjs).
+// The flood is in flight while the viewer receives MIN_PACKETS packets, and
+// the viewer (no NACK, so nothing is repaired) misses none of the packets the
+// daemon counts as sent up to the flood's end: no sequence gap. The daemon
+// answers each credentialed check with 401 (RFC 8445 §7.3), exactly once,
+// stays silent to everything else (no reflection), and a new viewer still joins.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import dgram from 'node:dgram';
+import { fork } from 'node:child_process';
 import { startDaemon } from '../lib/daemon.mjs';
-import { playFrom, packetsOver } from '../lib/peer.mjs';
+import { playFrom } from '../lib/peer.mjs';
+import { sentCounters } from '../lib/metrics.mjs';
+
+const MIN_PACKETS = 100; // viewer packets received while the flood runs
+const MIN_ROUNDS = 50; // flood rounds: 3000 garbage datagrams and 150 checks at least
 
 const d = await startDaemon({ args: ['--width', '320', '--height', '240'] });
-const sock = dgram.createSocket('udp4');
+let child;
 try {
-  const play = () => playFrom(d);
-  const { r, reply } = await play();
+  const { r, reply } = await playFrom(d, { nack: false, trackSeqs: true });
+  assert.equal(r.stats().firstIsKeyframe, true);
   const port = Number(/ 127\.0\.0\.1 (\d+) typ host/.exec(reply.sdp)[1]);
   const ufrag = /\r\na=ice-ufrag:(\S+)\r\n/.exec(reply.sdp)[1];
-  const before = await packetsOver(r, 2000);
 
-  // A binding request: 20-byte header, then USERNAME and a bogus MESSAGE-INTEGRITY when asked.
-  const stun = (username) => {
-    const attrs = [];
-    if (username !== undefined) {
-      const u = Buffer.from(username);
-      const pad = Buffer.alloc((4 - (u.length % 4)) % 4);
-      attrs.push(Buffer.from([0x00, 0x06, u.length >> 8, u.length & 255]), u, pad);
-      attrs.push(Buffer.from([0x00, 0x08, 0x00, 0x14]), crypto.randomBytes(20));
-    }
-    const body = Buffer.concat(attrs);
-    const head = Buffer.alloc(20);
-    head.writeUInt16BE(0x0001, 0);
-    head.writeUInt16BE(body.length, 2);
-    head.writeUInt32BE(0x2112a442, 4);
-    crypto.randomBytes(12).copy(head, 8);
-    return Buffer.concat([head, body]);
-  };
-  const replies = [];
-  sock.on('message', (m) => replies.push(m));
-  await new Promise((res) => sock.bind(0, '127.0.0.1', res));
-  const send = (buf) => new Promise((res) => sock.send(buf, port, '127.0.0.1', res));
-  for (let i = 0; i < 3000; i++) {
-    const buf = crypto.randomBytes(Math.floor(Math.random() * 1500));
-    if (buf.length) buf[0] = [0, 1, 2, 3, 20, 22, 23, 63, 128, 129, 144, 191, 200, 255][i % 14];
-    await send(buf);
-  }
-  for (let i = 0; i < 50; i++) await send(stun(`nobody${i}:x`));
-  for (let i = 0; i < 50; i++) await send(stun(`${ufrag}:x`));
-  for (let i = 0; i < 50; i++) await send(stun());
-  const during = await packetsOver(r, 2000);
-  console.log(`viewer packets in 2 s: ${before} before, ${during} after the garbage; ${replies.length} replies to the garbage`);
-  assert.ok(during >= 0.8 * before, `the viewer keeps its rate (${during} vs ${before})`);
-  const errors = replies.filter((m) => m.length >= 20 && m.readUInt16BE(0) === 0x0111);
-  assert.equal(errors.length, 100, '401 for each of the 50 unknown users and 50 wrong keys, nothing for the 50 checks without credentials');
-  assert.ok(errors.every((m) => m.length <= 64), 'error responses stay small');
-  assert.ok(replies.every((m) => m.length >= 20 && m.readUInt16BE(0) === 0x0111),
-    'nothing else answered: no success for a wrong key, nothing for garbage or unauthenticated checks');
+  child = fork(new URL('../lib/udp_flood.mjs', import.meta.url), [], { stdio: 'inherit' });
+  const messages = [];
+  let wake = () => {};
+  child.on('message', (m) => { messages.push(m); wake(); });
+  child.on('exit', () => wake());
+  const next = (what) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flood: no ${what} within 30 s`)), 30000);
+    const look = () => {
+      const m = messages.find((x) => what in x || 'error' in x);
+      if (m) { clearTimeout(timer); if (m.error) reject(new Error(`flood: ${m.error}`)); else resolve(m); return; }
+      if (child.exitCode !== null) { clearTimeout(timer); reject(new Error(`flood exited with ${child.exitCode}`)); }
+    };
+    wake = look;
+    look();
+  });
+  child.send({ port, ufrag, minRounds: MIN_ROUNDS });
+
+  // The window: from the flood's first round to MIN_PACKETS viewer packets later.
+  await next('started');
+  const atStart = { ...r.stats(), ...(await sentCounters(d)) };
+  await Promise.all([
+    r.waitFor((st) => st.packets >= atStart.packets + MIN_PACKETS, { timeoutMs: 30000, what: `${MIN_PACKETS} packets during the flood` }),
+    next('minRounds'),
+  ]);
+  const { sent } = await sentCounters(d); // read with the flood still in flight
+  child.send('stop');
+  const result = await next('rounds');
+  const { firstSeq } = r.stats();
+  const lastSent = firstSeq + sent - 1; // one viewer: its packets are the stream's, numbered on from its first
+  await r.waitFor((st) => st.maxSeq >= lastSent, { what: `sequence number ${lastSent} (the last sent in the window)` });
+  const missing = r.missing(firstSeq, lastSent);
+  console.log(`flood: ${result.rounds} rounds; during it the daemon sent ${sent - atStart.sent} packets `
+    + `(sequence numbers ${firstSeq + atStart.sent}-${lastSent}), the viewer missed ${missing.length}; `
+    + `${result.replies.length} replies to the flood`);
+  assert.ok(sent - atStart.sent >= MIN_PACKETS, 'the window spans the packets counted during the flood');
+  assert.deepEqual(missing, [], 'the viewer missed no packet the daemon sent, before or during the flood');
+
+  const kinds = {};
+  for (const x of result.replies) kinds[x.kind] = (kinds[x.kind] ?? 0) + 1;
+  assert.deepEqual(kinds, { unknown: result.rounds, wrongkey: result.rounds },
+    'one reply for each unknown user and each wrong key, none for garbage or checks without credentials');
+  assert.ok(result.replies.every((x) => x.type === 0x0111), 'every reply is a 401 error response: no success for a wrong key');
+  assert.ok(result.replies.every((x) => x.len <= 64), 'error responses stay small');
+
   const h = await d.request({ op: 'health' });
   assert.equal(h.viewers, 1);
-  const second = await play();
+  const second = await playFrom(d);
   await second.r.close();
   await r.close();
 } finally {
-  sock.close();
+  if (child && child.exitCode === null) child.kill('SIGKILL');
   assert.equal(await d.stop(), 0);
 }
 process.exit(0);

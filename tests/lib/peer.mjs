@@ -23,6 +23,59 @@ export function vp8Info(payload) {
   return { start, keyframe: start && i < payload.length && (payload[i] & 0x01) === 0 };
 }
 
+// RFC 6386 §9.1: a keyframe's first partition starts with a 3-byte frame tag,
+// the start code 9d 01 2a and 14-bit width and height. [width, height] or null.
+export function vp8KeyframeSize(payload) {
+  if (!vp8Info(payload).keyframe) return null;
+  let i = 1;
+  if (payload[0] & 0x80) {
+    const x = payload[i++];
+    if (x & 0x80) i += (payload[i] & 0x80) ? 2 : 1;
+    if (x & 0x40) i += 1;
+    if (x & 0x30) i += 1;
+  }
+  const h = payload.subarray(i);
+  if (h.length < 10 || h[3] !== 0x9d || h[4] !== 0x01 || h[5] !== 0x2a) return null;
+  return [(h[6] | (h[7] << 8)) & 0x3fff, (h[8] | (h[9] << 8)) & 0x3fff];
+}
+
+// RTP sequence numbers unwrapped (RFC 3550 A.1): the first keeps its own value,
+// later ones count on past 65535 and reordered ones fall in place, so ranges
+// and gaps are plain integer arithmetic.
+function seqUnwrapper() {
+  let top = null;
+  return (seq) => {
+    if (top === null) return (top = seq);
+    const ext = top + (((seq - (top & 0xffff) + 0x8000) & 0xffff) - 0x8000);
+    if (ext > top) top = ext;
+    return ext;
+  };
+}
+
+// Sees every datagram ICE delivers before DTLS/SRTP does. For each RTP packet
+// (RFC 7983: first byte 128-191, not RTCP) it counts arrivals of a sequence
+// number already seen (the sender's retransmissions) and, with `dropEvery`,
+// drops the first arrival of every sequence number that is a multiple of it:
+// deterministic loss, and a retransmission of a dropped packet gets through.
+function tapIce(connection, dropEvery, ext, s, notify) {
+  const seen = new Set();
+  const ev = connection.onData;
+  const deliver = ev.execute;
+  ev.execute = (data, ...rest) => {
+    if (isMedia(data) && !isRtcp(data) && data.length >= 12) {
+      const raw = data.readUInt16BE(2);
+      const seq = ext(raw);
+      if (seen.has(seq)) {
+        s.wireRepeats++;
+      } else {
+        seen.add(seq);
+        if (dropEvery && raw % dropEvery === 0) { s.dropped.push(seq); notify(); return; }
+      }
+    }
+    deliver(data, ...rest);
+  };
+}
+
 // werift subscribes to SRTP only after its DTLS promise chain has settled
 // (certificate parsing, fingerprint check), so media the daemon sends right
 // after its own handshake ends can be dropped unseen; libwebrtc reads its
@@ -49,10 +102,13 @@ const onlyHost = (sdp, host) => sdp.split('\r\n')
 // `host` is the one local address ICE uses (the bench's Janus cannot use
 // loopback, so it and its receivers share a veth pair in a namespace).
 // `lossPercent` drops that share of the SRTP/SRTCP arriving (werift's own
-// debug hook); `nack: false` offers no generic NACK; `trackSeqs` keeps every
-// sequence number received, unwrapped from the first (stats().seqs).
+// debug hook, random); `dropEvery: n` drops the first arrival of each RTP
+// packet whose sequence number is a multiple of n (stats().dropped), before
+// SRTP; `nack: false` offers no generic NACK; `trackSeqs` keeps every
+// sequence number received (stats().seqs, unwrapped: see seqUnwrapper),
+// for missing(); stats().wireRepeats counts retransmissions that arrived.
 export async function createReceiver({ audio = true, vp8 = true, h264 = true, trickle = false, remoteOffer = null,
-  host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false } = {}) {
+  host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false, dropEvery = 0 } = {}) {
   const video = [];
   if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
     rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
@@ -69,8 +125,22 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
   const createdAt = performance.now();
   const s = { packets: 0, bytes: 0, frames: 0, keyframes: 0, firstPacketAt: null, firstKeyframeAt: null,
     firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt, early: 0,
-    seqs: trackSeqs ? new Set() : null, firstSeq: null };
+    seqs: trackSeqs ? new Set() : null, firstSeq: null, maxSeq: null, dropped: [], wireRepeats: 0,
+    width: null, height: null };
   const waiters = new Set();
+  const notify = () => { for (const w of waiters) w(); };
+  const ext = seqUnwrapper();
+  // Resolve once `pred(stats)` holds, checked as each packet arrives (or is
+  // dropped); reject after timeoutMs.
+  function waitFor(pred, { timeoutMs = 10000, what = 'condition' } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => { if (pred(s)) { done(); resolve({ ...s }); } };
+      const timer = setTimeout(() => { done(); reject(new Error(`${what}: not within ${timeoutMs} ms (${s.packets} packets, state ${s.state})`)); }, timeoutMs);
+      const done = () => { clearTimeout(timer); waiters.delete(check); };
+      waiters.add(check);
+      check();
+    });
+  }
   const onRtp = (rtp, early = false) => {
     const now = performance.now();
     if (early) s.early++;
@@ -80,9 +150,13 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
       s.payloadType = rtp.header.payloadType; s.ssrc = rtp.header.ssrc;
     }
     s.packets++; s.bytes += rtp.payload.length;
-    if (s.seqs) { s.firstSeq ??= rtp.header.sequenceNumber; s.seqs.add((rtp.header.sequenceNumber - s.firstSeq) & 0xffff); }
+    const seq = ext(rtp.header.sequenceNumber);
+    s.firstSeq ??= seq;
+    if (s.maxSeq === null || seq > s.maxSeq) s.maxSeq = seq;
+    s.seqs?.add(seq);
     if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
-    for (const w of waiters) w();
+    if (info.keyframe) [s.width, s.height] = vp8KeyframeSize(rtp.payload) ?? [null, null];
+    notify();
   };
   pc.onTrack.subscribe((track) => { if (track.kind === 'video') track.onReceiveRtp.subscribe((rtp) => onRtp(rtp)); });
   pc.connectionStateChange.subscribe((st) => {
@@ -93,10 +167,12 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
   if (remoteOffer) {
     await pc.setRemoteDescription({ type: 'offer', sdp: remoteOffer });
     tv = pc.getTransceivers().find((t) => t.kind === 'video');
+    if (dropEvery || trackSeqs) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, ext, s, notify);
     await pc.setLocalDescription(await pc.createAnswer());
     keepEarlyMedia(tv.dtlsTransport, onRtp);
   } else {
     tv = pc.addTransceiver('video', { direction: 'recvonly' });
+    if (dropEvery || trackSeqs) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, ext, s, notify);
     if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
     await pc.setLocalDescription(await pc.createOffer());
   }
@@ -114,14 +190,13 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
     },
     stats: () => ({ ...s }),
     // Resolve once `n` packets in total have arrived; reject after timeoutMs.
-    waitPackets(n, timeoutMs = 10000) {
-      return new Promise((resolve, reject) => {
-        const check = () => { if (s.packets >= n) { done(); resolve({ ...s }); } };
-        const timer = setTimeout(() => { done(); reject(new Error(`only ${s.packets} of ${n} packets within ${timeoutMs} ms (state ${s.state})`)); }, timeoutMs);
-        const done = () => { clearTimeout(timer); waiters.delete(check); };
-        waiters.add(check);
-        check();
-      });
+    waitPackets: (n, timeoutMs = 10000) => waitFor((st) => st.packets >= n, { timeoutMs, what: `${n} packets` }),
+    waitFor,
+    // Sequence numbers in [from, to] never received (needs trackSeqs).
+    missing(from = s.firstSeq, to = s.maxSeq) {
+      const out = [];
+      for (let i = from; i <= to; i++) if (!s.seqs.has(i)) out.push(i);
+      return out;
     },
     async close() { await pc.close(); },
   };
