@@ -367,3 +367,16 @@ bool proto_valid_utf8(const char *s, size_t len)
 	}
 	return true;
 }
+
+bool proto_valid_text(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+			return false;
+	}
+	return proto_valid_utf8(s, len);
+}

@@ -61,6 +61,12 @@ bool proto_valid_session_id(const char *s);
 
 /* True when `s` holds `len` bytes of UTF-8 without NUL bytes. */
 bool proto_valid_utf8(const char *s, size_t len);
+/*
+ * True for a text body (SDP, trickle fragment): UTF-8 with no control
+ * character but tab, CR and LF. JSON then escapes each byte to at most two
+ * ('"', '\\', '/'), so the largest body fits a socket message (whepcam.h).
+ */
+bool proto_valid_text(const char *s, size_t len);
 
 /* Serialize `obj` as one protocol line ending in '\n'. Caller frees with free(). */
 char *proto_line(json_object *obj);

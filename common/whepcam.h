@@ -20,6 +20,10 @@
 /* Daemon socket: one JSON object per line, each way. */
 #define WHEPCAM_MAX_MSG_BYTES  (256 * 1024)
 #define WHEPCAM_MAX_JSON_DEPTH 8
+/* A text body (proto_valid_text) at most doubles when JSON-escaped: the largest offer, with
+ * its token and the rest of the request, fits one socket message. */
+_Static_assert(2 * WHEPCAM_MAX_SDP_BYTES + 16 * 1024 <= WHEPCAM_MAX_MSG_BYTES,
+               "an escaped offer must fit a socket message");
 
 /*
  * Time limits of one request, innermost first; each must end before the one

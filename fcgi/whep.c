@@ -85,8 +85,8 @@ static int read_body(struct ctx *c, size_t max, const char *what)
 		return -1;
 	}
 	c->body[len] = '\0';
-	if (!proto_valid_utf8(c->body, len)) {
-		problem(c, 400, "the body is not UTF-8 text");
+	if (!proto_valid_text(c->body, len)) {
+		problem(c, 400, "the body is not UTF-8 text (or has control characters)");
 		return -1;
 	}
 	return 0;

@@ -15,9 +15,6 @@
 // (no random bytes, GStreamer elements missing); 504 `answer-timeout` and 406
 // `no-answer` (mode full's webrtcbin failing to answer); 503 `viewer-reaped`
 // (a session ended before its answer, which the direct path gives at once).
-// Reachable but left out: the daemon's 413 "request longer than 256 KiB", for
-// a 64 KiB offer of control characters (JSON escapes each to 6 bytes): the
-// limits disagree, and what the answer should be is open (issue 11 notes).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -129,6 +126,11 @@ try {
   const bad = path.join(s.dir, 'bad.sdp');
   fs.writeFileSync(bad, Buffer.concat([Buffer.from('v=0\r\n'), Buffer.from([0xff, 0xfe])]));
   problem(sdpPost(`${s.base}/whep/cam`, '--data-binary', `@${bad}`), 400, /UTF-8/);
+  // Control characters: JSON escapes each to six bytes, so 64 KiB of them once outgrew the
+  // daemon's 256 KiB socket message (413 "request longer than 256 KiB"): refused as text.
+  const controls = path.join(s.dir, 'controls.sdp');
+  fs.writeFileSync(controls, Buffer.concat([Buffer.from('v=0\r\n'), Buffer.alloc(60000, 1)]));
+  problem(sdpPost(`${s.base}/whep/cam`, '--data-binary', `@${controls}`), 400, /control characters/);
   const h264 = path.join(s.dir, 'h264.sdp');
   fs.writeFileSync(h264, fs.readFileSync(new URL('../data/offer-safari.sdp', import.meta.url), 'utf8').replace(/a=rtpmap:100 VP8\/90000\r\n/, ''));
   problem(sdpPost(`${s.base}/whep/cam`, '--data-binary', `@${h264}`), 406, /VP8/);

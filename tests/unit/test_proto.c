@@ -123,6 +123,12 @@ static void test_utf8(void)
 	g_assert_false(proto_valid_utf8("\xc0\xaf", 2));         /* overlong */
 	g_assert_false(proto_valid_utf8("\xed\xa0\x80", 3));     /* surrogate */
 	g_assert_false(proto_valid_utf8("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	/* A text body: what JSON escapes to six bytes (controls but tab, CR, LF) is refused. */
+	g_assert_true(proto_valid_text("v=0\r\n\ta=x \"/\\ caf\xc3\xa9", 19));
+	g_assert_false(proto_valid_text("v=0\r\n\x01", 6));
+	g_assert_false(proto_valid_text("v=0\x7f", 4));
+	g_assert_false(proto_valid_text("v=0\x1b[0m", 7));
+	g_assert_false(proto_valid_text("\xff", 1));
 }
 
 static void test_session_ids(void)
