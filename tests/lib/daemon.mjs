@@ -19,6 +19,23 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => { for (const c of running) c.kill('SIGKILL'); process.exit(128 + (sig === 'SIGINT' ? 2 : 15)); });
 }
 
+// A crash at shutdown must fail the test that caused it: a process stopped
+// by SIGTERM exits 0, is not killed by a signal, and has no sanitizer report
+// (ASan, LSan and UBSan write to stderr; UBSan does not even change the status).
+const sanitizerReport = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer/;
+export function logTail(text, lines = 40) {
+  return text.split('\n').slice(-lines - 1).join('\n');
+}
+// Throws, with the log's tail, unless `code` (exit status or signal name) is a clean exit.
+export function assertCleanExit(what, code, log) {
+  const report = sanitizerReport.exec(log);
+  if (code === 0 && !report) return;
+  const why = code !== 0 ? (typeof code === 'string' ? `killed by ${code}` : `exit status ${code}`)
+    : `sanitizer report "${report[0]}"`;
+  const at = report && code === 0 ? log.slice(Math.max(0, report.index - 200)) : log;
+  throw new Error(`${what} did not exit cleanly: ${why}\n--- log tail ---\n${logTail(at)}`);
+}
+
 // Send raw bytes, resolve with the raw reply (or '' when the daemon just closes).
 export function rawRequest(socket, bytes, { timeoutMs = 10000, end = false } = {}) {
   return new Promise((resolve, reject) => {
@@ -90,7 +107,10 @@ export async function startDaemon({ args = [], env = {}, config, name = 'whepcam
     request: (obj, opts) => request(socket, obj, opts),
     requestRaw: (bytes, opts) => rawRequest(socket, bytes, opts),
     log: () => logs.join(''),
-    async stop() {
+    // SIGTERM (SIGKILL 10 s later), then throws unless the exit was clean
+    // (assertCleanExit); returns the exit status, so 0. `clean: false` only
+    // returns the status, for a test that kills the daemon on purpose.
+    async stop({ clean = true } = {}) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 10000);
@@ -104,6 +124,7 @@ export async function startDaemon({ args = [], env = {}, config, name = 'whepcam
         const left = fs.readdirSync(dir).filter((f) => f !== 'whepcam.conf');
         if (left.length === 0) fs.rmSync(dir, { recursive: true, force: true });
       } catch { /* already gone */ }
+      if (clean) assertCleanExit(`whepcamd (pid ${child.pid})`, code, logs.join(''));
       return code;
     },
   };
