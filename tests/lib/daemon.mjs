@@ -71,7 +71,10 @@ function waitForLine(child, logs, predicate, timeoutMs, what) {
 // Start whepcamd with the test source, loopback-only ICE, debug logs and `args`
 // (later args win). `config`: ini text written to <dir>/whepcam.conf. `env`: added
 // to this process's environment. Its stderr goes to $TEST_OUT/<name>-<pid>.log.
-export async function startDaemon({ args = [], env = {}, config, name = 'whepcamd', socket } = {}) {
+// `iceAddress`: the --ice-address given first (127.0.0.1); null gives none, so
+// the daemon's own choice of addresses (or --interfaces) is what is tested.
+export async function startDaemon({ args = [], env = {}, config, name = 'whepcamd', socket,
+  iceAddress = '127.0.0.1' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whepcam-'));
   socket = socket || path.join(dir, 'whepcamd.sock');
   const pre = [];
@@ -79,7 +82,7 @@ export async function startDaemon({ args = [], env = {}, config, name = 'whepcam
     fs.writeFileSync(path.join(dir, 'whepcam.conf'), config);
     pre.push('--config', path.join(dir, 'whepcam.conf'));
   }
-  const all = [...pre, '--socket', socket, '--source', 'test:', '--ice-address', '127.0.0.1',
+  const all = [...pre, '--socket', socket, '--source', 'test:', ...(iceAddress ? ['--ice-address', iceAddress] : []),
     '--log-level', 'debug', ...args];
   const logs = [];
   const child = spawn(path.join(buildDir, 'whepcamd'), all, {
