@@ -110,6 +110,8 @@ export async function startDaemon({ args = [], env = {}, config, name = 'whepcam
     request: (obj, opts) => request(socket, obj, opts),
     requestRaw: (bytes, opts) => rawRequest(socket, bytes, opts),
     log: () => logs.join(''),
+    // Open file descriptors, from /proc (the health reply has threads, not these).
+    fds: () => fs.readdirSync(`/proc/${child.pid}/fd`).length,
     // SIGTERM (SIGKILL 10 s later), then throws unless the exit was clean
     // (assertCleanExit); returns the exit status, so 0. `clean: false` only
     // returns the status, for a test that kills the daemon on purpose.
@@ -133,13 +135,43 @@ export async function startDaemon({ args = [], env = {}, config, name = 'whepcam
   };
 }
 
-// Poll `fn` until it returns a truthy value; a bounded wait on an observable state.
 // Media sessions still allocated in the daemon (from a health reply): webrtcbins
 // not yet finalized plus direct-path peers not yet freed. A leak shows here.
 export function mediaAlive(h) {
   return h.webrtcbins + (h.peers ?? 0);
 }
 
+// The health reply plus the open descriptors: what a leak would show in.
+export async function resources(d) {
+  return { ...(await d.request({ op: 'health' })), fds: d.fds() };
+}
+
+// A baseline to compare with after viewers leave: no viewer or media session,
+// and threads and descriptors unchanged for 2 s (GLib pools idle out after a
+// few seconds), so the baseline is not a moment with extra threads still alive.
+export async function settledBaseline(d, { timeoutMs = 20000, what = 'a settled baseline' } = {}) {
+  let prev = null, since = 0;
+  return until(async () => {
+    const r = await resources(d);
+    const same = prev && r.viewers === 0 && mediaAlive(r) === 0 && r.threads === prev.threads && r.fds === prev.fds;
+    if (!same) { prev = r; since = Date.now(); }
+    return same && Date.now() - since >= 2000 && r;
+  }, { timeoutMs, everyMs: 250, what }).catch((e) => { throw new Error(`${e.message}; last health: ${JSON.stringify(prev)}`); });
+}
+
+// Wait until every viewer is gone and torn down: no viewer, no webrtcbin or
+// direct peer alive, threads back within 2 of `base` (GLib pools idle out
+// after a few seconds) and no more descriptors than `base` had.
+export async function untilTornDown(d, base, { timeoutMs = 15000, what = 'torn down' } = {}) {
+  let r;
+  return until(async () => {
+    r = await resources(d);
+    return r.viewers === 0 && mediaAlive(r) === 0 && r.threads <= base.threads + 2 && r.fds <= base.fds && r;
+  }, { timeoutMs, everyMs: 100, what: `${what} (baseline ${JSON.stringify(base)})` })
+    .catch((e) => { throw new Error(`${e.message}; last: ${JSON.stringify(r)}`); });
+}
+
+// Poll `fn` until it returns a truthy value; a bounded wait on an observable state.
 export async function until(fn, { timeoutMs = 10000, everyMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
