@@ -80,7 +80,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) | $(D
 	@$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) \
 		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
 
+# Exactly one binary per tests/unit/test_*.c: one whose source is gone is removed.
 unit: $(UNIT_BIN)
+	@for b in $(BUILD)/tests/test_*; do case "$$b" in *.d|*.o) continue ;; esac; \
+		[ ! -f "$$b" ] || [ -f "tests/unit/$${b##*/}.c" ] || { echo "  RM      $$b"; rm -f "$$b" "$$b.d"; }; done
 
 # Node packages for the test peers and the browser driver, pinned by tests/package-lock.json.
 tests/node_modules/.ok: tests/package.json tests/package-lock.json

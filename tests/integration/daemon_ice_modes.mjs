@@ -6,35 +6,39 @@ import assert from 'node:assert/strict';
 import { startDaemon, until, mediaAlive } from '../lib/daemon.mjs';
 import { createReceiver } from '../lib/peer.mjs';
 
-const N = 8;
+// Enough viewers that a thread per viewer (or per two) stands out from the few
+// threads GLib's pools start now and then: at most SLACK more with N than with 1.
+const N = 12, SLACK = 4;
 const portOf = (sdp) => /\r\na=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(sdp)?.[1];
 
 const lite = await startDaemon({ args: ['--width', '320', '--height', '240'] });
 try {
-  const viewers = [];
-  for (let i = 0; i < N; i++) {
+  const offer = async () => {
     const r = await createReceiver();
     const reply = await lite.request({ op: 'offer', stream: 'cam', sdp: r.offer });
     assert.equal(reply.status, 201, JSON.stringify(reply));
     assert.match(reply.sdp, /\r\na=ice-lite\r\n/, 'the answer says ICE-lite');
     assert.match(reply.sdp, /\r\na=setup:passive\r\n/, 'the player starts DTLS');
-    viewers.push({ r, reply });
-  }
-  const ports = new Set(viewers.map(({ reply }) => portOf(reply.sdp)));
-  assert.equal(ports.size, 1, `one UDP port for every viewer (got ${[...ports]})`);
-  assert.ok([...ports][0], 'the answer has a host candidate on 127.0.0.1');
+    return { r, reply };
+  };
   // One viewer playing first: the daemon's own threads (libvpx starts its
-  // workers on the first frames) are all there before we count.
+  // workers on the first frames) are all there before we count. The others
+  // offer after the count, so a thread started per offer shows too.
+  const viewers = [await offer()];
   await viewers[0].r.accept(viewers[0].reply.sdp);
   await viewers[0].r.waitPackets(20, 15000);
   const one = await lite.request({ op: 'health' });
+  for (let i = 1; i < N; i++) viewers.push(await offer());
+  const ports = new Set(viewers.map(({ reply }) => portOf(reply.sdp)));
+  assert.equal(ports.size, 1, `one UDP port for every viewer (got ${[...ports]})`);
+  assert.ok([...ports][0], 'the answer has a host candidate on 127.0.0.1');
   await Promise.all(viewers.slice(1).map(({ r, reply }) => r.accept(reply.sdp)));
   await Promise.all(viewers.map(({ r }) => r.waitPackets(20, 15000)));
   const busy = await lite.request({ op: 'health' });
   assert.equal(busy.viewers, N);
   assert.equal(busy.peers, N, 'one direct peer per viewer');
   assert.equal(busy.webrtcbins, 0, 'no webrtcbin in mode lite');
-  assert.equal(busy.threads, one.threads, `no thread per viewer: ${one.threads} with 1 viewer, ${busy.threads} with ${N}`);
+  assert.ok(busy.threads - one.threads <= SLACK, `no thread per viewer: ${one.threads} with 1 viewer, ${busy.threads} with ${N}`);
 
   // DELETE: the peer is freed, and the player hears DTLS close at once.
   const { r, reply } = viewers[0];

@@ -97,6 +97,19 @@ function keepEarlyMedia(dtls, onRtp) {
 const onlyHost = (sdp, host) => sdp.split('\r\n')
   .filter((l) => !l.startsWith('a=candidate:') || l.includes(` ${host} `)).join('\r\n');
 
+// Resolves when `pc`'s ICE gathering completes; rejects after `timeoutMs`: an
+// offer must not go out with only the candidates gathered so far. Subscribe
+// before setLocalDescription so the event cannot pass unseen.
+function gatheringComplete(pc, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    const sub = pc.iceGatheringStateChange.subscribe((st) => { if (st === 'complete') done(resolve); });
+    const timer = setTimeout(() => done(() => reject(new Error(
+      `ICE gathering not complete within ${timeoutMs} ms (state ${pc.iceGatheringState})`))), timeoutMs);
+    function done(f) { clearTimeout(timer); sub.unSubscribe(); f(); }
+    if (pc.iceGatheringState === 'complete') done(resolve);
+  });
+}
+
 // With `remoteOffer` (a server that offers, as Janus does) the receiver
 // answers instead: `answer` holds its SDP and accept() is not needed.
 // `host` is the one local address ICE uses (the bench's Janus cannot use
@@ -164,6 +177,8 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
     if (st === 'connected') s.connectedAt ??= performance.now();
   });
   let tv;
+  const gathered = trickle ? null : gatheringComplete(pc);
+  gathered?.catch(() => {}); // awaited below; a rejection before then is not unhandled
   if (remoteOffer) {
     await pc.setRemoteDescription({ type: 'offer', sdp: remoteOffer });
     tv = pc.getTransceivers().find((t) => t.kind === 'video');
@@ -176,9 +191,8 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
     if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
     await pc.setLocalDescription(await pc.createOffer());
   }
-  if (!trickle) {
-    const deadline = Date.now() + 5000;
-    while (pc.iceGatheringState !== 'complete' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  if (gathered) {
+    try { await gathered; } catch (e) { await pc.close(); throw e; }
   }
   const sdp = onlyHost(pc.localDescription.sdp, host);
   return {

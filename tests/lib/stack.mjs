@@ -4,7 +4,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { startDaemon, buildDir, outDir, until } from './daemon.mjs';
+import { startDaemon, buildDir, outDir, until, assertCleanExit } from './daemon.mjs';
 
 const repo = path.resolve(buildDir, '..');
 
@@ -37,6 +37,7 @@ function spawnLogged(cmd, args, name) {
   return { child, logs, exited };
 }
 
+// SIGTERM (SIGKILL 10 s later); resolves with the exit status or signal name.
 async function stopChild(p) {
   if (p.child.exitCode === null && p.child.signalCode === null) {
     p.child.kill('SIGTERM');
@@ -44,6 +45,7 @@ async function stopChild(p) {
     await p.exited;
     clearTimeout(t);
   }
+  return p.exited;
 }
 
 // The site's commented HTTPS lines, switched on with a throwaway certificate
@@ -95,11 +97,24 @@ export async function startStack({ daemonArgs = [], config, fcgiArgs = [], tls =
       daemon = await startDaemon({ args: daemonArgs, config, socket: daemon.socket });
       return daemon;
     },
+    // Stops all three, then throws (with their logs' tails) unless each exited
+    // cleanly: status 0 after SIGTERM, no signal death, no sanitizer report, and
+    // no nginx worker that died on a signal (the master would still exit 0).
     async stop() {
-      await stopChild(nginx);
-      await stopChild(fcgi);
-      const code = await daemon.stop();
+      const problems = [];
+      const check = (f) => { try { f(); } catch (e) { problems.push(e.message); } };
+      const nginxCode = await stopChild(nginx);
+      let errorLog = '';
+      try { errorLog = fs.readFileSync(path.join(runDir, 'nginx-error.log'), 'utf8'); } catch { /* never opened */ }
+      check(() => assertCleanExit(`nginx (pid ${nginx.child.pid})`, nginxCode, nginx.logs.join('') + errorLog));
+      const crashed = /exited on signal \d+|\[emerg\]/.exec(errorLog);
+      if (crashed) problems.push(`nginx: "${crashed[0]}" in its error log\n${errorLog.slice(Math.max(0, crashed.index - 300), crashed.index + 300)}`);
+      const fcgiCode = await stopChild(fcgi);
+      check(() => assertCleanExit(`whepcam-fcgi (pid ${fcgi.child.pid})`, fcgiCode, fcgi.logs.join('')));
+      let code;
+      await daemon.stop().then((c) => { code = c; }, (e) => problems.push(e.message));
       fs.rmSync(dir, { recursive: true, force: true });
+      if (problems.length) throw new Error(problems.join('\n'));
       return code;
     },
   };

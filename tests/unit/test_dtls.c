@@ -23,6 +23,7 @@
  * OpenSSL 3.0 reads its DTLS retransmission timer through gettimeofday();
  * this definition takes the C library's place in the test binary so the
  * retransmission test can move time forward instead of sleeping a second.
+ * An OpenSSL that reads the clock otherwise gets the real wait instead.
  */
 static gint64 clock_skew_us;
 
@@ -457,10 +458,11 @@ static void test_retransmit(void)
 
 	clock_skew_us += (gint64)(ms + 1) * 1000;
 	if (dtls_peer_timeout_ms(l->peer) != 0) {
-		g_test_skip("OpenSSL does not read the clock through gettimeofday()");
-		link_free(l);
-		return;
+		/* Not our clock: wait out the (at most one second) timer for real. */
+		g_test_message("OpenSSL reads another clock: waiting %d ms", ms);
+		g_usleep((gulong)(ms + 1) * 1000);
 	}
+	g_assert_cmpint(dtls_peer_timeout_ms(l->peer), ==, 0);
 	g_assert_cmpint(dtls_peer_tick(l->peer), ==, DTLS_HANDSHAKING);
 	g_assert_cmpuint(l->to_client->len, >, 0);
 	/* The timer restarts, backed off to twice the first wait. */
