@@ -12,7 +12,7 @@
 #include <srtp2/srtp.h>
 #include <sys/socket.h>
 
-#include "dtls.h"
+#include "wire/dtls.h"
 #include "viewer.h"
 
 #define DIRECT_UFRAG_LEN   8         /* ours: 48 random bits, base64url */

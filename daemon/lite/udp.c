@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "direct.h"
-#include "stun.h"
+#include "wire/stun.h"
 
 #define UDP_IDLE_POLL_MS 1000 /* nothing handshaking: only the stop flag to look at */
 
