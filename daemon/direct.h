@@ -12,7 +12,10 @@
 #include <srtp2/srtp.h>
 #include <sys/socket.h>
 
+#include "wire/answer.h"
 #include "wire/dtls.h"
+#include "wire/rtp.h"
+#include "wire/srtp_session.h"
 #include "viewer.h"
 
 #define DIRECT_UFRAG_LEN   8         /* ours: 48 random bits, base64url */
@@ -112,37 +115,5 @@ guint fanout_resend(struct stream *s, struct peer *p, const uint16_t *seqs, size
 void fanout_set_sender(struct stream *s, struct peer *p, srtp_t tx);
 /* After this returns the send thread never touches p again. */
 void fanout_remove(struct stream *s, struct peer *p);
-
-/* ---- srtp_session.c ---- */
-int srtp_session_init(char **err);
-/* A sender (outbound) or receiver (inbound) session for the DTLS keys. 0 or -1. */
-int srtp_session_new(srtp_t *out, enum dtls_srtp_profile profile, const uint8_t *key, size_t len,
-                     bool outbound);
-
-/* ---- answer.c (pure, unit-tested) ---- */
-struct answer_params {
-	const char *ufrag, *pwd; /* ours */
-	const char *fingerprint; /* "sha-256 AB:…" of our certificate */
-	int pt;                  /* the offer's VP8 payload type */
-	guint64 session_version; /* o= session id */
-	bool nack;               /* set by answer_build: plain a=rtcp-fb nack was answered */
-};
-/*
- * The direct path's answer to `offer`, without candidates or SSRC lines
- * (caller frees), or NULL with a one-line reason (a 400 for the offer).
- */
-char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *detail,
-                   size_t detail_len);
-
-/* ---- rtp.c (pure, unit-tested) ---- */
-/* True when an RTP packet starts a VP8 keyframe (RFC 7741: S=1, PID 0, P=0). */
-bool rtp_vp8_keyframe_start(const uint8_t *p, size_t n);
-/* True for RTCP by RFC 5761 §4 (packet types 192..223 in the second byte). */
-bool rtp_is_rtcp(const uint8_t *p, size_t n);
-/* True when a (decrypted) compound RTCP packet carries a PLI or a FIR. */
-bool rtp_rtcp_wants_keyframe(const uint8_t *p, size_t n);
-/* The sequence numbers a (decrypted) compound RTCP packet NACKs (RFC 4585 §6.2.1), at most `max`.
- */
-size_t rtp_rtcp_nacks(const uint8_t *p, size_t n, uint16_t *seqs, size_t max);
 
 #endif

@@ -15,7 +15,10 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
-#include "daemon.h"
+#include "proto.h"
+
+#include "config.h"
+#include "util.h"
 
 #define STREAM_PREFIX "stream "
 

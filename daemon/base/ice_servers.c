@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "daemon.h"
+#include "ice_servers.h"
 
 #define TURN_REST_USER "whepcam"
 

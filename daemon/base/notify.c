@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "util.h"
 
 void notify_systemd(const char *state)
 {

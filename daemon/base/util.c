@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <sys/random.h>
 
-#include "daemon.h"
+#include "util.h"
 
 static gint64 started_us;
 

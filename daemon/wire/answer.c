@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "direct.h"
+#include "answer.h"
 
 static const char *attr(const GstSDPMessage *msg, const GstSDPMedia *m, const char *key)
 {

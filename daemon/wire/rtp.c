@@ -4,7 +4,7 @@
  * for one (PLI/FIR) and which packets it lost (NACK). Pure functions over bytes, bounds-checked:
  * the RTCP comes from the network.
  */
-#include "direct.h"
+#include "rtp.h"
 
 #define RTP_HEADER_LEN  12
 #define RTCP_PT_RTPFB   205

@@ -5,11 +5,12 @@
  * so that players that never trickle get a complete answer (RFC 8840 §4.3).
  */
 #include <gst/sdp/sdp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "sdp.h"
 
 static bool rtpmap_is_vp8(const char *rtpmap, int *pt)
 {

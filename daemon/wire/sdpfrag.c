@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "sdpfrag.h"
 
 #define SDPFRAG_MAX_CANDIDATES 64
 

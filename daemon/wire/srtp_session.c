@@ -5,9 +5,10 @@
  * used by one thread only, so the two directions never share one.
  */
 #define G_LOG_DOMAIN "srtp"
+#include <glib.h>
 #include <string.h>
 
-#include "direct.h"
+#include "srtp_session.h"
 
 #define SRTP_REPLAY_WINDOW 1024 /* packets: wide enough for a burst of reordering */
 

@@ -1,7 +1,7 @@
 /* Offer checks, payload-type extraction and answer splicing (daemon/sdp.c). */
 #include <string.h>
 
-#include "daemon.h"
+#include "wire/sdp.h"
 
 static char *load(const char *name)
 {
