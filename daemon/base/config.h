@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "whepcam.h" /* the defaults */
+
 struct stream_config {
 	char *name;
 	char *source; /* "auto", "test:", "v4l2:/dev/videoN", "file:PATH" */

@@ -12,6 +12,9 @@
 
 #include "whepcam.h"
 
+/* Log lines name a viewer by the first SHORT_ID_LEN hex digits of its session id. */
+#define SHORT_ID_LEN 8
+
 /* ---- util.c ---- */
 /* Main thread, once at start-up. */
 void util_mark_start(void);

@@ -16,7 +16,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "base/ice_servers.h"
+#include "base/util.h"
+#include "ctl.h"
+#include "media/stream.h"
+#include "proto.h"
+#include "session/viewer.h"
 
 #define CTL_MAX_CLIENTS 512 /* connections at once; past it new ones are closed */
 #define CTL_READ_CHUNK  16384
@@ -37,6 +42,7 @@ static struct {
 	char *path;
 	GHashTable *clients; /* id -> struct client, owned */
 	const struct daemon_config *cfg;
+	const struct metrics_sources *src;
 	guint64 next_id;
 } C = {.fd = -1};
 
@@ -163,8 +169,8 @@ static void op_health(struct client *c)
 
 	json_object_object_add(o, "status", json_object_new_int(200));
 	json_object_object_add(o, "viewers", json_object_new_int((int)viewer_count()));
-	json_object_object_add(o, "webrtcbins", json_object_new_int(reaper_live_webrtcbins()));
-	json_object_object_add(o, "peers", json_object_new_int(direct_live_peers()));
+	json_object_object_add(o, "webrtcbins", json_object_new_int(C.src->live_webrtcbins()));
+	json_object_object_add(o, "peers", json_object_new_int(C.src->live_peers()));
 	json_object_object_add(o, "threads", json_object_new_int((int)read_status_kb("Threads:")));
 	json_object_object_add(o, "rss_kb", json_object_new_int((int)read_status_kb("VmRSS:")));
 	json_object_object_add(o, "uptime_s", json_object_new_int((int)util_uptime_s()));
@@ -264,7 +270,7 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 		op_streams(c);
 	} else if (strcmp(req.op, "metrics") == 0) {
 		json_object *o = json_object_new_object();
-		char *text = metrics_text();
+		char *text = metrics_text(C.src);
 
 		json_object_object_add(o, "status", json_object_new_int(200));
 		json_object_object_add(o, "text", json_object_new_string(text));
@@ -373,7 +379,7 @@ static gboolean accept_cb(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-int ctl_listen(const struct daemon_config *cfg, char **err)
+int ctl_listen(const struct daemon_config *cfg, const struct metrics_sources *src, char **err)
 {
 	const char *path = cfg->socket_path;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -392,6 +398,7 @@ int ctl_listen(const struct daemon_config *cfg, char **err)
 		goto fail;
 	C.path = g_strdup(path);
 	C.cfg = cfg;
+	C.src = src;
 	C.clients = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, client_free);
 	C.watch = g_unix_fd_add(C.fd, G_IO_IN, accept_cb, NULL);
 	return 0;

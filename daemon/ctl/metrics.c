@@ -5,7 +5,10 @@
  */
 #include <string.h>
 
-#include "daemon.h"
+#include "base/util.h"
+#include "media/stream.h"
+#include "metrics.h"
+#include "session/viewer.h"
 
 #define METRICS_MAX_KEYS 32 /* distinct statuses / reasons kept; more fold into "other" */
 
@@ -76,17 +79,17 @@ static guint64 get_up(const struct stream *s)
 
 static guint64 get_frames(const struct stream *s)
 {
-	return (guint64)(gsize)g_atomic_pointer_get(&((struct stream *)s)->frames);
+	return track_frames(s->video);
 }
 
 static guint64 get_fps(const struct stream *s)
 {
-	return s->fps_measured;
+	return track_fps(s->video);
 }
 
 static guint64 get_keyframes(const struct stream *s)
 {
-	return s->keyframes_forced;
+	return track_keyframes_forced(s->video);
 }
 
 /* One metric with a value per stream. */
@@ -105,7 +108,7 @@ static void per_stream(GString *out, const char *name, const char *type, const c
 	}
 }
 
-char *metrics_text(void)
+char *metrics_text(const struct metrics_sources *src)
 {
 	GString *out = g_string_sized_new(4096);
 	guint64 packets = M.packets_of_gone_viewers, bytes = M.bytes_of_gone_viewers;
@@ -147,6 +150,6 @@ char *metrics_text(void)
 	                       "# HELP whepcam_uptime_seconds Seconds since the daemon started.\n"
 	                       "# TYPE whepcam_uptime_seconds gauge\n"
 	                       "whepcam_uptime_seconds %" G_GINT64_FORMAT "\n",
-	                       M.ice_failures, fanout_resent_total(), util_uptime_s());
+	                       M.ice_failures, src->packets_resent(), util_uptime_s());
 	return g_string_free(out, FALSE);
 }

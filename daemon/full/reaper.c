@@ -8,7 +8,8 @@
 #define G_LOG_DOMAIN "reaper"
 #include <malloc.h>
 
-#include "daemon.h"
+#include "full.h"
+#include "full_viewer.h"
 
 #define REAPER_SHUTDOWN_WAIT_MS 5000
 

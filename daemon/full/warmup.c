@@ -8,7 +8,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
-#include "daemon.h"
+#include "full.h"
 
 /* A minimal recvonly VP8 offer, answered once at start-up. */
 static const char warm_up_offer[] =

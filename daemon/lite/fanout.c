@@ -1,10 +1,11 @@
 /*
- * fanout.c - one payloader per stream for every direct viewer:
+ * fanout.c - one payloader per track for every direct viewer:
  * tee ! queue ! rtpvp8pay ! appsink, and on the queue's thread each frame's
  * packets are copied, given the viewer's payload type, SRTP-protected and
  * sent with one sendmmsg per viewer and batch. Payloading once instead of
  * per viewer, and no thread per viewer, is what makes a viewer cheap here.
- * Owns the branch's elements and the list of viewers being sent to.
+ * Owns its bin's elements (through the pipeline), the NACK history and a
+ * member per viewer, from fanout_add to fanout_remove.
  */
 #define G_LOG_DOMAIN "fanout"
 #include <errno.h>
@@ -12,7 +13,9 @@
 #include <poll.h>
 #include <string.h>
 
-#include "direct.h"
+#include "fanout.h"
+#include "lite.h"
+#include "wire/rtp.h"
 
 #define FANOUT_QUEUE_BUFFERS 30  /* frames: a stalled send thread drops old ones */
 #define FANOUT_MAX_PACKETS   512 /* packets of one frame we handle (a 720p keyframe: ~100) */
@@ -28,12 +31,24 @@ struct sent_packet {
 
 static guint64 resent_total; /* atomic */
 
+/* One viewer: main thread creates and frees it; the rest under the fanout lock. */
+struct fanout_member {
+	int pt;                     /* the viewer's VP8 payload type: written into every packet */
+	struct branch *branch;      /* gate and counters, shared with the session layer */
+	char sid[SHORT_ID_LEN + 1]; /* for log lines */
+	srtp_t tx;                  /* NULL until the DTLS handshake ends */
+	int fd;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
 struct fanout {
-	GMutex lock;      /* peers, and each peer's sender half */
-	GPtrArray *peers; /* struct peer *, borrowed: the viewer table owns them */
+	GMutex lock;        /* members, and each member's sender */
+	GPtrArray *members; /* struct fanout_member *, owned: fanout_add to fanout_remove */
 	guint32 ssrc;
-	guint first;    /* rotates: when a frame cannot reach everyone, not always the same lose */
-	guint removals; /* bumped by fanout_remove: a wait without the lock checks it after */
+	guint first;     /* rotates: when a frame cannot reach everyone, not always the same lose */
+	guint removals;  /* bumped by fanout_remove: a wait without the lock checks it after */
+	GstElement *tee; /* a reference: the tee_pad is released from it */
 	GstPad *tee_pad;
 	GstElement *bin;
 	/* the send thread's scratch: one batch of protected packets */
@@ -103,7 +118,7 @@ static guint send_batch(struct fanout *f, int fd, guint batch, gint64 deadline_u
 }
 
 /* Send thread, fanout lock held: the frame's packets to one viewer. */
-static void send_to(struct fanout *f, struct peer *p, guint npackets, gint64 deadline_us)
+static void send_to(struct fanout *f, struct fanout_member *m, guint npackets, gint64 deadline_us)
 {
 	guint i = 0, batch, sent = 0, removals = f->removals;
 	guint64 bytes = 0;
@@ -115,8 +130,8 @@ static void send_to(struct fanout *f, struct peer *p, guint npackets, gint64 dea
 			if (len > DIRECT_MAX_PACKET)
 				continue;
 			memcpy(f->out[batch], f->maps[i].data, (size_t)len);
-			f->out[batch][1] = (uint8_t)((f->out[batch][1] & 0x80) | p->pt);
-			if (srtp_protect(p->tx, f->out[batch], &len) != srtp_err_status_ok)
+			f->out[batch][1] = (uint8_t)((f->out[batch][1] & 0x80) | m->pt);
+			if (srtp_protect(m->tx, f->out[batch], &len) != srtp_err_status_ok)
 				continue;
 			bytes += f->maps[i].size;
 			f->iov[batch].iov_base = f->out[batch];
@@ -124,30 +139,31 @@ static void send_to(struct fanout *f, struct peer *p, guint npackets, gint64 dea
 			memset(&f->msgs[batch], 0, sizeof(f->msgs[batch]));
 			f->msgs[batch].msg_hdr.msg_iov = &f->iov[batch];
 			f->msgs[batch].msg_hdr.msg_iovlen = 1;
-			f->msgs[batch].msg_hdr.msg_name = &p->send_addr;
-			f->msgs[batch].msg_hdr.msg_namelen = p->send_addrlen;
+			f->msgs[batch].msg_hdr.msg_name = &m->addr;
+			f->msgs[batch].msg_hdr.msg_namelen = m->addrlen;
 			batch++;
 		}
-		sent += send_batch(f, p->send_fd, batch, deadline_us);
+		sent += send_batch(f, m->fd, batch, deadline_us);
 		if (f->removals != removals)
-			return; /* p may have been freed while send_batch waited */
+			return; /* m may have been freed while send_batch waited */
 	}
-	__atomic_fetch_add(&p->branch->packets, sent, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&p->branch->bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&m->branch->packets, sent, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&m->branch->bytes, bytes, __ATOMIC_RELAXED);
 }
 
-/* Send thread: the join gate; true when p gets this frame. */
-static bool gate_pass(struct peer *p, bool keyframe)
+/* Send thread: the join gate; true when m gets this frame. */
+static bool gate_pass(struct fanout_member *m, bool keyframe)
 {
-	gint gate = g_atomic_int_get(&p->branch->gate);
-
-	if (gate == GATE_OPEN)
-		return true;
-	if (gate == GATE_CLOSED || !keyframe)
+	switch (branch_gate(m->branch, keyframe)) {
+	case GATE_DROP:
 		return false;
-	g_atomic_int_set(&p->branch->gate, GATE_OPEN);
-	g_message("viewer %s: first keyframe sent %.1f ms after the offer", p->sid,
-	          (double)(g_get_monotonic_time() - p->branch->created_us) / 1000.0);
+	case GATE_OPENED:
+		g_message("viewer %s: first keyframe sent %.1f ms after the offer", m->sid,
+		          (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0);
+		break;
+	case GATE_PASS:
+		break;
+	}
 	return true;
 }
 
@@ -177,11 +193,12 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
 	g_mutex_lock(&f->lock);
 	remember(f, n);
-	for (i = 0; i < f->peers->len; i++) {
-		struct peer *p = g_ptr_array_index(f->peers, (f->first + i) % f->peers->len);
+	for (i = 0; i < f->members->len; i++) {
+		struct fanout_member *m =
+		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
 
-		if (p->tx != NULL && gate_pass(p, keyframe))
-			send_to(f, p, n, deadline_us);
+		if (m->tx != NULL && gate_pass(m, keyframe))
+			send_to(f, m, n, deadline_us);
 	}
 	f->first++;
 	g_mutex_unlock(&f->lock);
@@ -194,24 +211,18 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	return GST_FLOW_OK;
 }
 
-guint32 fanout_ssrc(struct stream *s)
+guint32 fanout_ssrc(const struct fanout *f)
 {
-	return s->fanout != NULL ? s->fanout->ssrc : 0;
+	return f->ssrc;
 }
 
-int fanout_attach(struct stream *s, char **err)
+struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, char **err)
 {
 	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
-	struct fanout *f = g_new0(struct fanout, 1);
+	struct fanout *f;
 	GstElement *queue, *pay, *sink;
 	GstPad *pad;
 
-	g_mutex_init(&f->lock);
-	f->peers = g_ptr_array_new();
-	f->ssrc = g_random_int();
-	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
-	s->fanout = f;
-	f->bin = gst_bin_new("fanout");
 	queue = gst_element_factory_make("queue", "fanout"); /* its thread: "fanout:src" */
 	pay = gst_element_factory_make("rtpvp8pay", NULL);
 	sink = gst_element_factory_make("appsink", NULL);
@@ -221,8 +232,15 @@ int fanout_attach(struct stream *s, char **err)
 		gst_clear_object(&queue);
 		gst_clear_object(&pay);
 		gst_clear_object(&sink);
-		return -1;
+		return NULL;
 	}
+	f = g_new0(struct fanout, 1);
+	g_mutex_init(&f->lock);
+	f->members = g_ptr_array_new();
+	f->ssrc = g_random_int();
+	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
+	f->tee = gst_object_ref(tee);
+	f->bin = gst_bin_new("fanout");
 	gst_bin_add_many(GST_BIN(f->bin), queue, pay, sink, NULL);
 	g_object_set(queue, "leaky", 2, "max-size-buffers", FANOUT_QUEUE_BUFFERS, "max-size-bytes",
 	             0, "max-size-time", (guint64)0, NULL);
@@ -236,68 +254,76 @@ int fanout_attach(struct stream *s, char **err)
 	pad = gst_element_get_static_pad(queue, "sink");
 	gst_element_add_pad(f->bin, gst_ghost_pad_new("sink", pad));
 	gst_object_unref(pad);
-	gst_bin_add(GST_BIN(s->pipeline), f->bin);
-	f->tee_pad = gst_element_request_pad_simple(s->tee, "src_%u");
+	gst_bin_add(GST_BIN(pipeline), f->bin);
+	f->tee_pad = gst_element_request_pad_simple(tee, "src_%u");
 	pad = gst_element_get_static_pad(f->bin, "sink");
 	gst_pad_link(f->tee_pad, pad);
 	gst_object_unref(pad);
-	return 0;
+	return f;
 }
 
-/* Main thread, after the pipeline is NULL. */
-void fanout_detach(struct stream *s)
+void fanout_free(struct fanout *f)
 {
-	struct fanout *f = s->fanout;
-
 	if (f == NULL)
 		return;
 	if (f->tee_pad != NULL) {
-		gst_element_release_request_pad(s->tee, f->tee_pad);
+		gst_element_release_request_pad(f->tee, f->tee_pad);
 		gst_object_unref(f->tee_pad);
 	}
-	g_ptr_array_unref(f->peers);
+	gst_object_unref(f->tee);
+	g_ptr_array_unref(f->members);
 	g_free(f->history);
 	g_mutex_clear(&f->lock);
 	g_free(f);
-	s->fanout = NULL;
 }
 
-void fanout_add(struct stream *s, struct peer *p)
+struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, const char *sid)
 {
-	g_mutex_lock(&s->fanout->lock);
-	g_ptr_array_add(s->fanout->peers, p);
-	g_mutex_unlock(&s->fanout->lock);
+	struct fanout_member *m = g_new0(struct fanout_member, 1);
+
+	m->pt = pt;
+	m->branch = branch_ref(b);
+	m->fd = -1;
+	g_strlcpy(m->sid, sid, sizeof(m->sid));
+	g_mutex_lock(&f->lock);
+	g_ptr_array_add(f->members, m);
+	g_mutex_unlock(&f->lock);
+	return m;
 }
 
-void fanout_remove(struct stream *s, struct peer *p)
+void fanout_remove(struct fanout *f, struct fanout_member *m)
 {
-	g_mutex_lock(&s->fanout->lock);
-	g_ptr_array_remove_fast(s->fanout->peers, p);
-	s->fanout->removals++;
-	g_mutex_unlock(&s->fanout->lock);
+	g_mutex_lock(&f->lock);
+	g_ptr_array_remove_fast(f->members, m);
+	f->removals++;
+	g_mutex_unlock(&f->lock);
+	if (m->tx != NULL)
+		srtp_dealloc(m->tx);
+	branch_unref(m->branch);
+	g_free(m);
 }
 
-void fanout_set_sender(struct stream *s, struct peer *p, srtp_t tx)
+void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int fd,
+                       const struct sockaddr_storage *addr, socklen_t addrlen)
 {
-	g_mutex_lock(&s->fanout->lock);
+	g_mutex_lock(&f->lock);
 	if (tx != NULL)
-		p->tx = tx;
-	p->send_fd = p->fd;
-	memcpy(&p->send_addr, &p->addr, p->addrlen);
-	p->send_addrlen = p->addrlen;
-	g_mutex_unlock(&s->fanout->lock);
+		m->tx = tx;
+	m->fd = fd;
+	memcpy(&m->addr, addr, addrlen);
+	m->addrlen = addrlen;
+	g_mutex_unlock(&f->lock);
 }
 
-guint fanout_resend(struct stream *s, struct peer *p, const uint16_t *seqs, size_t n,
+guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *seqs, size_t n,
                     uint8_t *scratch)
 {
-	struct fanout *f = s->fanout;
 	guint sent = 0;
 	size_t i;
 
 	g_mutex_lock(&f->lock);
-	/* Under the lock p->tx is ours: the send thread protects only while holding it. */
-	if (p->tx == NULL || g_atomic_int_get(&p->branch->gate) != GATE_OPEN)
+	/* Under the lock m->tx is ours: the send thread protects only while holding it. */
+	if (m->tx == NULL || g_atomic_int_get(&m->branch->gate) != GATE_OPEN)
 		n = 0;
 	for (i = 0; i < n; i++) {
 		const struct sent_packet *h = &f->history[seqs[i] % FANOUT_HISTORY];
@@ -306,12 +332,12 @@ guint fanout_resend(struct stream *s, struct peer *p, const uint16_t *seqs, size
 		if (len == 0 || h->seq != seqs[i])
 			continue; /* too old: the viewer will ask for a keyframe instead */
 		memcpy(scratch, h->data, (size_t)len);
-		scratch[1] = (uint8_t)((scratch[1] & 0x80) | p->pt);
+		scratch[1] = (uint8_t)((scratch[1] & 0x80) | m->pt);
 		/* The same packet again under the same index: libsrtp allows it (allow_repeat_tx).
 		 */
-		if (srtp_protect(p->tx, scratch, &len) == srtp_err_status_ok &&
-		    sendto(p->send_fd, scratch, (size_t)len, MSG_DONTWAIT,
-		           (struct sockaddr *)&p->send_addr, p->send_addrlen) > 0)
+		if (srtp_protect(m->tx, scratch, &len) == srtp_err_status_ok &&
+		    sendto(m->fd, scratch, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&m->addr,
+		           m->addrlen) > 0)
 			sent++;
 	}
 	g_mutex_unlock(&f->lock);

@@ -1,50 +1,70 @@
 /*
- * direct.c - the direct media path's life cycle: chosen at start-up from
- * the config's ICE mode, a peer made per offer (our ICE credentials, DTLS
- * state, the answer) and released when its viewer goes. The viewer table
- * still owns viewers; a viewer on this path owns its struct peer.
+ * lite.c - the direct media path's life cycle and its struct session_ops:
+ * started at start-up when main.c picks ICE mode lite, a peer made per
+ * offer (our ICE credentials, DTLS state, the answer) and released when its
+ * viewer goes, and a fan-out on every track. The session layer owns
+ * viewers; this path owns each viewer's struct lite_viewer and its peer.
  */
 #define G_LOG_DOMAIN "direct"
 #include <string.h>
 #include <sys/random.h>
 
-#include "direct.h"
+#include "fanout.h"
+#include "lite.h"
+#include "peer.h"
+#include "udp.h"
+#include "wire/answer.h"
+#include "wire/dtls.h"
+#include "wire/srtp_session.h"
+#include "whepcam.h"
+
+/* One viewer on this path: main thread creates and frees it. */
+struct lite_viewer {
+	char id[WHEPCAM_SESSION_HEX + 1]; /* what the session_host callbacks take */
+	struct track *video;              /* where its keyframe requests go */
+	struct peer *peer;                /* owned */
+	struct fanout *fanout;            /* its track's */
+	struct fanout_member *member;     /* its place there, owned */
+};
 
 static struct {
-	bool enabled;
-	guint64 answers; /* o= session ids */
-	gint live;       /* peers allocated and not yet freed: a leak shows here */
+	bool started;
+	const struct session_host *host;
+	guint64 answers;     /* o= session ids */
+	GHashTable *fanouts; /* struct track * -> struct fanout *, owned */
 } D;
 
-bool direct_enabled(void)
+/* ---- the peers' events: receive thread, registry lock held (peer.h) ---- */
+
+static void on_peer_state(void *user, enum peer_state st)
 {
-	return D.enabled;
+	struct lite_viewer *lv = user;
+
+	D.host->link(lv->id, st == PEER_CONNECTED ? SESSION_LINK_CONNECTED
+	                     : st == PEER_CLOSED  ? SESSION_LINK_CLOSED
+	                                          : SESSION_LINK_FAILED);
 }
 
-int direct_live_peers(void)
+static void on_peer_keyframe_request(void *user)
 {
-	return g_atomic_int_get(&D.live);
+	struct lite_viewer *lv = user;
+
+	track_request_keyframe_any_thread(lv->video);
 }
 
-/* "full" (or TURN/ICE-TCP in "auto") needs a full ICE agent: webrtcbin's. */
-static bool wants_direct(const struct daemon_config *cfg)
-{
-	if (strcmp(cfg->ice_mode, "lite") == 0)
-		return true;
-	if (strcmp(cfg->ice_mode, "full") == 0)
-		return false;
-	return cfg->turn == NULL && !cfg->ice_tcp;
-}
+static const struct peer_events peer_events = {
+    .state = on_peer_state,
+    .keyframe_request = on_peer_keyframe_request,
+};
 
-int direct_init(const struct daemon_config *cfg, char **err)
+/* ---- start-up ---- */
+
+int lite_init(const struct daemon_config *cfg, const struct session_host *host, char **err)
 {
-	D.enabled = wants_direct(cfg);
-	if (!D.enabled) {
-		g_message("ICE mode full: a webrtcbin per viewer%s",
-		          cfg->turn != NULL || cfg->ice_tcp ? " (TURN or ICE-TCP is configured)"
-		                                            : "");
-		return 0;
-	}
+	D.started = true;
+	D.host = host;
+	D.fanouts =
+	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)fanout_free);
 	if (dtls_init(err) != 0 || srtp_session_init(err) != 0 || udp_start(cfg, err) != 0)
 		return -1;
 	g_message("ICE mode lite: every viewer on the ports above, DTLS %s", dtls_fingerprint());
@@ -54,14 +74,42 @@ int direct_init(const struct daemon_config *cfg, char **err)
 	return 0;
 }
 
-void direct_shutdown(void)
+void lite_shutdown(void)
 {
-	if (!D.enabled)
+	if (!D.started)
 		return;
 	udp_stop();
 	dtls_shutdown();
-	D.enabled = false;
+	g_clear_pointer(&D.fanouts, g_hash_table_destroy);
+	D.started = false;
 }
+
+int lite_track_added(struct stream *s, struct track *t, char **err)
+{
+	struct fanout *f = fanout_new(s->pipeline, track_tee(t), err);
+
+	if (f == NULL)
+		return -1;
+	g_hash_table_insert(D.fanouts, t, f);
+	return 0;
+}
+
+void lite_track_removed(struct stream *s, struct track *t)
+{
+	g_hash_table_remove(D.fanouts, t);
+}
+
+int lite_live_peers(void)
+{
+	return peer_live();
+}
+
+guint64 lite_packets_resent(void)
+{
+	return fanout_resent_total();
+}
+
+/* ---- struct session_ops ---- */
 
 /* ICE ufrag/pwd characters (RFC 8839 ice-char): 6 random bits each, no bias. */
 static int random_ice_chars(char *out, size_t n)
@@ -93,87 +141,80 @@ static const char *offer_fingerprint(const GstSDPMessage *offer)
 	return gst_sdp_message_get_attribute_val(offer, "fingerprint");
 }
 
-static void peer_free(struct peer *p)
+/* Main thread: the direct path answers at once: no agent to gather, no promise to wait for. */
+static enum session_start lite_start(const struct session_offer *o, void **path,
+                                     struct session_answer *answer, struct session_error *err)
 {
-	if (p->dtls != NULL)
-		dtls_peer_free(p->dtls);
-	if (p->rx != NULL)
-		srtp_dealloc(p->rx);
-	if (p->tx != NULL)
-		srtp_dealloc(p->tx);
-	if (p->branch != NULL)
-		g_rc_box_release(p->branch);
-	g_free(p);
-	g_atomic_int_add(&D.live, -1);
-}
-
-char *direct_answer(struct viewer *v, const GstSDPMessage *offer, int *status, char *detail,
-                    size_t detail_len)
-{
-	struct peer *p = g_new0(struct peer, 1);
+	struct lite_viewer *lv = g_new0(struct lite_viewer, 1);
+	char ufrag[DIRECT_UFRAG_LEN + 1], pwd[DIRECT_PWD_LEN + 1];
+	const char *fp = offer_fingerprint(o->sdp);
 	struct answer_params a;
-	const char *fp = offer_fingerprint(offer);
 	char *text;
 
-	g_atomic_int_add(&D.live, 1);
-	memcpy(p->id, v->id, sizeof(p->id));
-	memcpy(p->sid, v->sid, sizeof(p->sid));
-	p->stream = v->stream;
-	p->pt = v->pt;
-	p->fd = -1;
-	*status = 400;
-	if (random_ice_chars(p->ufrag, DIRECT_UFRAG_LEN) != 0 ||
-	    random_ice_chars(p->pwd, DIRECT_PWD_LEN) != 0) {
-		*status = 500;
-		g_snprintf(detail, detail_len, "no random bytes for ICE credentials");
+	g_strlcpy(lv->id, o->id, sizeof(lv->id));
+	lv->video = o->video;
+	lv->fanout = g_hash_table_lookup(D.fanouts, o->video);
+	*err =
+	    (struct session_error){.status = 400, .error = "bad-offer", .reason = "offer-rejected"};
+	if (random_ice_chars(ufrag, DIRECT_UFRAG_LEN) != 0 ||
+	    random_ice_chars(pwd, DIRECT_PWD_LEN) != 0) {
+		err->status = 500;
+		err->error = "internal";
+		g_snprintf(err->detail, sizeof(err->detail), "no random bytes for ICE credentials");
 		goto fail;
 	}
-	p->dtls = fp != NULL ? dtls_peer_new(fp, udp_dtls_sender(), p) : NULL;
-	if (p->dtls == NULL) {
-		g_snprintf(detail, detail_len,
+	lv->peer = fp != NULL ? peer_new(o->sid, ufrag, pwd, fp, &peer_events, lv) : NULL;
+	if (lv->peer == NULL) {
+		g_snprintf(err->detail, sizeof(err->detail),
 		           "the offer's a=fingerprint is missing or not usable");
 		goto fail;
 	}
-	a = (struct answer_params){.ufrag = p->ufrag,
-	                           .pwd = p->pwd,
+	a = (struct answer_params){.ufrag = ufrag,
+	                           .pwd = pwd,
 	                           .fingerprint = dtls_fingerprint(),
-	                           .pt = p->pt,
+	                           .pt = o->pt,
 	                           .session_version = ++D.answers};
-	text = answer_build(offer, &a, detail, detail_len);
+	text = answer_build(o->sdp, &a, err->detail, sizeof(err->detail));
 	if (text == NULL)
 		goto fail;
-	p->nack = a.nack;
 
-	p->branch = g_rc_box_new0(struct branch);
-	p->branch->created_us = v->created_us;
-	memcpy(p->branch->sid, v->sid, sizeof(p->branch->sid));
-	p->last_rx_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
-	v->branch = p->branch;
-	v->last_rx_s = &p->last_rx_s;
-	v->ssrc = fanout_ssrc(v->stream);
-	g_ptr_array_unref(v->candidates);
-	v->candidates = udp_candidates();
-	v->peer = p;
-	udp_register(p);
-	fanout_add(p->stream, p);
-	return text;
+	lv->member = fanout_add(lv->fanout, o->pt, o->branch, o->sid);
+	peer_set_media(lv->peer, lv->fanout, lv->member, a.nack);
+	peer_register(lv->peer);
+	*answer = (struct session_answer){
+	    .sdp = text, .ssrc = fanout_ssrc(lv->fanout), .candidates = udp_candidates()};
+	*path = lv;
+	return SESSION_START_ANSWERED;
 fail:
-	peer_free(p);
-	return NULL;
+	if (lv->peer != NULL)
+		peer_free(lv->peer);
+	g_free(lv);
+	return SESSION_START_FAILED;
 }
 
-void direct_release(struct viewer *v)
+/* Main thread: out of both threads' reach first; then it is ours alone to close and free. */
+static void lite_stop(void *path)
 {
-	struct peer *p = v->peer;
+	struct lite_viewer *lv = path;
 
-	if (p == NULL)
-		return;
-	v->peer = NULL;
-	v->branch = NULL;
-	v->last_rx_s = NULL;
-	/* Out of both threads' reach first; then it is ours alone to close and free. */
-	udp_unregister(p);
-	fanout_remove(p->stream, p);
-	udp_close_peer(p);
-	peer_free(p);
+	peer_unregister(lv->peer);
+	fanout_remove(lv->fanout, lv->member);
+	peer_close(lv->peer);
+	peer_free(lv->peer);
+	g_free(lv);
 }
+
+static int lite_last_rx_s(void *path)
+{
+	struct lite_viewer *lv = path;
+
+	return peer_last_rx_s(lv->peer);
+}
+
+const struct session_ops lite_session_ops = {
+    .join_note = " (direct)",
+    .start = lite_start,
+    .add_candidate = NULL, /* ICE-lite learns the peer's address from its checks */
+    .last_rx_s = lite_last_rx_s,
+    .stop = lite_stop,
+};

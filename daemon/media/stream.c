@@ -1,23 +1,18 @@
 /*
- * stream.c - one camera stream: source ! convert/scale/rate ! caps !
- * vp8enc ! tee, built once and shared by every viewer of the stream.
- * Owns the pipeline, its bus watch, and the stream's keyframe requests,
- * which are coalesced and rate-limited so a crowd of joins or a storm of
- * PLIs costs the encoder one keyframe.
+ * stream.c - one camera stream: source ! convert/scale/rate ! caps, then
+ * its encoded track (track.c), built once and shared by every viewer of the
+ * stream. Owns the pipeline, its bus watch and the restart of a failed
+ * source, and the table of the daemon's streams.
  */
 #define G_LOG_DOMAIN "stream"
-#include <gst/video/video.h>
 #include <string.h>
 
-#include "daemon.h"
-#include "direct.h"
+#include "stream.h"
 
-#define KEYFRAME_MIN_INTERVAL_MS 100  /* joins: at most 10 forced keyframes a second */
-#define KEYFRAME_PLI_INTERVAL_MS 500  /* viewers' PLI/FIR: at most 2 a second, the rest dropped */
-#define KEYFRAME_PENDING_MAX_MS  1000 /* a request unanswered this long is retried */
-#define RESTART_DELAY_MS         2000 /* a failed source is retried this often */
+#define RESTART_DELAY_MS 2000 /* a failed source is retried this often */
 
-static GPtrArray *streams; /* struct stream *, owned: every stream of the daemon */
+static GPtrArray *streams;               /* struct stream *, owned: every stream of the daemon */
+static const struct stream_hooks *hooks; /* from stream_start_all */
 
 const char *stream_state_name(enum stream_state st)
 {
@@ -71,24 +66,8 @@ char *stream_source_description(const struct stream_config *cfg, const char *sou
 	return desc;
 }
 
-static GstElement *make_encoder(const struct stream_config *cfg)
-{
-	GstElement *enc = gst_element_factory_make("vp8enc", "encoder");
-
-	if (enc == NULL)
-		return NULL;
-	/* Realtime: no lookahead, constant bitrate, survives packet loss. */
-	g_object_set(enc, "deadline", (gint64)1, "lag-in-frames", 0, "cpu-used", cfg->encoder_speed,
-	             "threads", 2, "target-bitrate", cfg->bitrate_kbps * 1000, "keyframe-max-dist",
-	             cfg->keyframe_interval, "buffer-size", 1000, "buffer-initial-size", 500,
-	             "buffer-optimal-size", 600, NULL);
-	gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
-	gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
-	return enc;
-}
-
 /* Main thread: the encoder produced its first frame. */
-static gboolean mark_live_cb(gpointer data)
+gboolean stream_mark_live_cb(gpointer data)
 {
 	struct stream *s = data;
 
@@ -100,90 +79,12 @@ static gboolean mark_live_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Streaming thread: watch encoded frames for keyframes and liveness. */
-static GstPadProbeReturn encoder_out_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-	struct stream *s = data;
-	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-
-	g_atomic_pointer_add(&s->frames, 1);
-	if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
-		g_atomic_int_set(&s->keyframe_pending, 0);
-		g_debug("stream %s: keyframe out", s->cfg->name);
-	}
-	if (G_UNLIKELY(s->state == STREAM_STARTING))
-		g_main_context_invoke(NULL, mark_live_cb, s);
-	return GST_PAD_PROBE_OK;
-}
-
-static gboolean keyframe_request_cb(gpointer data)
-{
-	struct stream *s = data;
-
-	s->keyframe_timer = 0;
-	stream_request_keyframe(s, KEYFRAME_FOR_JOIN);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean keyframe_for_pli_cb(gpointer data)
-{
-	stream_request_keyframe(data, KEYFRAME_FOR_PLI);
-	return G_SOURCE_REMOVE;
-}
-
-void stream_request_keyframe_any_thread(struct stream *s)
-{
-	g_main_context_invoke(NULL, keyframe_for_pli_cb, s);
-}
-
-/* Streaming thread: a viewer's PLI/FIR travelling up the tee. */
-static GstPadProbeReturn tee_upstream_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-	GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
-
-	if (!gst_video_event_is_force_key_unit(ev))
-		return GST_PAD_PROBE_OK;
-	g_main_context_invoke(NULL, keyframe_for_pli_cb, data);
-	return GST_PAD_PROBE_DROP;
-}
-
-void stream_request_keyframe(struct stream *s, enum keyframe_reason why)
-{
-	gint64 now = g_get_monotonic_time();
-	gint64 since_ms = (now - s->last_keyframe_request_us) / 1000;
-	GstPad *src;
-
-	if (why == KEYFRAME_FOR_PLI) {
-		/* A storm of PLIs (loss on many viewers) must not turn into keyframes. */
-		if ((now - s->last_pli_us) / 1000 < KEYFRAME_PLI_INTERVAL_MS)
-			return;
-		s->last_pli_us = now;
-	}
-	if (s->encoder == NULL || s->keyframe_timer != 0)
-		return;
-	if (g_atomic_int_get(&s->keyframe_pending) && since_ms < KEYFRAME_PENDING_MAX_MS)
-		return; /* the keyframe asked for is on its way: it serves this caller too */
-	if (since_ms < KEYFRAME_MIN_INTERVAL_MS) {
-		s->keyframe_timer = g_timeout_add((guint)(KEYFRAME_MIN_INTERVAL_MS - since_ms),
-		                                  keyframe_request_cb, s);
-		return;
-	}
-	g_debug("stream %s: keyframe requested", s->cfg->name);
-	s->last_keyframe_request_us = now;
-	g_atomic_int_set(&s->keyframe_pending, 1);
-	s->keyframes_forced++;
-	src = gst_element_get_static_pad(s->encoder, "src");
-	gst_pad_send_event(
-	    src, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-	gst_object_unref(src);
-}
-
 static bool is_stream_element(struct stream *s, GstObject *obj)
 {
 	/* Anything that is not inside a viewer's elements: source, convert, encoder, tee. */
 	for (; obj != NULL; obj = GST_OBJECT_PARENT(obj)) {
 		if (GST_OBJECT_PARENT(obj) == GST_OBJECT(s->pipeline))
-			return !g_str_has_prefix(GST_OBJECT_NAME(obj), "v-");
+			return !g_str_has_prefix(GST_OBJECT_NAME(obj), STREAM_VIEWER_BIN_PREFIX);
 	}
 	return false;
 }
@@ -208,7 +109,8 @@ static void stream_go_offline(struct stream *s, const char *why)
 		return;
 	g_warning("stream %s: offline: %s; retrying in %d ms", s->cfg->name, why, RESTART_DELAY_MS);
 	s->state = STREAM_OFFLINE;
-	viewer_reap_stream(s, "stream-offline");
+	if (hooks->offline != NULL)
+		hooks->offline(s);
 	gst_element_set_state(s->pipeline, GST_STATE_NULL);
 	s->restart_timer = g_timeout_add(RESTART_DELAY_MS, restart_cb, s);
 }
@@ -244,23 +146,13 @@ static gboolean bus_cb(GstBus *bus, GstMessage *msg, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Main thread, every second: the encoder's real frame rate, for /metrics. */
-static gboolean fps_tick_cb(gpointer data)
-{
-	struct stream *s = data;
-	gsize now = (gsize)g_atomic_pointer_get(&s->frames);
+static void stream_free(struct stream *s);
 
-	s->fps_measured = (guint)(now - s->frames_at_tick);
-	s->frames_at_tick = now;
-	return G_SOURCE_CONTINUE;
-}
-
-struct stream *stream_new(struct stream_config *cfg, char **err)
+static struct stream *stream_new(struct stream_config *cfg, char **err)
 {
 	struct stream *s = g_new0(struct stream, 1);
 	GstElement *src = NULL;
 	GError *gerr = NULL;
-	GstPad *pad;
 	char *desc;
 	GstBus *bus;
 
@@ -283,32 +175,16 @@ struct stream *stream_new(struct stream_config *cfg, char **err)
 	}
 	gst_object_set_name(GST_OBJECT(src), "source");
 	s->pipeline = gst_pipeline_new(cfg->name);
-	s->encoder = make_encoder(cfg);
-	s->tee = gst_element_factory_make("tee", "tee");
-	if (s->encoder == NULL || s->tee == NULL) {
-		*err = g_strdup("vp8enc or tee missing: install gstreamer1.0-plugins-good");
-		gst_object_unref(src);
+	gst_bin_add(GST_BIN(s->pipeline), src);
+	s->video = track_new_video(s, src, err);
+	if (s->video == NULL)
 		goto fail;
-	}
-	g_object_set(s->tee, "allow-not-linked", TRUE, NULL);
-	gst_bin_add_many(GST_BIN(s->pipeline), src, s->encoder, s->tee, NULL);
-	if (!gst_element_link_many(src, s->encoder, s->tee, NULL)) {
-		*err = g_strdup_printf("stream %s: cannot link source to encoder", cfg->name);
+	if (hooks->track_added != NULL && hooks->track_added(s, s->video, err) != 0)
 		goto fail;
-	}
-	if (direct_enabled() && fanout_attach(s, err) != 0)
-		goto fail;
-	pad = gst_element_get_static_pad(s->encoder, "src");
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, encoder_out_probe, s, NULL);
-	gst_object_unref(pad);
-	pad = gst_element_get_static_pad(s->tee, "sink");
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, tee_upstream_probe, s, NULL);
-	gst_object_unref(pad);
 
 	bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
 	s->bus_watch = gst_bus_add_watch(bus, bus_cb, s);
 	gst_object_unref(bus);
-	s->fps_timer = g_timeout_add_seconds(1, fps_tick_cb, s);
 	s->state = STREAM_STARTING;
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
 		stream_go_offline(s, "source failed to start");
@@ -318,31 +194,30 @@ fail:
 	return NULL;
 }
 
-void stream_free(struct stream *s)
+static void stream_free(struct stream *s)
 {
 	if (s == NULL)
 		return;
-	if (s->keyframe_timer != 0)
-		g_source_remove(s->keyframe_timer);
 	if (s->restart_timer != 0)
 		g_source_remove(s->restart_timer);
-	if (s->fps_timer != 0)
-		g_source_remove(s->fps_timer);
 	if (s->bus_watch != 0)
 		g_source_remove(s->bus_watch);
 	if (s->pipeline != NULL) {
 		gst_element_set_state(s->pipeline, GST_STATE_NULL);
-		fanout_detach(s);
+		if (s->video != NULL && hooks->track_removed != NULL)
+			hooks->track_removed(s, s->video);
+		track_free(s->video);
 		gst_object_unref(s->pipeline);
 	}
 	g_free(s->source);
 	g_free(s);
 }
 
-int stream_start_all(GPtrArray *configs, char **err)
+int stream_start_all(GPtrArray *configs, const struct stream_hooks *h, char **err)
 {
 	guint i;
 
+	hooks = h;
 	streams = g_ptr_array_new_with_free_func((GDestroyNotify)stream_free);
 	for (i = 0; i < configs->len; i++) {
 		struct stream *s = stream_new(g_ptr_array_index(configs, i), err);
