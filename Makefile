@@ -99,8 +99,10 @@ bench: all tests/node_modules/.ok
 	@sh deploy/install-deps.sh janus gnuplot-nox iproute2
 	@BUILD=$(BUILD) node tests/load/bench.mjs
 
+# Format, and the daemon's include direction (docs/architecture.md).
 check:
 	@clang-format --dry-run --Werror $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h
+	@sh tests/check_layers.sh
 
 format:
 	clang-format -i $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h
