@@ -125,7 +125,7 @@ $(BUILD)/fuzz/fuzz_sdp: tests/fuzz/fuzz_sdp.c daemon/wire/sdp.c daemon/wire/sdp.
 $(BUILD)/fuzz/fuzz_stun: tests/fuzz/fuzz_stun.c daemon/wire/stun.c daemon/wire/stun.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_stun.c daemon/wire/stun.c $(shell $(PKG_CONFIG) --libs glib-2.0)
-$(BUILD)/fuzz/fuzz_rtp: tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c daemon/wire/rtp.h | $(DEPS_OK)
+$(BUILD)/fuzz/fuzz_rtp: tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c daemon/wire/rtp.h daemon/lite/lite.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
 fuzz: $(BUILD)/fuzz/fuzz_proto $(BUILD)/fuzz/fuzz_sdp $(BUILD)/fuzz/fuzz_stun $(BUILD)/fuzz/fuzz_rtp

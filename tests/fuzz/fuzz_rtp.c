@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lite/lite.h"
 #include "wire/rtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
