@@ -30,7 +30,8 @@ LDFLAGS_ALL += -fsanitize=$(SANITIZER)
 endif
 
 COMMON_SRC = $(wildcard common/*.c)
-DAEMON_SRC = $(wildcard daemon/*.c)
+DAEMON_SRC = $(wildcard daemon/*.c daemon/*/*.c)
+DAEMON_HDR = $(wildcard daemon/*.h daemon/*/*.h)
 FCGI_SRC   = $(wildcard fcgi/*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 
@@ -55,7 +56,7 @@ $(DEPS_OK): deploy/install-deps.sh
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') -c $< -o $@
 
 $(BUILD)/fcgi/%.o: fcgi/%.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -101,11 +102,13 @@ bench: all tests/node_modules/.ok
 	@sh deploy/install-deps.sh janus gnuplot-nox iproute2
 	@BUILD=$(BUILD) node tests/load/bench.mjs
 
+# Format, and the daemon's include direction (docs/architecture.md).
 check:
-	@clang-format --dry-run --Werror $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h daemon/*.h fcgi/*.h
+	@clang-format --dry-run --Werror $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h
+	@sh tests/check_layers.sh
 
 format:
-	clang-format -i $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h daemon/*.h fcgi/*.h
+	clang-format -i $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h
 
 clean:
 	rm -rf $(BUILD)
@@ -119,15 +122,15 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURC
 $(BUILD)/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c common/proto.c common/proto.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_proto.c common/proto.c $(shell $(PKG_CONFIG) --libs json-c)
-$(BUILD)/fuzz/fuzz_sdp: tests/fuzz/fuzz_sdp.c daemon/sdp.c daemon/daemon.h | $(DEPS_OK)
+$(BUILD)/fuzz/fuzz_sdp: tests/fuzz/fuzz_sdp.c daemon/wire/sdp.c daemon/wire/sdp.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_sdp.c daemon/sdp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
-$(BUILD)/fuzz/fuzz_stun: tests/fuzz/fuzz_stun.c daemon/stun.c daemon/stun.h | $(DEPS_OK)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_sdp.c daemon/wire/sdp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+$(BUILD)/fuzz/fuzz_stun: tests/fuzz/fuzz_stun.c daemon/wire/stun.c daemon/wire/stun.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_stun.c daemon/stun.c $(shell $(PKG_CONFIG) --libs glib-2.0)
-$(BUILD)/fuzz/fuzz_rtp: tests/fuzz/fuzz_rtp.c daemon/rtp.c daemon/direct.h | $(DEPS_OK)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_stun.c daemon/wire/stun.c $(shell $(PKG_CONFIG) --libs glib-2.0)
+$(BUILD)/fuzz/fuzz_rtp: tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c daemon/wire/rtp.h daemon/lite/lite.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_rtp.c daemon/rtp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
 fuzz: $(BUILD)/fuzz/fuzz_proto $(BUILD)/fuzz/fuzz_sdp $(BUILD)/fuzz/fuzz_stun $(BUILD)/fuzz/fuzz_rtp
 	@for f in proto sdp stun rtp; do mkdir -p $(BUILD)/fuzz/corpus-$$f && \
 		$(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \

@@ -2,6 +2,8 @@
  * main.c - whepcamd: loads the config, builds every stream, listens on
  * the control socket and runs the one GLib main loop that owns all state
  * until SIGINT or SIGTERM, then closes viewers and removes the socket.
+ * The composition root: the only file that knows both media paths. It
+ * picks one and wires the layers' callbacks (docs/architecture.md).
  */
 #define G_LOG_DOMAIN "whepcamd"
 #include <glib-unix.h>
@@ -9,13 +11,62 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "base/config.h"
+#include "base/util.h"
+#include "ctl/ctl.h"
+#include "ctl/metrics.h"
+#include "full/full.h"
+#include "lite/lite.h"
+#include "media/stream.h"
+#include "session/viewer.h"
 
 static struct {
 	struct daemon_config cfg;
 	GMainLoop *loop;
 	GLogLevelFlags max_level;
+	bool lite; /* the media path: the direct one (ICE-lite), or a webrtcbin per viewer */
 } D;
+
+/* "full" (or TURN/ICE-TCP in "auto") needs a full ICE agent: webrtcbin's. */
+static bool wants_lite(const struct daemon_config *cfg)
+{
+	if (strcmp(cfg->ice_mode, "lite") == 0)
+		return true;
+	if (strcmp(cfg->ice_mode, "full") == 0)
+		return false;
+	return cfg->turn == NULL && !cfg->ice_tcp;
+}
+
+/* ---- the callbacks that carry events up, wired here ---- */
+
+/* media -> session: a failed source ends the stream's viewers. */
+static void on_stream_offline(struct stream *s)
+{
+	viewer_reap_stream(s, "stream-offline");
+}
+
+static const struct stream_hooks lite_stream_hooks = {
+    .track_added = lite_track_added,
+    .track_removed = lite_track_removed,
+    .offline = on_stream_offline,
+};
+
+static const struct stream_hooks full_stream_hooks = {
+    .offline = on_stream_offline,
+};
+
+/* session -> ctl: replies go to control clients, ends to the metrics. */
+static const struct session_hooks session_hooks = {
+    .reply = ctl_reply,
+    .ended = metrics_reaped,
+};
+
+/* lite, full -> ctl: each path's counters (0 from the path not in use). */
+static const struct metrics_sources metrics_sources = {
+    .packets_resent = lite_packets_resent,
+    .live_peers = lite_live_peers,
+    .live_webrtcbins = reaper_live_webrtcbins,
+};
 
 static GLogLevelFlags parse_level(const char *name)
 {
@@ -130,19 +181,24 @@ int main(int argc, char **argv)
 	gst_init(NULL, NULL);
 	util_mark_start();
 	D.loop = g_main_loop_new(NULL, FALSE);
-	viewer_init(NULL, &D.cfg, ctl_reply);
-	if (direct_init(&D.cfg, &err) != 0) {
-		g_critical("%s", err);
-		goto out;
-	}
-	if (!direct_enabled())
+	D.lite = wants_lite(&D.cfg);
+	viewer_init(NULL, &D.cfg, D.lite ? &lite_session_ops : &full_session_ops, &session_hooks);
+	if (D.lite) {
+		if (lite_init(&D.cfg, viewer_host(), &err) != 0) {
+			g_critical("%s", err);
+			goto out;
+		}
+	} else {
+		full_init(NULL, &D.cfg, viewer_host());
 		warmup_run(); /* webrtcbin's first-use costs; the direct path has none */
+	}
 
-	if (stream_start_all(D.cfg.streams, &err) != 0) {
+	if (stream_start_all(D.cfg.streams, D.lite ? &lite_stream_hooks : &full_stream_hooks,
+	                     &err) != 0) {
 		g_critical("%s", err);
 		goto out;
 	}
-	if (ctl_listen(&D.cfg, &err) != 0) {
+	if (ctl_listen(&D.cfg, &metrics_sources, &err) != 0) {
 		g_critical("%s", err);
 		goto out;
 	}
@@ -159,9 +215,12 @@ int main(int argc, char **argv)
 out:
 	g_free(err);
 	ctl_close();
-	viewer_shutdown();
+	viewer_shutdown(); /* every viewer's stop(): the media paths let go of them */
+	if (!D.lite)
+		full_shutdown(); /* the reaper, before the pipelines it releases from go */
 	stream_stop_all();
-	direct_shutdown();
+	if (D.lite)
+		lite_shutdown(); /* after the fan-outs went with their tracks */
 	g_main_loop_unref(D.loop);
 	config_clear(&D.cfg);
 	gst_deinit();

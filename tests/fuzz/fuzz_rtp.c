@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "direct.h"
+#include "lite/lite.h"
+#include "wire/rtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stun.h"
+#include "wire/stun.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@ import re, subprocess, sys
 top, build = sys.argv[1], sys.argv[2]
 read = lambda p: open(f'{top}/{p}').read()
 man = lambda p: read(f'docs/man/{p}').replace('\\-', '-')
-config_c = read('daemon/config.c')
+config_c = read('daemon/base/config.c')
 parsed = set(re.findall(r'[DS]KEY\("([a-z-]+)"', config_c)) | set(re.findall(r'strcmp\(key, "([a-z-]+)"\)', config_c))
 first_cells = re.findall(r'^\| (`[^|]*)\|', read('docs/config.md'), re.M)
 documented = {k for cell in first_cells for k in re.findall(r'`([a-z-]+)`', cell)}

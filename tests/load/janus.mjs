@@ -40,7 +40,7 @@ export function createNetns(name) {
   return { name, exec: (cmd, args) => ['netns', 'exec', name, cmd, ...args], remove: () => ip('netns', 'del', name) };
 }
 
-// gst-launch's twin of daemon/stream.c's test source and vp8enc settings.
+// gst-launch's twin of daemon/media/stream.c's test source and media/track.c's vp8enc settings.
 function feedPipeline({ width, height, fps, bitrateKbps, port, pattern = 'smpte' }) {
   return ['-q', 'videotestsrc', 'is-live=true', `pattern=${pattern}`, 'horizontal-speed=4', '!',
     `video/x-raw,width=${width},height=${height},framerate=${fps}/1`, '!',

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "direct.h"
+#include "wire/answer.h"
 
 static const struct answer_params params = {
     .ufrag = "Ab3dEf9h",

@@ -3,7 +3,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "base/config.h"
+#include "media/stream.h"
 
 static int load_args(struct daemon_config *cfg, const char *const *args, char **err)
 {

@@ -13,7 +13,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "dtls.h"
+#include "wire/dtls.h"
 
 #define BOTH_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 #define CM80_ONLY     "SRTP_AES128_CM_SHA1_80"

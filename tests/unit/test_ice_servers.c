@@ -1,7 +1,7 @@
 /* STUN/TURN Link values and TURN REST credentials (daemon/ice_servers.c). */
 #include <string.h>
 
-#include "daemon.h"
+#include "base/ice_servers.h"
 
 static void load(struct daemon_config *cfg, const char *const *args)
 {

@@ -1,7 +1,9 @@
 /* The daemon socket protocol's request validation (common/proto.c): each rejection path. */
 #include <string.h>
 
-#include "daemon.h"
+#include "proto.h"
+
+#include "base/util.h"
 
 static void expect_reject(const char *line, int want_status, const char *want_detail)
 {

@@ -7,7 +7,8 @@
 
 #include <gst/app/gstappsink.h>
 
-#include "direct.h"
+#include "lite/lite.h"
+#include "wire/rtp.h"
 
 /* One hand-built RTP packet carrying VP8; the defaults are a keyframe start. */
 struct vp8_desc {

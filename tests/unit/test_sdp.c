@@ -1,7 +1,8 @@
 /* Offer checks, payload-type extraction and answer splicing (daemon/sdp.c). */
 #include <string.h>
 
-#include "daemon.h"
+#include "whepcam.h"
+#include "wire/sdp.h"
 
 static char *load(const char *name)
 {

@@ -1,7 +1,7 @@
 /* Trickle fragments (daemon/sdpfrag.c): what is taken and what is refused. */
 #include <string.h>
 
-#include "daemon.h"
+#include "wire/sdpfrag.h"
 
 static void test_candidates_and_mid(void)
 {

@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "stun.h"
+#include "wire/stun.h"
 
 static const char pwd[] = "VOkJxbRl1RmTxUk/WvJxBt";
 

@@ -1,0 +1,516 @@
+/*
+ * config.c - whepcamd's settings: defaults, the ini file (GKeyFile) and
+ * command-line overrides, each value range-checked. Owns struct
+ * daemon_config and the stream configs it holds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <gio/gio.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include "proto.h"
+
+#include "config.h"
+#include "util.h"
+
+#define STREAM_PREFIX "stream "
+
+struct int_key {
+	const char *key;
+	int min, max;
+	size_t offset;
+};
+
+#define DKEY(k, lo, hi, field)                                                                     \
+	{                                                                                          \
+		k, lo, hi, offsetof(struct daemon_config, field)                                   \
+	}
+#define SKEY(k, lo, hi, field)                                                                     \
+	{                                                                                          \
+		k, lo, hi, offsetof(struct stream_config, field)                                   \
+	}
+
+static const struct int_key daemon_int_keys[] = {
+    DKEY("max-viewers", 1, 100000, max_viewers),
+    DKEY("ice-timeout-s", 1, 3600, ice_timeout_s),
+    DKEY("gather-timeout-ms", 10, WHEPCAM_MAX_GATHER_TIMEOUT_MS, gather_timeout_ms),
+    DKEY("turn-ttl-s", 60, 30 * 86400, turn_ttl_s),
+    {NULL, 0, 0, 0},
+};
+static const struct int_key stream_int_keys[] = {
+    SKEY("width", 16, 7680, width),
+    SKEY("height", 16, 4320, height),
+    SKEY("fps", 1, 240, fps),
+    SKEY("bitrate-kbps", 50, 100000, bitrate_kbps),
+    SKEY("keyframe-interval", 1, 10000, keyframe_interval),
+    SKEY("encoder-speed", 0, 16, encoder_speed),
+    SKEY("max-viewers", 0, 100000, max_viewers),
+    {NULL, 0, 0, 0},
+};
+
+static struct stream_config *stream_config_new(const char *name)
+{
+	struct stream_config *sc = g_new0(struct stream_config, 1);
+
+	sc->name = g_strdup(name);
+	sc->source = g_strdup("auto");
+	sc->width = 1280;
+	sc->height = 720;
+	sc->fps = 30;
+	sc->bitrate_kbps = 2000;
+	sc->keyframe_interval = 300;
+	sc->encoder_speed = 8;
+	return sc;
+}
+
+static void stream_config_free(gpointer p)
+{
+	struct stream_config *sc = p;
+
+	g_free(sc->name);
+	g_free(sc->source);
+	g_free(sc->token);
+	g_free(sc);
+}
+
+void config_defaults(struct daemon_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->socket_path = g_strdup(WHEPCAM_DEFAULT_SOCKET);
+	cfg->max_viewers = WHEPCAM_DEFAULT_MAX_VIEWERS;
+	cfg->ice_timeout_s = WHEPCAM_DEFAULT_ICE_TIMEOUT_S;
+	cfg->gather_timeout_ms = WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS;
+	cfg->turn_ttl_s = 86400;
+	cfg->log_level = g_strdup("message");
+	cfg->ice_mode = g_strdup("auto");
+	cfg->streams = g_ptr_array_new_with_free_func(stream_config_free);
+}
+
+void config_clear(struct daemon_config *cfg)
+{
+	g_free(cfg->socket_path);
+	g_strfreev(cfg->ice_addresses);
+	g_free(cfg->stun);
+	g_free(cfg->turn);
+	g_free(cfg->turn_secret);
+	g_free(cfg->turn_username);
+	g_free(cfg->turn_password);
+	g_free(cfg->public_address);
+	g_free(cfg->ice_mode);
+	g_free(cfg->log_level);
+	if (cfg->streams != NULL)
+		g_ptr_array_unref(cfg->streams);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Parse a decimal int in [min, max]; the one number helper of the daemon. */
+static int parse_int(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int set_int_key(void *base, const struct int_key *keys, const char *key, const char *value,
+                       char **err)
+{
+	for (; keys->key != NULL; keys++) {
+		if (strcmp(keys->key, key) != 0)
+			continue;
+		if (parse_int(value, keys->min, keys->max, (int *)((char *)base + keys->offset)) !=
+		    0) {
+			*err = g_strdup_printf("%s must be a number from %d to %d, not \"%s\"", key,
+			                       keys->min, keys->max, value);
+			return -1;
+		}
+		return 0;
+	}
+	return 1; /* not an int key */
+}
+
+static bool valid_source(const char *s)
+{
+	/* Paths go into a GStreamer description: no quotes or backslashes. */
+	if (strpbrk(s, "\"\\") != NULL)
+		return false;
+	return strcmp(s, "auto") == 0 || g_str_has_prefix(s, "test:") ||
+	       (g_str_has_prefix(s, "v4l2:/") && strlen(s) > 6) ||
+	       (g_str_has_prefix(s, "file:") && strlen(s) > 5);
+}
+
+static int set_stream_key(struct stream_config *sc, const char *key, const char *value, char **err)
+{
+	int rc = set_int_key(sc, stream_int_keys, key, value, err);
+
+	if (rc <= 0)
+		return rc;
+	if (strcmp(key, "source") == 0) {
+		if (!valid_source(value)) {
+			*err = g_strdup_printf("source must be auto, test:, v4l2:/dev/videoN or "
+			                       "file:PATH, not \"%s\"",
+			                       value);
+			return -1;
+		}
+		g_free(sc->source);
+		sc->source = g_strdup(value);
+		return 0;
+	}
+	if (strcmp(key, "token") == 0) {
+		g_free(sc->token);
+		sc->token = value[0] != '\0' ? g_strdup(value) : NULL;
+		return 0;
+	}
+	*err = g_strdup_printf("unknown key %s", key);
+	return -1;
+}
+
+static int set_port_range(struct daemon_config *cfg, const char *value, char **err)
+{
+	char **parts = g_strsplit(value, "-", 3);
+	int rc = -1;
+
+	if (g_strv_length(parts) == 2 && parse_int(parts[0], 1, 65535, &cfg->min_port) == 0 &&
+	    parse_int(parts[1], 1, 65535, &cfg->max_port) == 0 && cfg->min_port <= cfg->max_port)
+		rc = 0;
+	else
+		*err = g_strdup_printf("port-range must be LOW-HIGH, not \"%s\"", value);
+	g_strfreev(parts);
+	return rc;
+}
+
+/* An interface allow-list, as the IPv4/IPv6 addresses those interfaces have now. */
+static int set_interfaces(struct daemon_config *cfg, const char *value, char **err)
+{
+	char **names = g_strsplit(value, ",", 16);
+	GPtrArray *addrs = g_ptr_array_new();
+	struct ifaddrs *ifs = NULL, *i;
+	guint n;
+
+	if (getifaddrs(&ifs) != 0) {
+		*err = g_strdup("interfaces: cannot list the network interfaces");
+		goto fail;
+	}
+	for (n = 0; names[n] != NULL; n++) {
+		guint before = addrs->len;
+
+		for (i = ifs; i != NULL; i = i->ifa_next) {
+			char buf[INET6_ADDRSTRLEN];
+
+			if (strcmp(i->ifa_name, g_strstrip(names[n])) == 0 &&
+			    util_usable_address(i->ifa_addr, buf, sizeof(buf)))
+				g_ptr_array_add(addrs, g_strdup(buf));
+		}
+		if (addrs->len == before) {
+			*err = g_strdup_printf("interfaces: %s has no usable address", names[n]);
+			goto fail;
+		}
+	}
+	g_ptr_array_add(addrs, NULL);
+	g_strfreev(cfg->ice_addresses);
+	cfg->ice_addresses = (char **)g_ptr_array_free(addrs, FALSE);
+	freeifaddrs(ifs);
+	g_strfreev(names);
+	return 0;
+fail:
+	g_ptr_array_set_free_func(addrs, g_free);
+	g_ptr_array_unref(addrs);
+	if (ifs != NULL)
+		freeifaddrs(ifs);
+	g_strfreev(names);
+	return -1;
+}
+
+/* Empty means unset. */
+static int set_string(char **field, const char *value)
+{
+	g_free(*field);
+	*field = value[0] != '\0' ? g_strdup(value) : NULL;
+	return 0;
+}
+
+static int set_daemon_key(struct daemon_config *cfg, const char *key, const char *value, char **err)
+{
+	int rc = set_int_key(cfg, daemon_int_keys, key, value, err);
+
+	if (rc <= 0)
+		return rc;
+	if (strcmp(key, "socket") == 0) {
+		g_free(cfg->socket_path);
+		cfg->socket_path = g_strdup(value);
+	} else if (strcmp(key, "log-level") == 0) {
+		g_free(cfg->log_level);
+		cfg->log_level = g_strdup(value);
+	} else if (strcmp(key, "stun") == 0) {
+		if (value[0] != '\0' &&
+		    (!g_str_has_prefix(value, "stun:") || strpbrk(value, " \"<>") != NULL)) {
+			*err = g_strdup_printf("stun must look like stun:HOST:PORT, not \"%s\"",
+			                       value);
+			return -1;
+		}
+		g_free(cfg->stun);
+		cfg->stun = value[0] != '\0' ? g_strdup(value) : NULL;
+	} else if (strcmp(key, "turn") == 0) {
+		if (value[0] != '\0' &&
+		    ((!g_str_has_prefix(value, "turn:") && !g_str_has_prefix(value, "turns:")) ||
+		     strpbrk(value, " \"<>@") != NULL)) {
+			*err =
+			    g_strdup_printf("turn must look like turn:HOST:PORT?transport=udp, not "
+			                    "\"%s\"",
+			                    value);
+			return -1;
+		}
+		return set_string(&cfg->turn, value);
+	} else if (strcmp(key, "turn-secret") == 0) {
+		return set_string(&cfg->turn_secret, value);
+	} else if (strcmp(key, "turn-username") == 0 || strcmp(key, "turn-password") == 0) {
+		if (strpbrk(value, "\"") != NULL) {
+			*err = g_strdup_printf("%s may not contain a double quote", key);
+			return -1;
+		}
+		return set_string(key[5] == 'u' ? &cfg->turn_username : &cfg->turn_password, value);
+	} else if (strcmp(key, "public-address") == 0) {
+		GInetAddress *a = value[0] != '\0' ? g_inet_address_new_from_string(value) : NULL;
+
+		if (value[0] != '\0' && a == NULL) {
+			*err = g_strdup_printf("public-address must be an IP address, not \"%s\"",
+			                       value);
+			return -1;
+		}
+		if (a != NULL)
+			g_object_unref(a);
+		return set_string(&cfg->public_address, value);
+	} else if (strcmp(key, "mode") == 0 || strcmp(key, "ice-mode") == 0) {
+		if (strcmp(value, "auto") != 0 && strcmp(value, "lite") != 0 &&
+		    strcmp(value, "full") != 0) {
+			*err =
+			    g_strdup_printf("mode must be auto, lite or full, not \"%s\"", value);
+			return -1;
+		}
+		return set_string(&cfg->ice_mode, value);
+	} else if (strcmp(key, "ice-tcp") == 0) {
+		if (strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+			cfg->ice_tcp = TRUE;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "off") == 0)
+			cfg->ice_tcp = FALSE;
+		else {
+			*err = g_strdup_printf("ice-tcp must be on or off, not \"%s\"", value);
+			return -1;
+		}
+	} else if (strcmp(key, "port-range") == 0) {
+		return set_port_range(cfg, value, err);
+	} else if (strcmp(key, "addresses") == 0 || strcmp(key, "ice-address") == 0) {
+		/* Empty, like every other key, means the default: every address. */
+		g_strfreev(cfg->ice_addresses);
+		cfg->ice_addresses = value[0] != '\0' ? g_strsplit(value, ",", 16) : NULL;
+	} else if (strcmp(key, "interfaces") == 0) {
+		if (value[0] == '\0') {
+			g_strfreev(cfg->ice_addresses);
+			cfg->ice_addresses = NULL;
+			return 0;
+		}
+		return set_interfaces(cfg, value, err);
+	} else {
+		*err = g_strdup_printf("unknown key %s", key);
+		return -1;
+	}
+	return 0;
+}
+
+static struct stream_config *find_or_add_stream(struct daemon_config *cfg, const char *name)
+{
+	struct stream_config *sc;
+	guint i;
+
+	for (i = 0; i < cfg->streams->len; i++) {
+		sc = g_ptr_array_index(cfg->streams, i);
+		if (strcmp(sc->name, name) == 0)
+			return sc;
+	}
+	sc = stream_config_new(name);
+	g_ptr_array_add(cfg->streams, sc);
+	return sc;
+}
+
+int config_load_keyfile(struct daemon_config *cfg, GKeyFile *kf, char **err)
+{
+	char **groups = g_key_file_get_groups(kf, NULL);
+	int rc = -1;
+	guint g, k;
+
+	for (g = 0; groups[g] != NULL; g++) {
+		const char *group = groups[g];
+		char **keys = g_key_file_get_keys(kf, group, NULL, NULL);
+		struct stream_config *sc = NULL;
+		bool is_stream = g_str_has_prefix(group, STREAM_PREFIX);
+
+		if (is_stream) {
+			const char *name = group + strlen(STREAM_PREFIX);
+
+			if (!proto_valid_stream_name(name)) {
+				*err = g_strdup_printf(
+				    "[%s]: stream names are 1-%d of A-Z a-z 0-9 _ -", group,
+				    WHEPCAM_MAX_STREAM_NAME);
+				g_strfreev(keys);
+				goto out;
+			}
+			sc = find_or_add_stream(cfg, name);
+		} else if (strcmp(group, "daemon") != 0 && strcmp(group, "ice") != 0) {
+			*err = g_strdup_printf("unknown section [%s]", group);
+			g_strfreev(keys);
+			goto out;
+		}
+		for (k = 0; keys != NULL && keys[k] != NULL; k++) {
+			char *v = g_key_file_get_string(kf, group, keys[k], NULL);
+			int r = v == NULL    ? -1
+			        : sc != NULL ? set_stream_key(sc, keys[k], v, err)
+			                     : set_daemon_key(cfg, keys[k], v, err);
+
+			if (r != 0) {
+				/* Name the section: the same key may sit in several. */
+				char *why = *err;
+
+				*err = why != NULL
+				           ? g_strdup_printf("[%s] %s", group, why)
+				           : g_strdup_printf("[%s] %s: bad value", group, keys[k]);
+				g_free(why);
+			}
+			g_free(v);
+			if (r != 0) {
+				g_strfreev(keys);
+				goto out;
+			}
+		}
+		g_strfreev(keys);
+	}
+	rc = 0;
+out:
+	g_strfreev(groups);
+	return rc;
+}
+
+/* Command-line options: "--KEY VALUE" for every daemon, ice and stream key. */
+static const char *const stream_cli_keys[] = {"source",        "width",        "height",
+                                              "fps",           "bitrate-kbps", "keyframe-interval",
+                                              "encoder-speed", "token",        NULL};
+
+int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
+{
+	const char *stream_name = NULL;
+	GKeyFile *kf = NULL;
+	int i;
+
+	*err = NULL;
+	config_defaults(cfg);
+	/* The config file first, so the command line overrides it. */
+	for (i = 1; i < argc; i++) {
+		const char *path = NULL;
+		GError *gerr = NULL;
+
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1];
+		else if (g_str_has_prefix(argv[i], "--config="))
+			path = argv[i] + strlen("--config=");
+		if (path == NULL)
+			continue;
+		if (kf != NULL)
+			g_key_file_unref(kf);
+		kf = g_key_file_new();
+		if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr)) {
+			*err = g_strdup_printf("%s: %s", path, gerr->message);
+			g_error_free(gerr);
+			goto fail;
+		}
+		if (config_load_keyfile(cfg, kf, err) != 0) {
+			char *why = *err;
+
+			*err = g_strdup_printf("%s: %s", path, why);
+			g_free(why);
+			goto fail;
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *key, *value;
+		char *eq = NULL;
+		int r;
+
+		if (!g_str_has_prefix(arg, "--")) {
+			*err = g_strdup_printf("unexpected argument \"%s\"", arg);
+			goto fail;
+		}
+		key = arg + 2;
+		if ((eq = strchr(key, '=')) != NULL) {
+			value = eq + 1;
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			*err = g_strdup_printf("%s needs a value", arg);
+			goto fail;
+		}
+		{
+			char *k = eq != NULL ? g_strndup(key, (gsize)(eq - key)) : g_strdup(key);
+
+			if (strcmp(k, "config") == 0) {
+				r = 0;
+			} else if (strcmp(k, "stream") == 0) {
+				r = proto_valid_stream_name(value) ? 0 : -1;
+				if (r == 0)
+					stream_name = value, find_or_add_stream(cfg, value);
+				else
+					*err = g_strdup_printf("bad stream name \"%s\"", value);
+			} else if (g_strv_contains(stream_cli_keys, k) ||
+			           (strcmp(k, "max-viewers") == 0 && stream_name != NULL)) {
+				struct stream_config *sc = find_or_add_stream(
+				    cfg,
+				    stream_name != NULL ? stream_name
+				    : cfg->streams->len > 0
+				        ? ((struct stream_config *)cfg->streams->pdata[0])->name
+				        : "cam");
+				r = set_stream_key(sc, k, value, err);
+			} else {
+				r = set_daemon_key(cfg, k, value, err);
+			}
+			g_free(k);
+			if (r != 0)
+				goto fail;
+		}
+	}
+	if (cfg->streams->len == 0)
+		find_or_add_stream(cfg, "cam");
+	if (kf != NULL)
+		g_key_file_unref(kf);
+	return 0;
+fail:
+	if (kf != NULL)
+		g_key_file_unref(kf);
+	return -1;
+}
+
+char *config_resolve_source(const char *source, const char *device)
+{
+	struct v4l2_capability cap;
+	int fd;
+	bool ok;
+
+	if (strcmp(source, "auto") != 0)
+		return g_strdup(source);
+	fd = open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return g_strdup("test:");
+	ok = ioctl(fd, VIDIOC_QUERYCAP, &cap) == 0 &&
+	     ((cap.device_caps ? cap.device_caps : cap.capabilities) & V4L2_CAP_VIDEO_CAPTURE);
+	close(fd);
+	return ok ? g_strdup_printf("v4l2:%s", device) : g_strdup("test:");
+}

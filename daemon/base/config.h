@@ -1,0 +1,55 @@
+/*
+ * config.h - whepcamd's settings: struct daemon_config and the stream
+ * configs it owns, filled once at start-up (defaults, ini file, command
+ * line) and read-only afterwards. Main thread only.
+ */
+#ifndef WHEPCAMD_BASE_CONFIG_H
+#define WHEPCAMD_BASE_CONFIG_H
+
+#include <glib.h>
+
+#include "whepcam.h" /* the defaults */
+
+struct stream_config {
+	char *name;
+	char *source; /* "auto", "test:", "v4l2:/dev/videoN", "file:PATH" */
+	int width, height, fps;
+	int bitrate_kbps;
+	int keyframe_interval; /* frames between forced keyframes */
+	int encoder_speed;     /* vp8enc cpu-used: higher is cheaper and blurrier */
+	int max_viewers;       /* 0: only the daemon-wide limit */
+	char *token;           /* NULL or empty: open */
+};
+
+struct daemon_config {
+	char *socket_path;
+	int max_viewers;
+	int ice_timeout_s;
+	int gather_timeout_ms;
+	char **ice_addresses; /* NULL: every interface; else only these */
+	int min_port, max_port;
+	gboolean ice_tcp;    /* also gather and accept ICE-TCP candidates */
+	char *stun;          /* "stun:host:port" or NULL */
+	char *turn;          /* "turn:host:port?transport=udp" (or turns:) or NULL */
+	char *turn_secret;   /* shared secret for time-limited credentials, or NULL */
+	char *turn_username; /* static credentials, or NULL */
+	char *turn_password;
+	int turn_ttl_s;       /* lifetime of time-limited credentials */
+	char *public_address; /* announced beside host candidates (1:1 NAT), or NULL */
+	char *ice_mode;       /* "auto", "lite" (direct path) or "full" (webrtcbin per viewer) */
+	char *log_level;      /* error, warning, message, info, debug */
+	GPtrArray *streams;   /* struct stream_config * */
+};
+
+/*
+ * Fill `cfg` from argv (and the --config file it names). Returns 0, or -1
+ * with a message in *err (caller frees). config_clear frees what it holds.
+ */
+int config_load(struct daemon_config *cfg, int argc, char **argv, char **err);
+int config_load_keyfile(struct daemon_config *cfg, GKeyFile *kf, char **err);
+void config_clear(struct daemon_config *cfg);
+void config_defaults(struct daemon_config *cfg);
+/* "auto" becomes v4l2:DEVICE when `device` opens as a capture device, else test:. Caller frees. */
+char *config_resolve_source(const char *source, const char *device);
+
+#endif

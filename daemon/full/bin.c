@@ -1,0 +1,182 @@
+/*
+ * bin.c - a mode-full viewer's elements: queue ! rtpvp8pay ! webrtcbin in
+ * a bin of its own hung off the track's tee, the probes on them (the join
+ * gate, a private copy of each frame, packet counts, the peer's liveness)
+ * and the settings of webrtcbin's ICE agent. The elements belong to the
+ * stream's pipeline and, once the viewer is removed, to the reaper.
+ */
+#define G_LOG_DOMAIN "viewer"
+#include <nice/agent.h>
+#include <string.h>
+
+#include "base/ice_servers.h"
+#include "full_viewer.h"
+
+/* Streaming thread: nothing before the peer is connected, then a keyframe first. */
+static GstPadProbeReturn gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	struct branch *b = data;
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+
+	switch (branch_gate(b, !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))) {
+	case GATE_DROP:
+		return GST_PAD_PROBE_DROP;
+	case GATE_OPENED:
+		g_message("viewer %s: first keyframe sent %.1f ms after the offer", b->sid,
+		          (double)(g_get_monotonic_time() - b->created_us) / 1000.0);
+		break;
+	case GATE_PASS:
+		break;
+	}
+	__atomic_fetch_add(&b->bytes, gst_buffer_get_size(buf), __ATOMIC_RELAXED);
+	return GST_PAD_PROBE_OK;
+}
+
+/*
+ * Viewer's queue thread: hand the payloader a private copy of the frame.
+ * Every viewer's payloader slices the same encoded memory, and GStreamer
+ * tracks a memory's buffers in one spin-locked parent list: with 50 viewers
+ * payloading the same frame at once, gst_mini_object_add_parent was 37 % of
+ * the viewer path's CPU (perf). A copy of a frame (KBs) costs far less.
+ */
+static GstPadProbeReturn private_copy_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstBuffer *shared = GST_PAD_PROBE_INFO_BUFFER(info);
+
+	GST_PAD_PROBE_INFO_DATA(info) = gst_buffer_copy_deep(shared);
+	gst_buffer_unref(shared);
+	return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: count RTP packets leaving the payloader. */
+static GstPadProbeReturn packets_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	struct branch *b = data;
+	guint n = 1;
+
+	if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+		n = gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+	__atomic_fetch_add(&b->packets, n, __ATOMIC_RELAXED);
+	return GST_PAD_PROBE_OK;
+}
+
+/* The viewer's ICE agent from the config: no UPnP, ports, addresses, TCP. */
+static void configure_ice(struct full_viewer *fv, const struct daemon_config *cfg)
+{
+	GObject *ice = NULL, *agent = NULL;
+	char *turn;
+	guint i;
+
+	g_object_get(fv->webrtc, "ice-agent", &ice, NULL);
+	if (ice == NULL)
+		return;
+	turn = ice_servers_turn_uri(cfg, g_get_real_time() / G_USEC_PER_SEC);
+	if (turn != NULL) {
+		g_object_set(fv->webrtc, "turn-server", turn, NULL);
+		g_free(turn);
+	}
+	/* UDP only unless configured: fewer candidates, and most players never use TCP. */
+	g_object_set(ice, "ice-tcp", cfg->ice_tcp, NULL);
+	if (cfg->min_port > 0)
+		g_object_set(ice, "min-rtp-port", (guint)cfg->min_port, "max-rtp-port",
+		             (guint)cfg->max_port, NULL);
+	g_object_get(ice, "agent", &agent, NULL);
+	if (agent != NULL) {
+		/*
+		 * UPnP adds ~200 ms and threads to every answer (docs/webrtcbin.md).
+		 * Keepalives that need an answer make a vanished viewer's ICE
+		 * fail, so it is reaped (consent freshness is construct-only).
+		 */
+		g_object_set(agent, "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
+		for (i = 0; cfg->ice_addresses != NULL && cfg->ice_addresses[i] != NULL; i++) {
+			NiceAddress addr;
+
+			if (nice_address_set_from_string(&addr, cfg->ice_addresses[i]))
+				nice_agent_add_local_address(NICE_AGENT(agent), &addr);
+		}
+		g_object_unref(agent);
+	}
+	g_object_unref(ice);
+}
+
+int bin_build(struct full_viewer *fv, struct branch *b, const struct daemon_config *cfg)
+{
+	GstPad *pad;
+	char name[32];
+
+	g_snprintf(name, sizeof(name), STREAM_VIEWER_BIN_PREFIX "%s", fv->sid);
+	fv->bin = gst_bin_new(name);
+	gst_object_ref_sink(fv->bin);
+	/*
+	 * The bin settles its own children's state changes: a new webrtcbin
+	 * (whose sinks wait for data to preroll) must not pull the running
+	 * pipeline back to PAUSED and freeze every other viewer.
+	 */
+	g_object_set(fv->bin, "async-handling", TRUE, NULL);
+	fv->webrtc = gst_element_factory_make("webrtcbin", "webrtc");
+	fv->queue = gst_element_factory_make("queue", "queue");
+	fv->pay = gst_element_factory_make("rtpvp8pay", "pay");
+	if (fv->webrtc == NULL || fv->queue == NULL || fv->pay == NULL)
+		return -1;
+	gst_bin_add_many(GST_BIN(fv->bin), fv->queue, fv->pay, fv->webrtc, NULL);
+	reaper_count_webrtcbin(fv->webrtc);
+
+	gst_util_set_object_arg(G_OBJECT(fv->webrtc), "bundle-policy", "max-bundle");
+	if (cfg->stun != NULL)
+		g_object_set(fv->webrtc, "stun-server", cfg->stun, NULL);
+	configure_ice(fv, cfg);
+	/* A slow viewer loses its oldest frames, never stalls the tee. */
+	g_object_set(fv->queue, "leaky", 2, "max-size-buffers", 60, "max-size-bytes", 0,
+	             "max-size-time", (guint64)0, NULL);
+	g_object_set(fv->pay, "pt", (guint)fv->pt, "ssrc", fv->ssrc, "picture-id-mode", 2, NULL);
+
+	full_connect_signals(fv);
+	if (!gst_element_link(fv->queue, fv->pay))
+		return -1;
+	pad = gst_element_get_static_pad(fv->queue, "src");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, private_copy_probe, NULL, NULL);
+	gst_object_unref(pad);
+	pad = gst_element_get_static_pad(fv->pay, "src");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+	                  packets_probe, branch_ref(b), branch_unref);
+	gst_object_unref(pad);
+	pad = gst_element_get_static_pad(fv->queue, "sink");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, branch_ref(b), branch_unref);
+	gst_element_add_pad(fv->bin, gst_ghost_pad_new("sink", pad));
+	gst_object_unref(pad);
+	gst_bin_add(GST_BIN(fv->stream->pipeline), fv->bin);
+	gst_element_sync_state_with_parent(fv->bin);
+	return 0;
+}
+
+/* Streaming thread (nicesrc): the peer is alive; any STUN, DTLS or RTCP counts. */
+static GstPadProbeReturn rx_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	g_atomic_int_set((gint *)data, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	return GST_PAD_PROBE_OK;
+}
+
+void bin_watch_peer(struct full_viewer *fv)
+{
+	GstIterator *it = gst_bin_iterate_recurse(GST_BIN(fv->webrtc));
+	GValue item = G_VALUE_INIT;
+
+	while (fv->last_rx_s == NULL && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+		GstElement *e = g_value_get_object(&item);
+		GstElementFactory *f = gst_element_get_factory(e);
+
+		if (f != NULL && strcmp(GST_OBJECT_NAME(f), "nicesrc") == 0) {
+			GstPad *pad = gst_element_get_static_pad(e, "src");
+
+			fv->last_rx_s = g_new(gint, 1);
+			*fv->last_rx_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
+			gst_pad_add_probe(
+			    pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+			    rx_probe, fv->last_rx_s, g_free);
+			gst_object_unref(pad);
+		}
+		g_value_reset(&item);
+	}
+	g_value_unset(&item);
+	gst_iterator_free(it);
+}

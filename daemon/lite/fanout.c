@@ -1,0 +1,351 @@
+/*
+ * fanout.c - one payloader per track for every direct viewer:
+ * tee ! queue ! rtpvp8pay ! appsink, and on the queue's thread each frame's
+ * packets are copied, given the viewer's payload type, SRTP-protected and
+ * sent with one sendmmsg per viewer and batch. Payloading once instead of
+ * per viewer, and no thread per viewer, is what makes a viewer cheap here.
+ * Owns its bin's elements (through the pipeline), the NACK history and a
+ * member per viewer, from fanout_add to fanout_remove.
+ */
+#define G_LOG_DOMAIN "fanout"
+#include <errno.h>
+#include <gst/app/gstappsink.h>
+#include <poll.h>
+#include <string.h>
+
+#include "fanout.h"
+#include "lite.h"
+#include "wire/rtp.h"
+
+#define FANOUT_QUEUE_BUFFERS 30  /* frames: a stalled send thread drops old ones */
+#define FANOUT_MAX_PACKETS   512 /* packets of one frame we handle (a 720p keyframe: ~100) */
+#define FANOUT_SEND_WAIT_MS  200 /* per frame: how long a full socket buffer is waited for */
+#define FANOUT_HISTORY       512 /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
+
+/* A packet as the payloader made it, for viewers that lost it (RFC 4585 NACK). */
+struct sent_packet {
+	uint16_t seq;
+	uint16_t len; /* 0: empty */
+	uint8_t data[DIRECT_MAX_PACKET];
+};
+
+static guint64 resent_total; /* atomic */
+
+/* One viewer: main thread creates and frees it; the rest under the fanout lock. */
+struct fanout_member {
+	int pt;                     /* the viewer's VP8 payload type: written into every packet */
+	struct branch *branch;      /* gate and counters, shared with the session layer */
+	char sid[SHORT_ID_LEN + 1]; /* for log lines */
+	srtp_t tx;                  /* NULL until the DTLS handshake ends */
+	int fd;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+struct fanout {
+	GMutex lock;        /* members, and each member's sender */
+	GPtrArray *members; /* struct fanout_member *, owned: fanout_add to fanout_remove */
+	guint32 ssrc;
+	guint first;     /* rotates: when a frame cannot reach everyone, not always the same lose */
+	guint removals;  /* bumped by fanout_remove: a wait without the lock checks it after */
+	GstElement *tee; /* a reference: the tee_pad is released from it */
+	GstPad *tee_pad;
+	GstElement *bin;
+	/* the send thread's scratch: one batch of protected packets */
+	uint8_t out[DIRECT_BATCH][DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN];
+	struct mmsghdr msgs[DIRECT_BATCH];
+	struct iovec iov[DIRECT_BATCH];
+	GstMapInfo maps[FANOUT_MAX_PACKETS];
+	struct sent_packet *history; /* FANOUT_HISTORY slots, under the lock */
+};
+
+/* Send thread, lock held: keep the frame's packets for NACKs. */
+static void remember(struct fanout *f, guint npackets)
+{
+	guint i;
+
+	for (i = 0; i < npackets; i++) {
+		const GstMapInfo *m = &f->maps[i];
+		struct sent_packet *h;
+		uint16_t seq;
+
+		if (m->size < 12 || m->size > DIRECT_MAX_PACKET)
+			continue;
+		seq = (uint16_t)((m->data[2] << 8) | m->data[3]);
+		h = &f->history[seq % FANOUT_HISTORY];
+		h->seq = seq;
+		h->len = (uint16_t)m->size;
+		memcpy(h->data, m->data, m->size);
+	}
+}
+
+/*
+ * Send thread, fanout lock held: `batch` prepared datagrams on `fd`; how
+ * many left. The socket is shared by every viewer, so a keyframe sent to
+ * many at once can fill its buffer while the NIC's queue drains (the kernel
+ * caps the buffer at net.core.wmem_max). Wait for room rather than drop,
+ * until `deadline_us`; frames arriving meanwhile wait in the leaky queue
+ * upstream. The wait is without the lock, so joins and leaves never wait for
+ * a slow network; a viewer removed meanwhile gets nothing more.
+ */
+static guint send_batch(struct fanout *f, int fd, guint batch, gint64 deadline_us)
+{
+	guint done = 0, removals = f->removals;
+
+	while (done < batch) {
+		int n = sendmmsg(fd, f->msgs + done, batch - done, MSG_DONTWAIT);
+		gint64 left_ms;
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+		if (n > 0) {
+			done += (guint)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+			done++; /* this datagram cannot go (no route, ...): the next may */
+			continue;
+		}
+		left_ms = (deadline_us - g_get_monotonic_time()) / 1000;
+		if (left_ms <= 0)
+			break;
+		g_mutex_unlock(&f->lock);
+		poll(&pfd, 1, (int)MIN(left_ms, 5));
+		g_mutex_lock(&f->lock);
+		if (f->removals != removals)
+			break; /* the viewer (and the address msgs point to) may be gone */
+	}
+	return done;
+}
+
+/* Send thread, fanout lock held: the frame's packets to one viewer. */
+static void send_to(struct fanout *f, struct fanout_member *m, guint npackets, gint64 deadline_us)
+{
+	guint i = 0, batch, sent = 0, removals = f->removals;
+	guint64 bytes = 0;
+	int len;
+
+	while (i < npackets) {
+		for (batch = 0; batch < DIRECT_BATCH && i < npackets; i++) {
+			len = (int)f->maps[i].size;
+			if (len > DIRECT_MAX_PACKET)
+				continue;
+			memcpy(f->out[batch], f->maps[i].data, (size_t)len);
+			f->out[batch][1] = (uint8_t)((f->out[batch][1] & 0x80) | m->pt);
+			if (srtp_protect(m->tx, f->out[batch], &len) != srtp_err_status_ok)
+				continue;
+			bytes += f->maps[i].size;
+			f->iov[batch].iov_base = f->out[batch];
+			f->iov[batch].iov_len = (size_t)len;
+			memset(&f->msgs[batch], 0, sizeof(f->msgs[batch]));
+			f->msgs[batch].msg_hdr.msg_iov = &f->iov[batch];
+			f->msgs[batch].msg_hdr.msg_iovlen = 1;
+			f->msgs[batch].msg_hdr.msg_name = &m->addr;
+			f->msgs[batch].msg_hdr.msg_namelen = m->addrlen;
+			batch++;
+		}
+		sent += send_batch(f, m->fd, batch, deadline_us);
+		if (f->removals != removals)
+			return; /* m may have been freed while send_batch waited */
+	}
+	__atomic_fetch_add(&m->branch->packets, sent, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&m->branch->bytes, bytes, __ATOMIC_RELAXED);
+}
+
+/* Send thread: the join gate; true when m gets this frame. */
+static bool gate_pass(struct fanout_member *m, bool keyframe)
+{
+	switch (branch_gate(m->branch, keyframe)) {
+	case GATE_DROP:
+		return false;
+	case GATE_OPENED:
+		g_message("viewer %s: first keyframe sent %.1f ms after the offer", m->sid,
+		          (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0);
+		break;
+	case GATE_PASS:
+		break;
+	}
+	return true;
+}
+
+/* Send thread (the queue's): one frame's packets, as a list or a single buffer. */
+static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
+{
+	struct fanout *f = data;
+	GstSample *sample = gst_app_sink_pull_sample(sink);
+	GstBufferList *list;
+	GstBuffer *one;
+	guint i, n = 0, len;
+	gint64 deadline_us;
+	bool keyframe;
+
+	if (sample == NULL)
+		return GST_FLOW_FLUSHING;
+	list = gst_sample_get_buffer_list(sample);
+	one = gst_sample_get_buffer(sample);
+	len = list != NULL ? gst_buffer_list_length(list) : 1;
+	for (i = 0; i < len && n < FANOUT_MAX_PACKETS; i++) {
+		GstBuffer *b = list != NULL ? gst_buffer_list_get(list, i) : one;
+
+		if (b != NULL && gst_buffer_map(b, &f->maps[n], GST_MAP_READ))
+			n++;
+	}
+	keyframe = n > 0 && rtp_vp8_keyframe_start(f->maps[0].data, f->maps[0].size);
+	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
+	g_mutex_lock(&f->lock);
+	remember(f, n);
+	for (i = 0; i < f->members->len; i++) {
+		struct fanout_member *m =
+		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
+
+		if (m->tx != NULL && gate_pass(m, keyframe))
+			send_to(f, m, n, deadline_us);
+	}
+	f->first++;
+	g_mutex_unlock(&f->lock);
+	for (i = 0; i < n; i++) {
+		GstBuffer *b = list != NULL ? gst_buffer_list_get(list, i) : one;
+
+		gst_buffer_unmap(b, &f->maps[i]);
+	}
+	gst_sample_unref(sample);
+	return GST_FLOW_OK;
+}
+
+guint32 fanout_ssrc(const struct fanout *f)
+{
+	return f->ssrc;
+}
+
+struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, char **err)
+{
+	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
+	struct fanout *f;
+	GstElement *queue, *pay, *sink;
+	GstPad *pad;
+
+	queue = gst_element_factory_make("queue", "fanout"); /* its thread: "fanout:src" */
+	pay = gst_element_factory_make("rtpvp8pay", NULL);
+	sink = gst_element_factory_make("appsink", NULL);
+	if (queue == NULL || pay == NULL || sink == NULL) {
+		*err = g_strdup("queue, rtpvp8pay or appsink missing: install "
+		                "gstreamer1.0-plugins-base and -good");
+		gst_clear_object(&queue);
+		gst_clear_object(&pay);
+		gst_clear_object(&sink);
+		return NULL;
+	}
+	f = g_new0(struct fanout, 1);
+	g_mutex_init(&f->lock);
+	f->members = g_ptr_array_new();
+	f->ssrc = g_random_int();
+	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
+	f->tee = gst_object_ref(tee);
+	f->bin = gst_bin_new("fanout");
+	gst_bin_add_many(GST_BIN(f->bin), queue, pay, sink, NULL);
+	g_object_set(queue, "leaky", 2, "max-size-buffers", FANOUT_QUEUE_BUFFERS, "max-size-bytes",
+	             0, "max-size-time", (guint64)0, NULL);
+	/* The viewers' payload types differ: each packet gets its own as it is sent. */
+	g_object_set(pay, "pt", 96u, "ssrc", f->ssrc, "picture-id-mode", 2, "mtu",
+	             (guint)DIRECT_RTP_MTU, NULL);
+	g_object_set(sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE,
+	             "buffer-list", TRUE, "max-buffers", 2u, "drop", TRUE, NULL);
+	gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, f, NULL);
+	gst_element_link_many(queue, pay, sink, NULL);
+	pad = gst_element_get_static_pad(queue, "sink");
+	gst_element_add_pad(f->bin, gst_ghost_pad_new("sink", pad));
+	gst_object_unref(pad);
+	gst_bin_add(GST_BIN(pipeline), f->bin);
+	f->tee_pad = gst_element_request_pad_simple(tee, "src_%u");
+	pad = gst_element_get_static_pad(f->bin, "sink");
+	gst_pad_link(f->tee_pad, pad);
+	gst_object_unref(pad);
+	return f;
+}
+
+void fanout_free(struct fanout *f)
+{
+	if (f == NULL)
+		return;
+	if (f->tee_pad != NULL) {
+		gst_element_release_request_pad(f->tee, f->tee_pad);
+		gst_object_unref(f->tee_pad);
+	}
+	gst_object_unref(f->tee);
+	g_ptr_array_unref(f->members);
+	g_free(f->history);
+	g_mutex_clear(&f->lock);
+	g_free(f);
+}
+
+struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, const char *sid)
+{
+	struct fanout_member *m = g_new0(struct fanout_member, 1);
+
+	m->pt = pt;
+	m->branch = branch_ref(b);
+	m->fd = -1;
+	g_strlcpy(m->sid, sid, sizeof(m->sid));
+	g_mutex_lock(&f->lock);
+	g_ptr_array_add(f->members, m);
+	g_mutex_unlock(&f->lock);
+	return m;
+}
+
+void fanout_remove(struct fanout *f, struct fanout_member *m)
+{
+	g_mutex_lock(&f->lock);
+	g_ptr_array_remove_fast(f->members, m);
+	f->removals++;
+	g_mutex_unlock(&f->lock);
+	if (m->tx != NULL)
+		srtp_dealloc(m->tx);
+	branch_unref(m->branch);
+	g_free(m);
+}
+
+void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int fd,
+                       const struct sockaddr_storage *addr, socklen_t addrlen)
+{
+	g_mutex_lock(&f->lock);
+	if (tx != NULL)
+		m->tx = tx;
+	m->fd = fd;
+	memcpy(&m->addr, addr, addrlen);
+	m->addrlen = addrlen;
+	g_mutex_unlock(&f->lock);
+}
+
+guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *seqs, size_t n,
+                    uint8_t *scratch)
+{
+	guint sent = 0;
+	size_t i;
+
+	g_mutex_lock(&f->lock);
+	/* Under the lock m->tx is ours: the send thread protects only while holding it. */
+	if (m->tx == NULL || g_atomic_int_get(&m->branch->gate) != GATE_OPEN)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		const struct sent_packet *h = &f->history[seqs[i] % FANOUT_HISTORY];
+		int len = h->len;
+
+		if (len == 0 || h->seq != seqs[i])
+			continue; /* too old: the viewer will ask for a keyframe instead */
+		memcpy(scratch, h->data, (size_t)len);
+		scratch[1] = (uint8_t)((scratch[1] & 0x80) | m->pt);
+		/* The same packet again under the same index: libsrtp allows it (allow_repeat_tx).
+		 */
+		if (srtp_protect(m->tx, scratch, &len) == srtp_err_status_ok &&
+		    sendto(m->fd, scratch, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&m->addr,
+		           m->addrlen) > 0)
+			sent++;
+	}
+	g_mutex_unlock(&f->lock);
+	__atomic_fetch_add(&resent_total, sent, __ATOMIC_RELAXED);
+	return sent;
+}
+
+guint64 fanout_resent_total(void)
+{
+	return __atomic_load_n(&resent_total, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,57 @@
+/*
+ * fanout.h - one payloader per track, fanned out to the direct path's
+ * viewers: tee ! queue ! rtpvp8pay ! appsink, and on the queue's thread
+ * ("fanout:src") each frame's packets are copied, given each viewer's
+ * payload type, SRTP-protected and sent. Owns its elements, the history of
+ * packets kept for NACKs, and a struct fanout_member per viewer (its
+ * payload type, SRTP sender and address).
+ * Threads: new/free/add/remove on the main loop; set_sender and resend on
+ * the receive thread (lock order: the peer registry's, then the fanout's);
+ * frames go out on "fanout:src", which holds the fanout lock while sending.
+ */
+#ifndef WHEPCAMD_LITE_FANOUT_H
+#define WHEPCAMD_LITE_FANOUT_H
+
+#include <glib.h>
+#include <gst/gst.h>
+#include <srtp2/srtp.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "media/branch.h"
+
+struct fanout;        /* opaque */
+struct fanout_member; /* opaque: one viewer's place in a fan-out */
+
+/* Main thread, before the pipeline plays: the payloader on a request pad of `tee`. */
+struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, char **err);
+/* Main thread, after the pipeline is NULL and every member is removed. NULL is fine. */
+void fanout_free(struct fanout *f);
+/* The SSRC of the fan-out's payloader, for the answers' a=ssrc. */
+guint32 fanout_ssrc(const struct fanout *f);
+
+/*
+ * Main thread: a viewer with payload type `pt` joins; it is sent nothing
+ * until fanout_set_sender gives it keys. Takes a reference on `b` (its gate
+ * and counters); `sid` names it in log lines.
+ */
+struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, const char *sid);
+/* Main thread: after this returns the send thread never touches m; m and its sender are freed. */
+void fanout_remove(struct fanout *f, struct fanout_member *m);
+/*
+ * Receive thread: where m's media now goes, and (tx not NULL) its SRTP
+ * sender, which the fan-out takes.
+ */
+void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int fd,
+                       const struct sockaddr_storage *addr, socklen_t addrlen);
+/*
+ * Receive thread: send m again the packets it NACKed that are still in the
+ * history, using `scratch` (DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN
+ * bytes). Returns how many went.
+ */
+guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *seqs, size_t n,
+                    uint8_t *scratch);
+/* Packets sent again on NACKs, every fan-out. Any thread. */
+guint64 fanout_resent_total(void);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * lite.c - the direct media path's life cycle and its struct session_ops:
+ * started at start-up when main.c picks ICE mode lite, a peer made per
+ * offer (our ICE credentials, DTLS state, the answer) and released when its
+ * viewer goes, and a fan-out on every track. The session layer owns
+ * viewers; this path owns each viewer's struct lite_viewer and its peer.
+ */
+#define G_LOG_DOMAIN "direct"
+#include <string.h>
+#include <sys/random.h>
+
+#include "fanout.h"
+#include "lite.h"
+#include "peer.h"
+#include "udp.h"
+#include "wire/answer.h"
+#include "wire/dtls.h"
+#include "wire/srtp_session.h"
+#include "whepcam.h"
+
+/* One viewer on this path: main thread creates and frees it. */
+struct lite_viewer {
+	char id[WHEPCAM_SESSION_HEX + 1]; /* what the session_host callbacks take */
+	struct track *video;              /* where its keyframe requests go */
+	struct peer *peer;                /* owned */
+	struct fanout *fanout;            /* its track's */
+	struct fanout_member *member;     /* its place there, owned */
+};
+
+static struct {
+	bool started;
+	const struct session_host *host;
+	guint64 answers;     /* o= session ids */
+	GHashTable *fanouts; /* struct track * -> struct fanout *, owned */
+	guint renew_timer;   /* DTLS certificate renewal */
+} D;
+
+/* ---- the peers' events: receive thread, registry lock held (peer.h) ---- */
+
+static void on_peer_state(void *user, enum peer_state st)
+{
+	struct lite_viewer *lv = user;
+
+	D.host->link(lv->id, st == PEER_CONNECTED ? SESSION_LINK_CONNECTED
+	                     : st == PEER_CLOSED  ? SESSION_LINK_CLOSED
+	                                          : SESSION_LINK_FAILED);
+}
+
+static void on_peer_keyframe_request(void *user)
+{
+	struct lite_viewer *lv = user;
+
+	track_request_keyframe_any_thread(lv->video);
+}
+
+static const struct peer_events peer_events = {
+    .state = on_peer_state,
+    .keyframe_request = on_peer_keyframe_request,
+};
+
+/* ---- start-up ---- */
+
+/* Main loop: a new DTLS certificate for new viewers before the current one expires. */
+static gboolean renew_certificate_cb(gpointer data)
+{
+	char *err = NULL;
+
+	switch (dtls_renew_if_due(g_get_real_time() / G_USEC_PER_SEC, &err)) {
+	case 1:
+		g_message("DTLS certificate renewed: %s", dtls_fingerprint());
+		break;
+	case -1:
+		g_warning("cannot renew the DTLS certificate (will retry): %s", err);
+		g_free(err);
+		break;
+	default:
+		break;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* The DTLS certificate's lifetime: a year, or WHEPCAM_DTLS_CERT_LIFETIME_S (tests). */
+static gint64 certificate_lifetime(void)
+{
+	const char *env = g_getenv("WHEPCAM_DTLS_CERT_LIFETIME_S");
+
+	return env != NULL ? g_ascii_strtoll(env, NULL, 10) : DTLS_CERT_LIFETIME_S;
+}
+
+int lite_init(const struct daemon_config *cfg, const struct session_host *host, char **err)
+{
+	gint64 lifetime = certificate_lifetime();
+
+	D.started = true;
+	D.host = host;
+	D.fanouts =
+	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)fanout_free);
+	dtls_set_cert_lifetime(lifetime);
+	if (dtls_init(err) != 0 || srtp_session_init(err) != 0 || udp_start(cfg, err) != 0)
+		return -1;
+	/* Checked often enough to renew in time for any lifetime, at most hourly. */
+	D.renew_timer =
+	    g_timeout_add_seconds((guint)CLAMP(lifetime / (2 * DTLS_RENEW_FRACTION), 1, 3600),
+	                          renew_certificate_cb, NULL);
+	g_message("ICE mode lite: every viewer on the ports above, DTLS %s", dtls_fingerprint());
+	if (cfg->stun != NULL)
+		g_message("stun %s is given to players; an ICE-lite server does not use it",
+		          cfg->stun);
+	return 0;
+}
+
+void lite_shutdown(void)
+{
+	if (!D.started)
+		return;
+	g_clear_handle_id(&D.renew_timer, g_source_remove);
+	udp_stop();
+	dtls_shutdown();
+	g_clear_pointer(&D.fanouts, g_hash_table_destroy);
+	D.started = false;
+}
+
+int lite_track_added(struct stream *s, struct track *t, char **err)
+{
+	struct fanout *f = fanout_new(s->pipeline, track_tee(t), err);
+
+	if (f == NULL)
+		return -1;
+	g_hash_table_insert(D.fanouts, t, f);
+	return 0;
+}
+
+void lite_track_removed(struct stream *s, struct track *t)
+{
+	g_hash_table_remove(D.fanouts, t);
+}
+
+int lite_live_peers(void)
+{
+	return peer_live();
+}
+
+guint64 lite_packets_resent(void)
+{
+	return fanout_resent_total();
+}
+
+/* ---- struct session_ops ---- */
+
+/* ICE ufrag/pwd characters (RFC 8839 ice-char): 6 random bits each, no bias. */
+static int random_ice_chars(char *out, size_t n)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t raw[32];
+	size_t i;
+
+	if (n > sizeof(raw) || getrandom(raw, n, 0) != (ssize_t)n)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[i] = alphabet[raw[i] & 63];
+	out[n] = '\0';
+	return 0;
+}
+
+static const char *offer_fingerprint(const GstSDPMessage *offer)
+{
+	guint i;
+
+	for (i = 0; i < gst_sdp_message_medias_len(offer); i++) {
+		const GstSDPMedia *m = gst_sdp_message_get_media(offer, i);
+		const char *fp = gst_sdp_media_get_attribute_val(m, "fingerprint");
+
+		if (fp != NULL && g_strcmp0(gst_sdp_media_get_media(m), "video") == 0)
+			return fp;
+	}
+	return gst_sdp_message_get_attribute_val(offer, "fingerprint");
+}
+
+/* Main thread: the direct path answers at once: no agent to gather, no promise to wait for. */
+static enum session_start lite_start(const struct session_offer *o, void **path,
+                                     struct session_answer *answer, struct session_error *err)
+{
+	struct lite_viewer *lv = g_new0(struct lite_viewer, 1);
+	char ufrag[DIRECT_UFRAG_LEN + 1], pwd[DIRECT_PWD_LEN + 1];
+	const char *fp = offer_fingerprint(o->sdp);
+	struct answer_params a;
+	char *text;
+
+	g_strlcpy(lv->id, o->id, sizeof(lv->id));
+	lv->video = o->video;
+	lv->fanout = g_hash_table_lookup(D.fanouts, o->video);
+	*err =
+	    (struct session_error){.status = 400, .error = "bad-offer", .reason = "offer-rejected"};
+	if (random_ice_chars(ufrag, DIRECT_UFRAG_LEN) != 0 ||
+	    random_ice_chars(pwd, DIRECT_PWD_LEN) != 0) {
+		err->status = 500;
+		err->error = "internal";
+		g_snprintf(err->detail, sizeof(err->detail), "no random bytes for ICE credentials");
+		goto fail;
+	}
+	lv->peer = fp != NULL ? peer_new(o->sid, ufrag, pwd, fp, &peer_events, lv) : NULL;
+	if (lv->peer == NULL) {
+		g_snprintf(err->detail, sizeof(err->detail),
+		           "the offer's a=fingerprint is missing or not usable");
+		goto fail;
+	}
+	a = (struct answer_params){.ufrag = ufrag,
+	                           .pwd = pwd,
+	                           .fingerprint = dtls_fingerprint(),
+	                           .pt = o->pt,
+	                           .session_version = ++D.answers};
+	text = answer_build(o->sdp, &a, err->detail, sizeof(err->detail));
+	if (text == NULL)
+		goto fail;
+
+	lv->member = fanout_add(lv->fanout, o->pt, o->branch, o->sid);
+	peer_set_media(lv->peer, lv->fanout, lv->member, a.nack);
+	peer_register(lv->peer);
+	*answer = (struct session_answer){
+	    .sdp = text, .ssrc = fanout_ssrc(lv->fanout), .candidates = udp_candidates()};
+	*path = lv;
+	return SESSION_START_ANSWERED;
+fail:
+	if (lv->peer != NULL)
+		peer_free(lv->peer);
+	g_free(lv);
+	return SESSION_START_FAILED;
+}
+
+/* Main thread: out of both threads' reach first; then it is ours alone to close and free. */
+static void lite_stop(void *path)
+{
+	struct lite_viewer *lv = path;
+
+	peer_unregister(lv->peer);
+	fanout_remove(lv->fanout, lv->member);
+	peer_close(lv->peer);
+	peer_free(lv->peer);
+	g_free(lv);
+}
+
+static int lite_last_rx_s(void *path)
+{
+	struct lite_viewer *lv = path;
+
+	return peer_last_rx_s(lv->peer);
+}
+
+const struct session_ops lite_session_ops = {
+    .join_note = " (direct)",
+    .start = lite_start,
+    .add_candidate = NULL, /* ICE-lite learns the peer's address from its checks */
+    .last_rx_s = lite_last_rx_s,
+    .stop = lite_stop,
+};

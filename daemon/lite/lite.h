@@ -1,0 +1,47 @@
+/*
+ * lite.h - the direct path (mode lite, the default): ICE-lite on a few
+ * shared UDP sockets, our own DTLS-SRTP, and one payloader per track whose
+ * packets are encrypted and sent to every viewer from one thread. No
+ * GStreamer element and no thread per viewer. It implements struct
+ * session_ops; main.c is the only file outside lite/ that includes this.
+ */
+#ifndef WHEPCAMD_LITE_LITE_H
+#define WHEPCAMD_LITE_LITE_H
+
+#include <glib.h>
+
+#include "base/config.h"
+#include "media/session_ops.h"
+#include "media/stream.h"
+
+#define DIRECT_UFRAG_LEN   8         /* ours: 48 random bits, base64url */
+#define DIRECT_PWD_LEN     24        /* ours: 144 random bits (RFC 8445 asks for >= 128) */
+#define DIRECT_MAX_SOCKETS 16        /* local addresses we listen on */
+#define DIRECT_RTP_MTU     1200      /* payloader MTU: fits any tunnel with SRTP's trailer */
+#define DIRECT_MAX_PACKET  1500      /* largest datagram we read or write */
+#define DIRECT_BATCH       64        /* datagrams per recvmmsg/sendmmsg call */
+#define DIRECT_SOCKET_BUF  (4 << 20) /* send buffer shared by every viewer on a socket */
+#define DIRECT_TICK_MS     50        /* DTLS retransmission timers are checked this often */
+#define DIRECT_MAX_PATHS   4         /* remote addresses per peer that passed an ICE check */
+#define DIRECT_MAX_NACKS   64        /* lost packets one RTCP packet may ask for again */
+
+/*
+ * Main thread, before any stream or viewer: the DTLS certificate, libsrtp,
+ * the sockets and the receive thread. `cfg` and `host` must outlive
+ * lite_shutdown. 0, or -1 with *err (caller frees); lite_shutdown then
+ * undoes whatever was done.
+ */
+int lite_init(const struct daemon_config *cfg, const struct session_host *host, char **err);
+/* After the streams are freed: stop the receive thread, close the sockets. */
+void lite_shutdown(void);
+extern const struct session_ops lite_session_ops;
+
+/* struct stream_hooks: a fan-out on each track's tee, freed with the track. */
+int lite_track_added(struct stream *s, struct track *t, char **err);
+void lite_track_removed(struct stream *s, struct track *t);
+
+/* For the health op and /metrics; any thread. */
+int lite_live_peers(void);         /* peers allocated and not yet freed: a leak shows */
+guint64 lite_packets_resent(void); /* RTP packets sent again on NACKs, every track */
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * peer.h - one viewer of the direct path as the receive thread sees it:
+ * our ICE-lite credentials and the remote addresses that passed a check,
+ * its DTLS session and its SRTCP receiver; and the registry that finds a
+ * peer from a datagram (by our ufrag in a STUN USERNAME, then by address).
+ * Owner: lite.c creates and frees peers on the main loop. Threads: the
+ * peer_receive/peer_tick_all calls and every peer_events callback run on
+ * the receive thread with the registry lock held; the rest on the main
+ * loop. Lock order: the registry's, then a fan-out's.
+ */
+#ifndef WHEPCAMD_LITE_PEER_H
+#define WHEPCAMD_LITE_PEER_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "fanout.h"
+
+struct peer; /* opaque */
+
+enum peer_state { PEER_CONNECTED, PEER_FAILED, PEER_CLOSED };
+
+/*
+ * What the receive thread tells a peer's owner. Called on that thread with
+ * the registry lock held: copy what you need and hop to the main loop; do
+ * not call back into the registry (peer_register, peer_unregister), which
+ * would deadlock.
+ */
+struct peer_events {
+	/* DTLS is up (the fan-out has its SRTP sender), or the session failed or was closed. */
+	void (*state)(void *user, enum peer_state st);
+	/* An authenticated PLI or FIR: the viewer wants a keyframe. */
+	void (*keyframe_request)(void *user);
+};
+
+/*
+ * Main thread: a peer with our credentials and the offer's a=fingerprint,
+ * not yet findable. NULL when the fingerprint is not usable (or DTLS is not
+ * started). `events` and `user` must outlive the peer.
+ */
+struct peer *peer_new(const char *sid, const char *ufrag, const char *pwd,
+                      const char *remote_fingerprint, const struct peer_events *events, void *user);
+/*
+ * Main thread, before peer_register: where its media goes (a member of
+ * `f`, both borrowed until peer_unregister returns) and whether its NACKs
+ * are served (`nack`: the answer said a=rtcp-fb nack).
+ */
+void peer_set_media(struct peer *p, struct fanout *f, struct fanout_member *m, bool nack);
+/* Main thread: the receive thread may now find p by its ufrag (then its address). */
+void peer_register(struct peer *p);
+/* Main thread: after this returns the receive thread never touches p again. */
+void peer_unregister(struct peer *p);
+/* Main thread, after peer_unregister: send DTLS close_notify if the session was up. */
+void peer_close(struct peer *p);
+/* Main thread, after peer_unregister (or never registered). */
+void peer_free(struct peer *p);
+/* Monotonic second of the last datagram from the peer. Any thread. */
+int peer_last_rx_s(const struct peer *p);
+/* Peers allocated and not yet freed: a leak shows here. Any thread. */
+int peer_live(void);
+
+/* Main thread: the registry's tables, before the receive thread starts / after it stopped. */
+void peer_registry_init(void);
+void peer_registry_clear(void);
+/* Receive thread: a batch of datagrams that arrived on socket `fd`; takes the registry lock. */
+void peer_receive(int fd, struct mmsghdr *msgs, unsigned n);
+/* Receive thread: DTLS retransmissions; true while a handshake is still going. */
+bool peer_tick_all(void);
+
+#endif

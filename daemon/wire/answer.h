@@ -1,0 +1,27 @@
+/*
+ * answer.h - the SDP answer of an ICE-lite endpoint that is always the
+ * DTLS server and sends one VP8 track (the direct path's, mode lite).
+ * Pure text, unit-tested; any thread.
+ */
+#ifndef WHEPCAMD_WIRE_ANSWER_H
+#define WHEPCAMD_WIRE_ANSWER_H
+
+#include <glib.h>
+#include <gst/sdp/sdp.h>
+#include <stdbool.h>
+
+struct answer_params {
+	const char *ufrag, *pwd; /* ours */
+	const char *fingerprint; /* "sha-256 AB:…" of our certificate */
+	int pt;                  /* the offer's VP8 payload type */
+	guint64 session_version; /* o= session id */
+	bool nack;               /* set by answer_build: plain a=rtcp-fb nack was answered */
+};
+/*
+ * The answer to `offer`, without candidates or SSRC lines (caller frees),
+ * or NULL with a one-line reason (a 400 for the offer).
+ */
+char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *detail,
+                   size_t detail_len);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * rtp.c - the few RTP/RTCP facts the direct path reads off the wire: where
+ * a VP8 keyframe starts (the join gate), whether a viewer's RTCP asks
+ * for one (PLI/FIR) and which packets it lost (NACK). Pure functions over bytes, bounds-checked:
+ * the RTCP comes from the network.
+ */
+#include "rtp.h"
+
+#define RTP_HEADER_LEN  12
+#define RTCP_PT_RTPFB   205
+#define RTCP_PT_PSFB    206
+#define RTCP_FMT_NACK   1
+#define RTCP_FMT_PLI    1
+#define RTCP_FMT_FIR    4
+#define RTCP_MIN_FB_LEN 12 /* header + sender SSRC + media SSRC */
+
+/* Offset of the RTP payload, or 0 when the header is malformed. */
+static size_t rtp_payload_offset(const uint8_t *p, size_t n)
+{
+	size_t off = RTP_HEADER_LEN;
+
+	if (n < RTP_HEADER_LEN || (p[0] >> 6) != 2)
+		return 0;
+	off += (size_t)(p[0] & 0x0f) * 4; /* CSRCs */
+	if (p[0] & 0x10) {                /* header extension: 4 bytes + length words */
+		if (n < off + 4)
+			return 0;
+		off += 4 + (size_t)((p[off + 2] << 8) | p[off + 3]) * 4;
+	}
+	return off < n ? off : 0;
+}
+
+bool rtp_vp8_keyframe_start(const uint8_t *p, size_t n)
+{
+	size_t off = rtp_payload_offset(p, n);
+	uint8_t d;
+
+	if (off == 0)
+		return false;
+	/* RFC 7741 §4.2 payload descriptor: X R N S R PID */
+	d = p[off++];
+	if (!(d & 0x10) || (d & 0x07) != 0)
+		return false; /* not the start of partition 0 */
+	if (d & 0x80) {       /* X: I L T K follow */
+		uint8_t x;
+
+		if (off >= n)
+			return false;
+		x = p[off++];
+		if (x & 0x80) /* I: picture id, 7 or 15 bits */
+			off += (off < n && (p[off] & 0x80)) ? 2 : 1;
+		if (x & 0x40) /* L: TL0PICIDX */
+			off++;
+		if (x & 0x30) /* T or K: TID/KEYIDX */
+			off++;
+	}
+	/* §4.3 payload header: P (inverse keyframe flag) is bit 0 of the first byte. */
+	return off < n && (p[off] & 0x01) == 0;
+}
+
+bool rtp_is_rtcp(const uint8_t *p, size_t n)
+{
+	return n >= 8 && (p[0] >> 6) == 2 && p[1] >= 192 && p[1] <= 223;
+}
+
+bool rtp_rtcp_wants_keyframe(const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+
+	/* A compound packet: walk each one by its length field (RFC 3550 §6.4). */
+	while (n - off >= 4) {
+		const uint8_t *h = p + off;
+		size_t len = ((size_t)((h[2] << 8) | h[3]) + 1) * 4;
+		uint8_t fmt = h[0] & 0x1f;
+
+		if ((h[0] >> 6) != 2 || len > n - off)
+			return false;
+		if (h[1] == RTCP_PT_PSFB && len >= RTCP_MIN_FB_LEN &&
+		    (fmt == RTCP_FMT_PLI || fmt == RTCP_FMT_FIR))
+			return true;
+		off += len;
+	}
+	return false;
+}
+
+size_t rtp_rtcp_nacks(const uint8_t *p, size_t n, uint16_t *seqs, size_t max)
+{
+	size_t off = 0, got = 0;
+
+	while (n - off >= 4 && got < max) {
+		const uint8_t *h = p + off;
+		size_t len = ((size_t)((h[2] << 8) | h[3]) + 1) * 4, fci;
+
+		if ((h[0] >> 6) != 2 || len > n - off)
+			break;
+		/* RFC 4585 §6.2.1: after the two SSRCs, (PID, BLP) pairs of 16 bits each. */
+		if (h[1] == RTCP_PT_RTPFB && (h[0] & 0x1f) == RTCP_FMT_NACK) {
+			for (fci = RTCP_MIN_FB_LEN; fci + 4 <= len && got < max; fci += 4) {
+				uint16_t pid = (uint16_t)((h[fci] << 8) | h[fci + 1]);
+				uint16_t blp = (uint16_t)((h[fci + 2] << 8) | h[fci + 3]);
+				int bit;
+
+				seqs[got++] = pid;
+				for (bit = 0; bit < 16 && got < max; bit++)
+					if (blp & (1u << bit))
+						seqs[got++] = (uint16_t)(pid + bit + 1);
+			}
+		}
+		off += len;
+	}
+	return got;
+}

@@ -1,0 +1,24 @@
+/*
+ * rtp.h - the few RTP/RTCP facts read off the wire: where a VP8 keyframe
+ * starts, whether a viewer's RTCP asks for one (PLI/FIR) and which packets
+ * it lost (NACK). Pure functions over untrusted bytes, bounds-checked,
+ * unit-tested and fuzzed; any thread.
+ */
+#ifndef WHEPCAMD_WIRE_RTP_H
+#define WHEPCAMD_WIRE_RTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* True when an RTP packet starts a VP8 keyframe (RFC 7741: S=1, PID 0, P=0). */
+bool rtp_vp8_keyframe_start(const uint8_t *p, size_t n);
+/* True for RTCP by RFC 5761 §4 (packet types 192..223 in the second byte). */
+bool rtp_is_rtcp(const uint8_t *p, size_t n);
+/* True when a (decrypted) compound RTCP packet carries a PLI or a FIR. */
+bool rtp_rtcp_wants_keyframe(const uint8_t *p, size_t n);
+/* The sequence numbers a (decrypted) compound RTCP packet NACKs (RFC 4585 §6.2.1), at most `max`.
+ */
+size_t rtp_rtcp_nacks(const uint8_t *p, size_t n, uint16_t *seqs, size_t max);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * sdp.c - the text work on SDP that the daemon does itself: checking an
+ * offer before webrtcbin sees it (so bad input gets a clear 4xx, never a
+ * webrtcbin assertion) and splicing gathered ICE candidates into the answer
+ * so that players that never trickle get a complete answer (RFC 8840 §4.3).
+ */
+#include <gst/sdp/sdp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdp.h"
+#include "whepcam.h"
+
+static bool rtpmap_is_vp8(const char *rtpmap, int *pt)
+{
+	const char *p = rtpmap;
+	char *end;
+	long v = strtol(p, &end, 10);
+
+	if (end == p || v < 0 || v > 127 || *end != ' ')
+		return false;
+	while (*end == ' ')
+		end++;
+	if (g_ascii_strncasecmp(end, "VP8/90000", 9) != 0)
+		return false;
+	*pt = (int)v;
+	return true;
+}
+
+bool sdp_media_in_use(const GstSDPMedia *m)
+{
+	return gst_sdp_media_get_port(m) != 0 ||
+	       gst_sdp_media_get_attribute_val(m, "bundle-only") != NULL;
+}
+
+enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_t detail_len)
+{
+	GstSDPMessage *msg = NULL;
+	enum sdp_check rc = SDP_NOT_SDP;
+	bool saw_video = false;
+	guint i, j;
+
+	if (strncmp(sdp, "v=0", 3) != 0 || (sdp[3] != '\r' && sdp[3] != '\n')) {
+		snprintf(detail, detail_len, "body is not an SDP offer (it must start with v=0)");
+		return SDP_NOT_SDP;
+	}
+	if (gst_sdp_message_new(&msg) != GST_SDP_OK)
+		return SDP_NOT_SDP;
+	if (gst_sdp_message_parse_buffer((const guint8 *)sdp, strlen(sdp), msg) != GST_SDP_OK ||
+	    gst_sdp_message_medias_len(msg) == 0) {
+		snprintf(detail, detail_len, "SDP offer has no m= lines");
+		goto out;
+	}
+	if (gst_sdp_message_medias_len(msg) > WHEPCAM_MAX_MLINES) {
+		snprintf(detail, detail_len, "SDP offer has %u m= lines; at most %d are answered",
+		         gst_sdp_message_medias_len(msg), WHEPCAM_MAX_MLINES);
+		goto out;
+	}
+	rc = SDP_NO_VIDEO;
+	for (i = 0; i < gst_sdp_message_medias_len(msg); i++) {
+		const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
+
+		if (g_strcmp0(gst_sdp_media_get_media(m), "video") != 0 || !sdp_media_in_use(m))
+			continue;
+		saw_video = true;
+		for (j = 0; j < gst_sdp_media_attributes_len(m); j++) {
+			const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, j);
+
+			if (g_strcmp0(a->key, "rtpmap") == 0 && a->value != NULL &&
+			    rtpmap_is_vp8(a->value, vp8_pt)) {
+				rc = SDP_OK;
+				goto out;
+			}
+		}
+		break; /* only the first active video m-line is answered */
+	}
+	if (!saw_video) {
+		snprintf(detail, detail_len, "SDP offer has no active video m-line");
+	} else {
+		rc = SDP_NO_CODEC;
+		snprintf(detail, detail_len,
+		         "the offer's video m-line has no VP8/90000, "
+		         "the codec this server sends");
+	}
+out:
+	gst_sdp_message_free(msg);
+	return rc;
+}
+
+/* True when the m= line starting at `line` has a port other than 0. */
+static bool mline_active(const char *line)
+{
+	const char *sp = strchr(line, ' ');
+
+	return sp != NULL && !(sp[1] == '0' && (sp[2] == ' ' || sp[2] == '/'));
+}
+
+static void finish_section(GString *out, const char *section, size_t len, bool active,
+                           const GPtrArray *candidates)
+{
+	bool has_end = false;
+	guint i;
+
+	g_string_append_len(out, section, len);
+	if (!active)
+		return;
+	has_end = g_strstr_len(section, len, "a=end-of-candidates") != NULL;
+	for (i = 0; candidates != NULL && i < candidates->len; i++) {
+		const char *c = g_ptr_array_index(candidates, i);
+		const char *body = g_str_has_prefix(c, "a=") ? c + 2 : c;
+		char *line = g_strdup_printf("a=%s\r\n", body);
+
+		if (g_strstr_len(section, len, line) == NULL)
+			g_string_append(out, line);
+		g_free(line);
+	}
+	if (!has_end)
+		g_string_append(out, "a=end-of-candidates\r\n");
+}
+
+char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid)
+{
+	GString *out = g_string_sized_new(strlen(answer) + 256);
+	const char *p = answer;
+	bool in_video = false, done = false;
+
+	/*
+	 * Receivers that route RTP by SSRC (libdatachannel, Chromium with
+	 * audio+video offers) and players using event.streams[0] need these.
+	 * The lines go before the first a=candidate or at the section's end.
+	 */
+	while (*p != '\0') {
+		const char *eol = strchr(p, '\n');
+		const char *next = eol != NULL ? eol + 1 : p + strlen(p);
+		bool mline = g_str_has_prefix(p, "m=");
+
+		if (!done && in_video &&
+		    (mline || g_str_has_prefix(p, "a=candidate") ||
+		     g_str_has_prefix(p, "a=end-of-candidates"))) {
+			g_string_append_printf(out,
+			                       "a=msid:%s video\r\na=ssrc:%u cname:%s\r\n"
+			                       "a=ssrc:%u msid:%s video\r\n",
+			                       msid, ssrc, msid, ssrc, msid);
+			done = true;
+		}
+		if (mline)
+			in_video = !done && g_str_has_prefix(p, "m=video") && mline_active(p);
+		if (in_video && (g_str_has_prefix(p, "a=ssrc:") || g_str_has_prefix(p, "a=msid:")))
+			done = true; /* webrtcbin wrote its own: keep them */
+		g_string_append_len(out, p, (gssize)(next - p));
+		p = next;
+	}
+	if (!done && in_video)
+		g_string_append_printf(out,
+		                       "a=msid:%s video\r\na=ssrc:%u cname:%s\r\n"
+		                       "a=ssrc:%u msid:%s video\r\n",
+		                       msid, ssrc, msid, ssrc, msid);
+	return g_string_free(out, FALSE);
+}
+
+char *sdp_splice_candidates(const char *answer, const GPtrArray *candidates)
+{
+	GString *out = g_string_sized_new(strlen(answer) + 1024);
+	const char *p = answer, *section = NULL;
+	bool active = false;
+
+	/* Walk line by line; a section runs from one m= line to the next. */
+	while (*p != '\0') {
+		const char *eol = strchr(p, '\n');
+		const char *next = eol != NULL ? eol + 1 : p + strlen(p);
+
+		if (g_str_has_prefix(p, "m=")) {
+			if (section != NULL)
+				finish_section(out, section, (size_t)(p - section), active,
+				               candidates);
+			else
+				g_string_append_len(out, answer, (gssize)(p - answer));
+			section = p;
+			active = mline_active(p);
+		}
+		p = next;
+	}
+	if (section != NULL)
+		finish_section(out, section, (size_t)(p - section), active, candidates);
+	else
+		g_string_append(out, answer);
+	return g_string_free(out, FALSE);
+}
+
+GPtrArray *sdp_public_candidates(const GPtrArray *candidates, const char *public_address)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	guint i;
+
+	for (i = 0; i < candidates->len; i++) {
+		const char *c = g_ptr_array_index(candidates, i);
+		char **f = g_strsplit(c, " ", 32);
+
+		g_ptr_array_add(out, g_strdup(c));
+		/* foundation component transport priority address port typ host ... */
+		if (public_address != NULL && g_strv_length(f) >= 8 && strcmp(f[7], "host") == 0 &&
+		    strcmp(f[4], public_address) != 0) {
+			char *foundation = g_strconcat(f[0], "9", NULL);
+			long prio = strtol(f[3], NULL, 10);
+
+			g_free(f[0]);
+			f[0] = foundation;
+			g_free(f[3]);
+			f[3] = g_strdup_printf("%ld", prio > 1 ? prio - 1 : 1);
+			g_free(f[4]);
+			f[4] = g_strdup(public_address);
+			g_ptr_array_add(out, g_strjoinv(" ", f));
+		}
+		g_strfreev(f);
+	}
+	return out;
+}
+
+char *sdp_etag(const char *sdp)
+{
+	const char *u = strstr(sdp, "a=ice-ufrag:");
+	char *sum, *etag;
+	size_t n = 0;
+
+	if (u != NULL)
+		n = strcspn(u, "\r\n");
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)(u ? u : sdp), n);
+	etag = g_strdup_printf("\"%.16s\"", sum);
+	g_free(sum);
+	return etag;
+}
+
+/*
+ * The player starts DTLS (RFC 8842: an answer to actpass may be passive).
+ * With webrtcbin as the DTLS client its ClientHello can reach a player that
+ * is not listening yet, and the first retransmission waits OpenSSL's 1 s.
+ */
+void sdp_answer_passive(GstSDPMessage *sdp)
+{
+	guint i, j;
+
+	for (i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
+		GstSDPMedia *m = (GstSDPMedia *)gst_sdp_message_get_media(sdp, i);
+
+		for (j = 0; j < gst_sdp_media_attributes_len(m); j++) {
+			const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, j);
+
+			if (g_strcmp0(a->key, "setup") == 0 && g_strcmp0(a->value, "active") == 0) {
+				GstSDPAttribute passive;
+
+				gst_sdp_attribute_set(&passive, "setup", "passive");
+				gst_sdp_media_replace_attribute(m, j, &passive);
+			}
+		}
+	}
+}

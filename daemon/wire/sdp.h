@@ -1,0 +1,64 @@
+/*
+ * sdp.h - the text work on SDP the daemon does itself: checking an offer
+ * before any media path sees it, and completing an answer (SSRC lines,
+ * candidates, the ETag). Pure functions, unit-tested and fuzzed; any thread.
+ */
+#ifndef WHEPCAMD_WIRE_SDP_H
+#define WHEPCAMD_WIRE_SDP_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <gst/sdp/sdp.h>
+
+enum sdp_check {
+	SDP_OK = 0,
+	SDP_NOT_SDP,  /* 400 */
+	SDP_NO_VIDEO, /* 400 */
+	SDP_NO_CODEC, /* 406 */
+};
+
+/*
+ * True when the offer's m-section is in use: a port other than 0, or port 0
+ * with a=bundle-only (RFC 9143 7.2: "only inside the BUNDLE group", as
+ * Firefox and webrtcbin mark every m-line after the first under max-bundle).
+ */
+bool sdp_media_in_use(const GstSDPMedia *m);
+
+/*
+ * Check an offer: parseable, at most WHEPCAM_MAX_MLINES m-sections, has a
+ * video m-section in use (sdp_media_in_use) offering VP8 with
+ * a 90 kHz clock. On SDP_OK *vp8_pt holds the payload type of the first
+ * VP8 rtpmap in the first video m-line. `detail` gets a one-line reason.
+ */
+enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_t detail_len);
+
+/*
+ * Return a copy of `answer` in which every m-section with a non-zero port
+ * carries the candidates (each "candidate:…" or "a=candidate:…") and ends
+ * with a=end-of-candidates. Candidates already present are kept and not
+ * repeated. Caller frees with g_free.
+ */
+char *sdp_splice_candidates(const char *answer, const GPtrArray *candidates);
+
+/*
+ * Return a copy of `answer` whose first active video section announces
+ * `ssrc` with a=msid and a=ssrc lines (unless it has them). Caller frees.
+ */
+char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid);
+
+/*
+ * For hosts behind a 1:1 NAT: a copy of `candidates` where every host
+ * candidate is followed by the same one on `public_address` (a new
+ * foundation, priority one lower). NULL address: a plain copy. Caller unrefs.
+ */
+GPtrArray *sdp_public_candidates(const GPtrArray *candidates, const char *public_address);
+
+/*
+ * webrtcbin's answer: the player starts DTLS (RFC 8842: an answer to
+ * actpass may be passive), so turn a=setup:active into passive.
+ */
+void sdp_answer_passive(GstSDPMessage *sdp);
+/* A strong ETag for an answer: from its ICE ufrag, which names the ICE session. Caller frees. */
+char *sdp_etag(const char *sdp);
+
+#endif
