@@ -215,6 +215,9 @@ static void test_browser_offers(void)
 	    {"offer-firefox-esr-video-audio.sdp", 120, true, true},
 	    {"offer-firefox-esr-audio-first-max-bundle.sdp", 120, true, true},
 	    {"offer-firefox-esr-audio-first-balanced.sdp", 120, true, true},
+	    /* tests/e2e/player_native.mjs: aiortc (one ufrag per m-line), webrtcbin */
+	    {"offer-aiortc.sdp", 97, true, false},
+	    {"offer-webrtcbin.sdp", 96, true, true}, /* audio first, video bundle-only */
 	};
 	size_t i;
 

@@ -35,7 +35,7 @@ static void test_bundle_only_video(void)
 	g_free(offer);
 }
 
-/* Real browsers' offers of every shape (tests/e2e/player_matrix.mjs saves them). */
+/* Real players' offers of every shape (saved by tests/e2e/player_matrix.mjs, player_native.mjs). */
 static void test_real_browser_offers(void)
 {
 	static const struct {
@@ -50,6 +50,8 @@ static void test_real_browser_offers(void)
 	    {"offer-firefox-esr-video-audio.sdp", 120},
 	    {"offer-firefox-esr-audio-first-max-bundle.sdp", 120}, /* video: port 0, bundle-only */
 	    {"offer-firefox-esr-audio-first-balanced.sdp", 120},
+	    {"offer-aiortc.sdp", 97},    /* tests/e2e/player_native.mjs */
+	    {"offer-webrtcbin.sdp", 96}, /* audio first, video bundle-only */
 	};
 	size_t i;
 
