@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startStack } from '../lib/stack.mjs';
 import { launchFirefox } from '../lib/firefox.mjs';
 import { until } from '../lib/daemon.mjs';
-import { deleteStatus, serveFiles } from '../lib/players.mjs';
+import { accessLog, deleteStatus, serveFiles } from '../lib/players.mjs';
 import { enterPrivateNetwork, TEST_ADDR } from '../lib/netns.mjs';
 
 enterPrivateNetwork();
@@ -41,15 +41,20 @@ try {
   assert.equal(await deleteStatus(s, got.session), 200, "the page's DELETE after Stop");
   await until(async () => (await viewers()) === 0, { timeoutMs: 5000, what: '0 viewers after Stop' });
 
-  // The minimal page, cross-origin.
+  // The minimal page, cross-origin. It sends no OPTIONS of its own.
+  const options = () => accessLog(s).filter((e) => e.method === 'OPTIONS' && e.status === 204).map((e) => e.path);
+  const optionsBefore = options().length;
   await page.goto(`${other.base}/whep-minimal.html?endpoint=${encodeURIComponent(s.base + '/whep/cam')}`);
   const session = await page.evaluate(() => play());
   await page.waitForFunction(() => window.framesShown >= 30, { timeout: 30000 });
   const size = await page.evaluate(() => [document.querySelector('video').videoWidth, document.querySelector('video').videoHeight]);
   assert.deepEqual(size, [640, 360]);
   console.log(`minimal page: playing ${session}`);
+  // Cross-origin with Content-Type application/sdp: the browser asked first.
+  assert.deepEqual(options().slice(optionsBefore), ['/whep/cam'], 'a CORS preflight answered 204 before the POST');
   assert.equal(await page.evaluate(() => stop()), 200, 'DELETE after the peer connection closed');
   assert.equal(await deleteStatus(s, session), 200);
+  assert.deepEqual(options().slice(optionsBefore + 1), [new URL(session).pathname], 'and before the DELETE');
   await until(async () => (await viewers()) === 0, { timeoutMs: 5000, what: '0 viewers after the minimal page stopped' });
 } finally {
   await browser.close();
