@@ -15,6 +15,12 @@ export function accessLog(stack) {
     .filter(Boolean).map((m) => ({ method: m[1], path: m[2], status: Number(m[3]) }));
 }
 
+// The statuses nginx logged for `method` on `url` (a URL or a path), oldest first.
+export function statuses(stack, method, url) {
+  const p = new URL(url, stack.base).pathname;
+  return accessLog(stack).filter((e) => e.method === method && e.path === p).map((e) => e.status);
+}
+
 // The status nginx logged for the DELETE of `session` (a URL or a path):
 // what the player got, whichever player sent it.
 export async function deleteStatus(stack, session, timeoutMs = 10000) {
