@@ -86,8 +86,13 @@ unit: $(UNIT_BIN)
 	@for b in $(BUILD)/tests/test_*; do case "$$b" in *.d|*.o) continue ;; esac; \
 		[ ! -f "$$b" ] || [ -f "tests/unit/$${b##*/}.c" ] || { echo "  RM      $$b"; rm -f "$$b" "$$b.d"; }; done
 
-# Node packages for the test peers and the browser driver, pinned by tests/package-lock.json.
-tests/node_modules/.ok: tests/package.json tests/package-lock.json
+# Test-only Debian packages (browsers, players, coturn, Prometheus): make test and bench, not run.
+$(BUILD)/.deps-test-ok: deploy/install-deps.sh
+	@sh deploy/install-deps.sh test
+	@mkdir -p $(BUILD) && touch $@
+
+# Node packages for the test peers and the browser drivers, pinned by tests/package-lock.json.
+tests/node_modules/.ok: tests/package.json tests/package-lock.json | $(BUILD)/.deps-test-ok
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -99,7 +104,7 @@ test: all unit tests/node_modules/.ok
 
 # The bench also runs Janus beside whepcam (in a network namespace: iproute2) and plots.
 bench: all tests/node_modules/.ok
-	@sh deploy/install-deps.sh janus gnuplot-nox iproute2
+	@sh deploy/install-deps.sh bench
 	@BUILD=$(BUILD) node tests/load/bench.mjs
 
 # Format, and the daemon's include direction (docs/architecture.md).

@@ -1,13 +1,29 @@
 #!/bin/sh
-# Installs the Debian packages whepcam builds, runs and tests with.
-# As root it runs apt-get; otherwise it prints the one command to run.
-# Arguments name extra packages (make bench adds Janus and gnuplot).
+# Installs the Debian packages whepcam needs, by profile:
+#   run   (the default): what `make run` needs to build and run it;
+#   test  run's, and what `make test` drives it with: browsers (chromium,
+#         firefox-esr), players (python3-aiortc, webrtcbin through python3-gi),
+#         coturn, Prometheus's promtool, node, iproute2, systemd-analyze, groff;
+#   bench test's, and Janus and gnuplot beside it.
+# Further arguments name extra packages. As root it runs apt-get; otherwise it
+# prints the one command to run.
 set -e
-PKGS="build-essential pkg-config libglib2.0-dev libjson-c-dev libfcgi-dev libnice-dev
+RUN="build-essential pkg-config libglib2.0-dev libjson-c-dev libfcgi-dev libnice-dev
  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libssl-dev libsrtp2-dev
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
- gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core gstreamer1.0-tools nginx-light curl coturn prometheus systemd
- nodejs npm chromium python3 dpkg-dev groff-base openssl $*"
+ gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core nginx-light curl dpkg-dev"
+TEST="nodejs npm chromium firefox-esr coturn prometheus python3 python3-aiortc python3-gi
+ gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-tools
+ iproute2 systemd groff-base openssl"
+BENCH="janus gnuplot-nox"
+case "${1:-run}" in
+run) PKGS=$RUN ;;
+test) PKGS="$RUN $TEST" ;;
+bench) PKGS="$RUN $TEST $BENCH" ;;
+*) PKGS=$RUN; set -- run "$@" ;;
+esac
+shift $(($# > 0 ? 1 : 0))
+PKGS="$PKGS $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -9,7 +9,6 @@
   const startBtn = $('start'), stopBtn = $('stop'), streamSel = $('stream');
   const tokenField = $('token-field'), tokenInput = $('token'), overlayText = $('overlay-text');
   const params = new URLSearchParams(location.search);
-  const GATHER_LIMIT_MS = 1000; // send the offer with what we have after this
   const DISCONNECT_GRACE_MS = 5000;
   const BACKOFF_MIN_MS = 1000, BACKOFF_MAX_MS = 30000;
 
@@ -93,14 +92,103 @@
     } catch (e) { return []; }
   }
 
-  function waitForGathering(pc) {
-    if (pc.iceGatheringState === 'complete') return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => { clearTimeout(t); pc.removeEventListener('icegatheringstatechange', check); resolve(); };
-      const check = () => { if (pc.iceGatheringState === 'complete') done(); };
-      const t = setTimeout(done, GATHER_LIMIT_MS);
-      pc.addEventListener('icegatheringstatechange', check);
-    });
+  // Trickle ICE (RFC 8840, WHEP §4.3): the offer goes out as soon as it is
+  // made, before any candidate is gathered. An ICE-lite server (whepcam's
+  // mode lite) learns our addresses from our checks and needs none; any other
+  // server gets our candidates by PATCH, in order, one request at a time.
+  function onCandidate(cur, ev) {
+    if (cur !== s) return;
+    if (ev.candidate && ev.candidate.candidate) cur.pending.push(ev.candidate);
+    else if (!ev.candidate) cur.gathered = true; // null: gathering is complete
+    sendCandidates(cur);
+  }
+
+  async function sendCandidates(cur) {
+    if (cur !== s || !cur.trickle || !cur.location || cur.patching || cur.endSent || cur.restarting) return;
+    // Candidates already in the offer we sent need no PATCH.
+    const cands = cur.pending.splice(0).filter((c) => !cur.offerSdp.includes(c.candidate));
+    const end = cur.gathered;
+    if (cands.length === 0 && !end) return;
+    const local = cur.pc.localDescription.sdp;
+    const ufrag = /^a=ice-ufrag:(.+?)\r?$/m.exec(local), pwd = /^a=ice-pwd:(.+?)\r?$/m.exec(local);
+    const lines = [];
+    if (ufrag && pwd) lines.push(`a=ice-ufrag:${ufrag[1]}`, `a=ice-pwd:${pwd[1]}`);
+    for (const mid of new Set(cands.map((c) => c.sdpMid))) {
+      const t = cur.pc.getTransceivers().find((x) => x.mid === mid);
+      lines.push(`m=${t ? t.receiver.track.kind : 'video'} 9 UDP/TLS/RTP/SAVPF 0`, `a=mid:${mid}`);
+      for (const c of cands) if (c.sdpMid === mid) lines.push(`a=${c.candidate}`);
+    }
+    if (end) lines.push('a=end-of-candidates');
+    const headers = { 'Content-Type': 'application/trickle-ice-sdpfrag' };
+    if (cur.etag) headers['If-Match'] = cur.etag;
+    if (tokenInput.value) headers.Authorization = `Bearer ${tokenInput.value}`;
+    cur.patching = true;
+    cur.endSent = end;
+    try {
+      const res = await fetch(cur.location, { method: 'PATCH', headers, body: lines.join('\r\n') + '\r\n' });
+      if (!res.ok) console.warn(`whepcam: trickle PATCH: ${await problemDetail(res)}`);
+    } catch (e) { /* the session's own state tells whether ICE still works */ }
+    cur.patching = false;
+    sendCandidates(cur);
+  }
+
+  // ICE restart (WHEP §4.3, RFC 8840): pc.restartIce() asks for negotiation;
+  // our new ICE credentials go by PATCH, and the server's new ones come back
+  // in a 200 fragment with a new ETag. Media and DTLS go on over the new path.
+  // A server that cannot restart (422, or anything else) gets a new session.
+  async function onNegotiationNeeded(cur) {
+    const pc = cur.pc;
+    if (cur !== s || !cur.location || cur.restarting || pc.signalingState !== 'stable') return;
+    const ufragOf = (sdp) => (/^a=ice-ufrag:(.+?)\r?$/m.exec(sdp) || [])[1];
+    const offer = await pc.createOffer();
+    if (cur !== s || ufragOf(offer.sdp) === ufragOf(pc.localDescription.sdp)) return; // not a restart
+    cur.restarting = true;
+    try {
+      await pc.setLocalDescription(offer);
+      cur.offerSdp = pc.localDescription.sdp;
+      cur.pending = []; cur.gathered = false; cur.endSent = false;
+      const local = cur.offerSdp;
+      const mid = (/^a=mid:(.+?)\r?$/m.exec(local) || [])[1];
+      const headers = { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': cur.etag || '*' };
+      if (tokenInput.value) headers.Authorization = `Bearer ${tokenInput.value}`;
+      const lines = [`a=ice-ufrag:${ufragOf(local)}`, `a=ice-pwd:${(/^a=ice-pwd:(.+?)\r?$/m.exec(local) || [])[1]}`];
+      if (mid !== undefined) lines.push(`m=${(/^m=(\w+)/m.exec(local) || [])[1]} 9 UDP/TLS/RTP/SAVPF 0`, `a=mid:${mid}`);
+      for (const m of local.matchAll(/^a=(candidate:.+?)\r?$/gm)) lines.push(`a=${m[1]}`);
+      const res = await fetch(cur.location, { method: 'PATCH', headers, body: lines.join('\r\n') + '\r\n' });
+      if (cur !== s) return;
+      if (res.status !== 200) {
+        fail(cur, `ICE restart refused: ${await problemDetail(res)}`, true);
+        return;
+      }
+      cur.etag = res.headers.get('ETag') || cur.etag;
+      await pc.setRemoteDescription({ type: 'answer', sdp: restartedAnswer(pc.remoteDescription.sdp, await res.text()) });
+      sendCandidates(cur);
+    } catch (e) {
+      fail(cur, `ICE restart failed: ${e && e.message ? e.message : e}`, true);
+    } finally {
+      cur.restarting = false;
+    }
+  }
+
+  // The current answer with the server's new ICE credentials and, when the
+  // fragment has any, its new candidates in place of the old ones.
+  function restartedAnswer(answer, frag) {
+    const ufrag = /^a=ice-ufrag:(.+?)\r?$/m.exec(frag), pwd = /^a=ice-pwd:(.+?)\r?$/m.exec(frag);
+    if (!ufrag || !pwd) throw new Error('the server sent no new ICE credentials');
+    const cands = [...frag.matchAll(/^(a=candidate:.+?)\r?$/gm)].map((m) => m[1]);
+    const out = [];
+    let placed = false;
+    for (const line of answer.split(/\r?\n/)) {
+      if (line.startsWith('m=')) placed = false;
+      if (line.startsWith('o=')) out.push(line.replace(/^(o=\S+ \S+ )(\d+)/, (m, a, v) => a + (BigInt(v) + 1n)));
+      else if (line.startsWith('a=ice-ufrag:')) out.push(`a=ice-ufrag:${ufrag[1]}`);
+      else if (line.startsWith('a=ice-pwd:')) out.push(`a=ice-pwd:${pwd[1]}`);
+      else if (line.startsWith('a=candidate:') && cands.length > 0) {
+        if (!placed) out.push(...cands);
+        placed = true;
+      } else out.push(line);
+    }
+    return out.join('\r\n');
   }
 
   // Read an RFC 9457 problem body (or whatever text came) into one line.
@@ -142,7 +230,9 @@
     const endpoint = endpointFor(name);
     $('endpoint').textContent = endpoint;
     const cur = { name, endpoint, clickAt: performance.now(), pc: null, location: null, etag: null,
-      statsTimer: null, lostTimer: null, last: null, firstFrameAt: null };
+      statsTimer: null, lostTimer: null, last: null, firstFrameAt: null,
+      offerSdp: '', pending: [], gathered: false, trickle: false, patching: false, endSent: false,
+      restarting: false };
     s = cur;
     api.frames = 0; api.firstFrameMs = null; api.postToFirstFrameMs = null;
     startBtn.disabled = true; stopBtn.disabled = false;
@@ -163,14 +253,15 @@
         video.play().catch(() => {});
       };
       pc.onconnectionstatechange = () => onConnectionState(cur);
+      pc.onicecandidate = (ev) => onCandidate(cur, ev);
       watchFrames(cur);
       await pc.setLocalDescription(await pc.createOffer());
-      await waitForGathering(pc);
       if (cur !== s) return;
+      cur.offerSdp = pc.localDescription.sdp;
       const headers = { 'Content-Type': 'application/sdp' };
       if (tokenInput.value) headers.Authorization = `Bearer ${tokenInput.value}`;
       cur.postAt = performance.now();
-      const res = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription.sdp });
+      const res = await fetch(endpoint, { method: 'POST', headers, body: cur.offerSdp });
       if (cur !== s) return;
       if (res.status !== 201) {
         const detail = await problemDetail(res);
@@ -187,7 +278,12 @@
       cur.location = new URL(res.headers.get('Location'), endpoint).href;
       cur.etag = res.headers.get('ETag');
       api.session = cur.location;
-      await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+      const answer = await res.text();
+      if (cur !== s) return;
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      cur.trickle = !/^a=ice-lite\r?$/m.test(answer);
+      if (cur.trickle) sendCandidates(cur); else cur.pending = [];
+      pc.onnegotiationneeded = () => onNegotiationNeeded(cur);
       cur.statsTimer = setInterval(() => updateStats(cur), 1000);
     } catch (e) {
       fail(cur, e && e.message ? e.message : String(e), true);
@@ -239,6 +335,8 @@
     if (cur.pc) {
       cur.pc.ontrack = null;
       cur.pc.onconnectionstatechange = null;
+      cur.pc.onicecandidate = null;
+      cur.pc.onnegotiationneeded = null;
       cur.pc.getReceivers().forEach((r) => r.track && r.track.stop());
       cur.pc.close();
       cur.pc = null;

@@ -203,6 +203,21 @@ static void test_browser_offers(void)
 	    {"offer-firefox-bundle-only.sdp", 120, true, true}, /* max-bundle: video port 0 */
 	    {"offer-safari.sdp", 100, true, false},     /* video first, VP8 not its first codec */
 	    {"offer-video-audio.sdp", 96, true, false}, /* LF line ends */
+	    /*
+	     * Real offers, saved by tests/e2e/player_matrix.mjs (WHEPCAM_SAVE_OFFERS=1).
+	     * Firefox marks its second m-line port 0 + bundle-only under max-bundle.
+	     */
+	    {"offer-chromium-video.sdp", 96, true, true},
+	    {"offer-chromium-video-audio.sdp", 96, true, true},
+	    {"offer-chromium-audio-first-max-bundle.sdp", 96, true, true},
+	    {"offer-chromium-audio-first-balanced.sdp", 96, true, true},
+	    {"offer-firefox-esr-video.sdp", 120, true, true},
+	    {"offer-firefox-esr-video-audio.sdp", 120, true, true},
+	    {"offer-firefox-esr-audio-first-max-bundle.sdp", 120, true, true},
+	    {"offer-firefox-esr-audio-first-balanced.sdp", 120, true, true},
+	    /* tests/e2e/player_native.mjs: aiortc (one ufrag per m-line), webrtcbin */
+	    {"offer-aiortc.sdp", 97, true, false},
+	    {"offer-webrtcbin.sdp", 96, true, true}, /* audio first, video bundle-only */
 	};
 	size_t i;
 

@@ -36,6 +36,37 @@ static void test_bundle_only_video(void)
 	g_free(offer);
 }
 
+/* Real players' offers of every shape (saved by tests/e2e/player_matrix.mjs, player_native.mjs). */
+static void test_real_browser_offers(void)
+{
+	static const struct {
+		const char *file;
+		int pt;
+	} cases[] = {
+	    {"offer-chromium-video.sdp", 96},
+	    {"offer-chromium-video-audio.sdp", 96},
+	    {"offer-chromium-audio-first-max-bundle.sdp", 96},
+	    {"offer-chromium-audio-first-balanced.sdp", 96},
+	    {"offer-firefox-esr-video.sdp", 120},
+	    {"offer-firefox-esr-video-audio.sdp", 120},
+	    {"offer-firefox-esr-audio-first-max-bundle.sdp", 120}, /* video: port 0, bundle-only */
+	    {"offer-firefox-esr-audio-first-balanced.sdp", 120},
+	    {"offer-aiortc.sdp", 97},    /* tests/e2e/player_native.mjs */
+	    {"offer-webrtcbin.sdp", 96}, /* audio first, video bundle-only */
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *offer = load(cases[i].file), detail[160] = "";
+		int pt = -1;
+
+		g_test_message("%s", cases[i].file);
+		g_assert_cmpint(sdp_check_offer(offer, &pt, detail, sizeof(detail)), ==, SDP_OK);
+		g_assert_cmpint(pt, ==, cases[i].pt);
+		g_free(offer);
+	}
+}
+
 /* More m-lines than an answer can carry: a 400 with the limit, before any session exists. */
 static void test_too_many_mlines(void)
 {
@@ -191,6 +222,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sdp/vp8-pt-from-browser-offer", test_vp8_pt_from_browser_offer);
 	g_test_add_func("/sdp/rejections", test_rejections);
 	g_test_add_func("/sdp/bundle-only-video", test_bundle_only_video);
+	g_test_add_func("/sdp/real-browser-offers", test_real_browser_offers);
 	g_test_add_func("/sdp/too-many-mlines", test_too_many_mlines);
 	g_test_add_func("/sdp/lowercase-codec", test_lowercase_codec_and_spaces);
 	g_test_add_func("/sdp/splice-candidates", test_splice_candidates);
