@@ -59,7 +59,21 @@ _Static_assert(WHEPCAM_CTL_READ_TIMEOUT_MS < WHEPCAM_RELAY_TIMEOUT_MS,
 #define WHEPCAM_DEFAULT_ICE_TIMEOUT_S     15
 #define WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS 2000
 #define WHEPCAM_RETRY_AFTER_S             5
-#define WHEPCAM_PEER_SILENCE_S            30 /* nothing from a viewer this long: reaped (RFC 7675) */
+/*
+ * Sessions not yet proven real (no valid ICE check yet) are what a flood of
+ * canned offers makes: they get their own, smaller cap and a short deadline,
+ * and one client address may hold only a few of them and a bounded number
+ * of sessions in all (max-viewers-per-address 0: neither per-address limit).
+ * Offers from local control-socket clients (no peer address) are exempt.
+ */
+#define WHEPCAM_DEFAULT_MAX_PENDING     32
+#define WHEPCAM_DEFAULT_FIRST_CHECK_S   5
+#define WHEPCAM_DEFAULT_MAX_PER_ADDRESS 20
+#define WHEPCAM_MAX_PENDING_PER_ADDRESS 4
+/* An ended session's URL still answers DELETE with 200 this long (players close, then DELETE). */
+#define WHEPCAM_TOMBSTONE_S    60
+#define WHEPCAM_MAX_TOMBSTONES 4096
+#define WHEPCAM_PEER_SILENCE_S 30 /* nothing from a viewer this long: reaped (RFC 7675) */
 
 #define WHEPCAM_DEFAULT_SOCKET "/run/whepcam/whepcamd.sock"
 

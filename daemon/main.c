@@ -115,6 +115,7 @@ static void usage(void)
 	    "usage: whepcamd [--config FILE] [--KEY VALUE | --KEY=VALUE]...\n"
 	    "                [--stream NAME [stream options]]...\n"
 	    "daemon: --socket PATH  --max-viewers N  --ice-timeout-s N\n"
+	    "        --max-pending N  --max-viewers-per-address N  --first-check-timeout-s N\n"
 	    "        --gather-timeout-ms N (10-%d)  --log-level error|warning|message|info|debug\n"
 	    "ice:    --ice-mode auto|lite|full  --stun stun:HOST:PORT\n"
 	    "        --turn turn:HOST:PORT?transport=udp  --turn-secret SECRET  --turn-ttl-s N\n"

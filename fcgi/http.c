@@ -151,6 +151,7 @@ const char *http_reason(int status)
 	    {415, "Unsupported Media Type"},
 	    {422, "Unprocessable Content"},
 	    {428, "Precondition Required"},
+	    {429, "Too Many Requests"},
 	    {500, "Internal Server Error"},
 	    {501, "Not Implemented"},
 	    {502, "Bad Gateway"},

@@ -13,8 +13,10 @@ TLS_PORT=${TLS_PORT:-8443}
 FCGI_SOCKET=${FCGI_SOCKET:-/run/whepcam-fcgi.sock}
 WEB_ROOT=${WEB_ROOT:-$(cd "$here/../web" && pwd)}
 CORS_ORIGIN=${CORS_ORIGIN:-*}
-POST_RATE=${POST_RATE:-50}
-POST_BURST=${POST_BURST:-100}
+# Offers per second and burst from one address: a player POSTs once per
+# session and a page reload a few times; whepcamd caps sessions per address too.
+POST_RATE=${POST_RATE:-10}
+POST_BURST=${POST_BURST:-20}
 case "$HOST" in *:*) ADDR="[$HOST]" ;; *) ADDR="$HOST" ;; esac
 LISTEN="$ADDR:$PORT" TLS_LISTEN="$ADDR:$TLS_PORT"
 

@@ -40,6 +40,9 @@ struct int_key {
 static const struct int_key daemon_int_keys[] = {
     DKEY("max-viewers", 1, 100000, max_viewers),
     DKEY("ice-timeout-s", 1, 3600, ice_timeout_s),
+    DKEY("max-pending", 1, 100000, max_pending),
+    DKEY("max-viewers-per-address", 0, 100000, max_viewers_per_address),
+    DKEY("first-check-timeout-s", 1, 3600, first_check_timeout_s),
     DKEY("gather-timeout-ms", 10, WHEPCAM_MAX_GATHER_TIMEOUT_MS, gather_timeout_ms),
     DKEY("turn-ttl-s", 60, 30 * 86400, turn_ttl_s),
     {NULL, 0, 0, 0},
@@ -86,6 +89,9 @@ void config_defaults(struct daemon_config *cfg)
 	cfg->socket_path = g_strdup(WHEPCAM_DEFAULT_SOCKET);
 	cfg->max_viewers = WHEPCAM_DEFAULT_MAX_VIEWERS;
 	cfg->ice_timeout_s = WHEPCAM_DEFAULT_ICE_TIMEOUT_S;
+	cfg->max_pending = WHEPCAM_DEFAULT_MAX_PENDING;
+	cfg->max_viewers_per_address = WHEPCAM_DEFAULT_MAX_PER_ADDRESS;
+	cfg->first_check_timeout_s = WHEPCAM_DEFAULT_FIRST_CHECK_S;
 	cfg->gather_timeout_ms = WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS;
 	cfg->turn_ttl_s = 86400;
 	cfg->log_level = g_strdup("message");

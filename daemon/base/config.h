@@ -24,6 +24,9 @@ struct stream_config {
 struct daemon_config {
 	char *socket_path;
 	int max_viewers;
+	int max_pending;             /* sessions without a valid ICE check yet, all together */
+	int max_viewers_per_address; /* sessions one client address may hold; 0: no limit */
+	int first_check_timeout_s;   /* a session with no valid ICE check by then is reaped */
 	int ice_timeout_s;
 	int gather_timeout_ms;
 	char **ice_addresses; /* NULL: every interface; else only these */

@@ -125,6 +125,10 @@ static void on_ice_state_cb(GstElement *webrtc, GParamSpec *pspec, gpointer id)
 	g_object_get(webrtc, "ice-connection-state", &st, NULL);
 	ev->value = (int)st;
 	event_post(ev);
+	/* A check answered both ways: the viewer is really there. */
+	if (st == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED ||
+	    st == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED)
+		F.host->link(id, SESSION_LINK_CHECKED);
 }
 
 static void free_id_closure(gpointer id, GClosure *closure)

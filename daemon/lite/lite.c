@@ -39,11 +39,15 @@ static struct {
 
 static void on_peer_state(void *user, enum peer_state st)
 {
+	static const enum session_link link[] = {
+	    [PEER_CHECKED] = SESSION_LINK_CHECKED,
+	    [PEER_CONNECTED] = SESSION_LINK_CONNECTED,
+	    [PEER_FAILED] = SESSION_LINK_FAILED,
+	    [PEER_CLOSED] = SESSION_LINK_CLOSED,
+	};
 	struct lite_viewer *lv = user;
 
-	D.host->link(lv->id, st == PEER_CONNECTED ? SESSION_LINK_CONNECTED
-	                     : st == PEER_CLOSED  ? SESSION_LINK_CLOSED
-	                                          : SESSION_LINK_FAILED);
+	D.host->link(lv->id, link[st]);
 }
 
 static void on_peer_keyframe_request(void *user)

@@ -55,6 +55,7 @@ struct peer {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	enum dtls_state told_state; /* the DTLS state the owner last heard of */
+	bool checked;               /* the owner heard of its first valid check */
 	guint dtls_dropped;         /* datagrams dtls_datagram_check refused, for the log */
 	bool has_tx;                /* the fan-out has our SRTP sender */
 };
@@ -194,6 +195,10 @@ static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_
 		return;
 	}
 	g_atomic_int_set(&p->last_rx_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	if (!p->checked) {
+		p->checked = true;
+		p->events->state(p->user, PEER_CHECKED);
+	}
 	len = stun_binding_success(&req, (const struct sockaddr *)from, p->pwd, out, sizeof(out));
 	if (len > 0)
 		sendto(fd, out, (size_t)len, 0, (const struct sockaddr *)from, fromlen);

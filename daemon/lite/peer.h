@@ -19,7 +19,8 @@
 
 struct peer; /* opaque */
 
-enum peer_state { PEER_CONNECTED, PEER_FAILED, PEER_CLOSED };
+/* CHECKED: its first check with our credentials arrived (once); then DTLS up, or the end. */
+enum peer_state { PEER_CHECKED, PEER_CONNECTED, PEER_FAILED, PEER_CLOSED };
 
 /*
  * What the receive thread tells a peer's owner. Called on that thread with
@@ -28,7 +29,7 @@ enum peer_state { PEER_CONNECTED, PEER_FAILED, PEER_CLOSED };
  * would deadlock.
  */
 struct peer_events {
-	/* DTLS is up (the fan-out has its SRTP sender), or the session failed or was closed. */
+	/* The first valid check; DTLS up (the fan-out has its SRTP sender); failed or closed. */
 	void (*state)(void *user, enum peer_state st);
 	/* An authenticated PLI or FIR: the viewer wants a keyframe. */
 	void (*keyframe_request)(void *user);

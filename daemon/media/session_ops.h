@@ -69,8 +69,17 @@ struct session_ops {
 	void (*stop)(void *path);
 };
 
-/* How a viewer's transport went, as its media path reports it. */
-enum session_link { SESSION_LINK_CONNECTED, SESSION_LINK_FAILED, SESSION_LINK_CLOSED };
+/*
+ * How a viewer's transport went, as its media path reports it. CHECKED: the
+ * viewer proved it is there (a valid ICE check arrived, or ICE connected):
+ * until then a session is only an offer anyone could have sent.
+ */
+enum session_link {
+	SESSION_LINK_CHECKED,
+	SESSION_LINK_CONNECTED,
+	SESSION_LINK_FAILED,
+	SESSION_LINK_CLOSED
+};
 
 /*
  * What a media path tells the session layer, handed to the path when it is

@@ -7,6 +7,7 @@
  * finds nothing instead of freed memory.
  */
 #define G_LOG_DOMAIN "viewer"
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/ice_servers.h"
@@ -71,6 +72,9 @@ static void viewer_destroy(gpointer p)
 		           "the session ended before its answer was ready", WHEPCAM_RETRY_AFTER_S);
 	if (v->ice_timer != 0)
 		g_source_remove(v->ice_timer);
+	if (v->first_check_timer != 0)
+		g_source_remove(v->first_check_timer);
+	admission_leave(v);
 	v->stream->viewers--;
 	/* The media path releases its part; nothing of it is touched again. */
 	if (v->path != NULL)
@@ -78,10 +82,12 @@ static void viewer_destroy(gpointer p)
 	branch_unref(v->branch);
 	g_free(v->etag);
 	g_free(v->remote_ufrag);
+	g_free(v->peer);
 	g_free(v);
 }
 
-void viewer_count_end(const struct viewer *v, const char *reason)
+/* Count a session's end in the metrics, with what it was sent. */
+static void viewer_count_end(const struct viewer *v, const char *reason)
 {
 	V.hooks->ended(reason, __atomic_load_n(&v->branch->packets, __ATOMIC_RELAXED),
 	               __atomic_load_n(&v->branch->bytes, __ATOMIC_RELAXED));
@@ -103,15 +109,42 @@ void viewer_traffic(guint64 *packets, guint64 *bytes)
 	}
 }
 
+/* The media path lets go first, so no packet is sent after the count (viewer_count_end). */
+static void stop_media(struct viewer *v)
+{
+	if (v->path != NULL)
+		V.ops->stop(v->path);
+	v->path = NULL;
+}
+
+void viewer_retire(struct viewer *v, const char *reason)
+{
+	stop_media(v);
+	viewer_count_end(v, reason);
+	/* Only a session that played leaves one: canned offers that never connect leave nothing. */
+	if (v->connected && strcmp(reason, "delete") != 0)
+		tombstone_add(v->id, v->stream);
+}
+
 void viewer_remove(struct viewer *v, const char *reason)
 {
-	viewer_count_end(v, reason);
+	viewer_retire(v, reason);
 	g_message("viewer %s: leave (%s) after %.1f s, stream %s", v->sid, reason,
 	          (double)(g_get_monotonic_time() - v->created_us) / 1e6, v->stream->cfg->name);
 	g_hash_table_remove(V.table, v->id);
 }
 
 /* ---- the answer ---- */
+
+static gboolean first_check_cb(gpointer data)
+{
+	struct viewer *v = data;
+
+	v->first_check_timer = 0;
+	if (!v->checked)
+		viewer_remove(v, "no-ice-check");
+	return G_SOURCE_REMOVE;
+}
 
 static gboolean ice_timeout_cb(gpointer data)
 {
@@ -143,7 +176,7 @@ static void remember_offer_ufrag(struct viewer *v, const GstSDPMessage *msg)
 static bool reply_answer(struct viewer *v, struct session_answer *a)
 {
 	GPtrArray *cands;
-	char *text, *full;
+	char *text, *full, *line, detail[160];
 	bool delivered;
 	json_object *o;
 
@@ -163,8 +196,26 @@ static bool reply_answer(struct viewer *v, struct session_answer *a)
 	json_object_object_add(o, "etag", json_object_new_string(v->etag));
 	json_object_object_add(o, "links",
 	                       ice_servers_links(V.cfg, g_get_real_time() / G_USEC_PER_SEC));
-	delivered = V.hooks->reply(v->client_id, proto_line(o));
+	line = proto_line(o);
 	json_object_put(o);
+	/*
+	 * A reply whepcam-fcgi would refuse as too long would leave a session
+	 * nobody has the id of, holding a slot: refuse the offer instead. The
+	 * m-line cap (sdp_check_offer) keeps answers far below this.
+	 */
+	if (line != NULL && strlen(line) > WHEPCAM_MAX_MSG_BYTES) {
+		g_snprintf(
+		    detail, sizeof(detail),
+		    "the answer to this offer would be %zu bytes, more than a reply may carry",
+		    strlen(line));
+		free(line);
+		g_free(full);
+		send_error(v->client_id, 400, "bad-offer", detail, 0);
+		v->client_id = 0;
+		viewer_remove(v, "answer-too-large");
+		return false;
+	}
+	delivered = V.hooks->reply(v->client_id, line);
 	v->client_id = 0;
 	if (!delivered) {
 		/* Nobody has the session id, so nobody could ever delete it. */
@@ -179,11 +230,17 @@ static bool reply_answer(struct viewer *v, struct session_answer *a)
 }
 
 /* Capacity and stream state; false (and the client told why) when the offer must wait. */
-static bool may_join(struct stream *s, guint64 client_id)
+static bool may_join(struct stream *s, const char *peer, guint64 client_id)
 {
 	char detail[160];
+	const char *error;
+	int status = admission_check(peer, &error, detail, sizeof(detail));
 	unsigned max;
 
+	if (status != 0) {
+		send_error(client_id, status, error, detail, WHEPCAM_RETRY_AFTER_S);
+		return false;
+	}
 	if (g_hash_table_size(V.table) >= (guint)V.cfg->max_viewers ||
 	    (s->cfg->max_viewers > 0 && s->viewers >= (unsigned)s->cfg->max_viewers)) {
 		max = s->cfg->max_viewers > 0 && s->viewers >= (unsigned)s->cfg->max_viewers
@@ -233,6 +290,9 @@ static void start_media(struct viewer *v, const GstSDPMessage *msg, const char *
 	          peer != NULL ? peer : "local", v->stream->cfg->name, v->pt, V.ops->join_note);
 	remember_offer_ufrag(v, msg);
 	v->ice_timer = g_timeout_add_seconds((guint)V.cfg->ice_timeout_s, ice_timeout_cb, v);
+	if (!v->checked)
+		v->first_check_timer =
+		    g_timeout_add_seconds((guint)V.cfg->first_check_timeout_s, first_check_cb, v);
 	if (st == SESSION_START_ANSWERED)
 		reply_answer(v, &answer);
 }
@@ -254,7 +314,7 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 		send_error(client_id, 400, "bad-offer", detail, 0);
 		return;
 	}
-	if (!may_join(s, client_id))
+	if (!may_join(s, peer, client_id))
 		return;
 	if (gst_sdp_message_new_from_text(sdp, &msg) != GST_SDP_OK) {
 		send_error(client_id, 400, "bad-offer", "SDP offer does not parse", 0);
@@ -273,7 +333,9 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	v->pt = pt;
 	v->created_us = g_get_monotonic_time();
 	v->branch = branch_new(v->sid, v->created_us);
+	v->peer = g_strdup(peer);
 	s->viewers++;
+	admission_join(v);
 	g_hash_table_insert(V.table, v->id, v);
 	start_media(v, msg, sdp, peer, client_id);
 	gst_sdp_message_free(msg);
@@ -284,9 +346,13 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 static void on_link(struct viewer *v, enum session_link st)
 {
 	switch (st) {
+	case SESSION_LINK_CHECKED:
+		admission_checked(v);
+		break;
 	case SESSION_LINK_CONNECTED:
 		if (v->connected)
 			return;
+		admission_checked(v); /* a path that reports no check of its own */
 		v->connected = true;
 		if (v->ice_timer != 0) {
 			g_source_remove(v->ice_timer);
@@ -379,6 +445,7 @@ void viewer_init(GMainContext *ctx, const struct daemon_config *cfg, const struc
 	V.ops = ops;
 	V.hooks = hooks;
 	V.table = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, viewer_destroy);
+	admission_init(cfg);
 	V.silence_sweep = g_timeout_add_seconds(SILENCE_SWEEP_S, viewer_ice_sweep_cb, V.table);
 }
 
@@ -391,16 +458,22 @@ void viewer_shutdown(void)
 		g_hash_table_destroy(V.table);
 		V.table = NULL;
 	}
+	admission_shutdown();
 }
 
 int viewer_delete(struct stream *s, const char *session)
 {
 	struct viewer *v = g_hash_table_lookup(V.table, session);
 
-	if (v == NULL || v->stream != s)
-		return 404;
-	viewer_remove(v, "delete");
-	return 200;
+	if (v != NULL && v->stream == s) {
+		viewer_remove(v, "delete");
+		return 200;
+	}
+	if (v == NULL && tombstone_take(s, session)) {
+		g_info("viewer %.8s: DELETE after its session ended", session);
+		return 200;
+	}
+	return 404;
 }
 
 unsigned viewer_count(void)
@@ -421,7 +494,7 @@ static gboolean on_stream_of(gpointer key, gpointer value, gpointer data)
 	if (v->stream != r->stream)
 		return FALSE;
 	g_message("viewer %s: leave (%s)", v->sid, r->reason);
-	viewer_count_end(v, r->reason);
+	viewer_retire(v, r->reason);
 	return TRUE;
 }
 

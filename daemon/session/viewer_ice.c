@@ -22,7 +22,7 @@ static gboolean is_silent(gpointer key, gpointer value, gpointer now_s)
 		return FALSE;
 	g_message("viewer %s: leave (peer-silent: nothing for %d s) after %.1f s", v->sid,
 	          WHEPCAM_PEER_SILENCE_S, (double)(g_get_monotonic_time() - v->created_us) / 1e6);
-	viewer_count_end(v, "peer-silent");
+	viewer_retire(v, "peer-silent");
 	return TRUE;
 }
 

@@ -33,6 +33,10 @@ token = s3cret
 [stream garage]
 source = v4l2:/dev/video-none
 `;
+// nginx's POST limit of 50/s with a burst of 100 (the harness sets 1000): room for
+// the requests below, and a burst of 200 still draws the 429 at the end.
+process.env.POST_RATE ??= '50';
+process.env.POST_BURST ??= '100';
 const s = await startStack({ config, daemonArgs: ['--stun', 'stun:stun.example.org:3478'] });
 const offer = new URL('../data/offer-chromium.sdp', import.meta.url).pathname;
 const sid = '0123456789abcdef0123456789abcdef';

@@ -65,7 +65,12 @@ function enableTls(siteFile, dir) {
   return cert;
 }
 
-export async function startStack({ daemonArgs = [], config, fcgiArgs = [], tls = false } = {}) {
+// Every test's players come from 127.0.0.1, many at once: unless a test asks
+// for the production limits (`clientLimits: true`), the daemon's per-address
+// caps are off (and the pending cap high) and nginx's POST rate is high (POST_RATE/POST_BURST in the
+// environment still win); tests/integration/http_client_limits.mjs checks the real ones.
+export async function startStack({ daemonArgs = [], config, fcgiArgs = [], tls = false, clientLimits = false } = {}) {
+  daemonArgs = clientLimits ? daemonArgs : ['--max-viewers-per-address', '0', '--max-pending', '1000', ...daemonArgs];
   let daemon = await startDaemon({ args: daemonArgs, config });
   const dir = daemon.dir;
   const fcgiSocket = path.join(dir, 'fcgi.sock');
@@ -77,7 +82,8 @@ export async function startStack({ daemonArgs = [], config, fcgiArgs = [], tls =
   const tlsPort = tls ? await freePort() : 0;
   const runDir = path.join(dir, 'nginx');
   execFileSync('sh', [path.join(repo, 'nginx/render.sh'), 'local', runDir], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), TLS_PORT: String(tlsPort),
+    env: { ...(clientLimits ? {} : { POST_RATE: '1000', POST_BURST: '1000' }), ...process.env,
+      HOST: '127.0.0.1', PORT: String(port), TLS_PORT: String(tlsPort),
       FCGI_SOCKET: fcgiSocket, WEB_ROOT: path.join(repo, 'web') },
   });
   const cert = tls ? enableTls(path.join(runDir, 'whepcam-site.conf'), dir) : null;
