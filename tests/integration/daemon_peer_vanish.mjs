@@ -35,6 +35,8 @@ try {
     const leaves = d.log().split('\n').filter((l) => l.includes(`viewer ${session.slice(0, 8)}`) && l.includes(': leave ('));
     assert.equal(leaves.length, 1, `one leave for ${session}: ${leaves.join(' | ')}`);
     assert.match(leaves[0], new RegExp(`: leave \\(peer-silent: nothing for ${SILENCE_S} s\\)`), 'the log says why');
+    // Its URL still answers one DELETE (the tombstone of a session that played), then it is gone.
+    assert.equal((await d.request({ op: 'delete', stream: 'cam', session })).status, 200, 'a DELETE after the reap');
     assert.equal((await d.request({ op: 'delete', stream: 'cam', session })).status, 404, 'the reaped session is gone');
   }
   await until(async () => mediaAlive(await d.request({ op: 'health' })) === 1, { what: 'their media sessions freed' });
