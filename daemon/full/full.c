@@ -418,6 +418,10 @@ static enum session_start full_start(const struct session_offer *o, void **path,
 	*path = fv;
 
 	gst_sdp_message_copy(o->sdp, &copy);
+	if (sdp_unify_bundle_credentials(copy) > 0)
+		g_debug(
+		    "viewer %s: the offer's bundled m-lines take the tagged one's ICE credentials",
+		    fv->sid);
 	desc = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, copy);
 	g_signal_emit_by_name(fv->webrtc, "set-remote-description", desc,
 	                      promise_for(EV_REMOTE_SET, fv->id));

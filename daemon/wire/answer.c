@@ -11,37 +11,6 @@
 #include "answer.h"
 #include "sdp.h"
 
-/* The offer's BUNDLE group ("a=group:BUNDLE 0 1"), split; NULL when it has none. */
-static char **offer_bundle(const GstSDPMessage *offer)
-{
-	guint i;
-
-	for (i = 0; i < gst_sdp_message_attributes_len(offer); i++) {
-		const GstSDPAttribute *a = gst_sdp_message_get_attribute(offer, i);
-
-		if (g_strcmp0(a->key, "group") == 0 && a->value != NULL &&
-		    g_str_has_prefix(a->value, "BUNDLE "))
-			return g_strsplit_set(a->value + strlen("BUNDLE "), " ", -1);
-	}
-	return NULL;
-}
-
-/* The offerer-tagged m-line (the first mid of its BUNDLE group), or NULL. */
-static const GstSDPMedia *tagged_media(const GstSDPMessage *msg)
-{
-	char **group = offer_bundle(msg);
-	const GstSDPMedia *found = NULL;
-	guint i;
-
-	for (i = 0; group != NULL && group[0] != NULL && i < gst_sdp_message_medias_len(msg); i++)
-		if (g_strcmp0(
-		        gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg, i), "mid"),
-		        group[0]) == 0)
-			found = gst_sdp_message_get_media(msg, i);
-	g_strfreev(group);
-	return found;
-}
-
 /*
  * A transport attribute of m: its own, the session's, or (for a bundle-only
  * m-line that leaves them out) the offerer-tagged m-line's, whose transport
@@ -54,7 +23,7 @@ static const char *attr(const GstSDPMessage *msg, const GstSDPMedia *m, const ch
 
 	if (v == NULL)
 		v = gst_sdp_message_get_attribute_val(msg, key);
-	if (v == NULL && (tagged = tagged_media(msg)) != NULL)
+	if (v == NULL && (tagged = sdp_bundle_tagged(msg)) != NULL)
 		v = gst_sdp_media_get_attribute_val(tagged, key);
 	return v;
 }
@@ -101,7 +70,7 @@ static bool is_rtp(const GstSDPMedia *m)
  */
 static void add_bundle(GString *out, const GstSDPMessage *offer, GPtrArray *accepted)
 {
-	char **group = offer_bundle(offer);
+	char **group = sdp_bundle_group(offer);
 	GString *mids = g_string_new(NULL);
 	guint i;
 

@@ -29,6 +29,93 @@ static bool rtpmap_is_vp8(const char *rtpmap, int *pt)
 	return true;
 }
 
+char **sdp_bundle_group(const GstSDPMessage *msg)
+{
+	guint i;
+
+	for (i = 0; i < gst_sdp_message_attributes_len(msg); i++) {
+		const GstSDPAttribute *a = gst_sdp_message_get_attribute(msg, i);
+
+		if (g_strcmp0(a->key, "group") == 0 && a->value != NULL &&
+		    g_str_has_prefix(a->value, "BUNDLE "))
+			return g_strsplit_set(a->value + strlen("BUNDLE "), " ", -1);
+	}
+	return NULL;
+}
+
+/* The index of the m-line with a=mid `mid`, or -1. */
+static int media_by_mid(const GstSDPMessage *msg, const char *mid)
+{
+	guint i;
+
+	for (i = 0; mid != NULL && i < gst_sdp_message_medias_len(msg); i++)
+		if (g_strcmp0(
+		        gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg, i), "mid"),
+		        mid) == 0)
+			return (int)i;
+	return -1;
+}
+
+const GstSDPMedia *sdp_bundle_tagged(const GstSDPMessage *msg)
+{
+	char **group = sdp_bundle_group(msg);
+	int i = group != NULL ? media_by_mid(msg, group[0]) : -1;
+
+	g_strfreev(group);
+	return i >= 0 ? gst_sdp_message_get_media(msg, (guint)i) : NULL;
+}
+
+/* Set m's attribute `key` to `value` (the first such attribute), if it has one that differs. */
+static bool replace_attribute(GstSDPMedia *m, const char *key, const char *value)
+{
+	guint i;
+
+	for (i = 0; i < gst_sdp_media_attributes_len(m); i++) {
+		const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
+		GstSDPAttribute fresh;
+
+		if (g_strcmp0(a->key, key) != 0)
+			continue;
+		if (g_strcmp0(a->value, value) == 0)
+			return false;
+		gst_sdp_attribute_set(&fresh, key, value);
+		gst_sdp_media_replace_attribute(m, i, &fresh);
+		return true;
+	}
+	return false;
+}
+
+guint sdp_unify_bundle_credentials(GstSDPMessage *msg)
+{
+	char **group = sdp_bundle_group(msg);
+	int tagged = group != NULL ? media_by_mid(msg, group[0]) : -1;
+	char *ufrag = NULL, *pwd = NULL;
+	guint i, changed = 0;
+
+	if (tagged >= 0) {
+		const GstSDPMedia *t = gst_sdp_message_get_media(msg, (guint)tagged);
+
+		ufrag = g_strdup(gst_sdp_media_get_attribute_val(t, "ice-ufrag"));
+		pwd = g_strdup(gst_sdp_media_get_attribute_val(t, "ice-pwd"));
+	}
+	for (i = 1; ufrag != NULL && pwd != NULL && group[i] != NULL; i++) {
+		int m = media_by_mid(msg, group[i]);
+		GstSDPMedia *media;
+		bool a, b;
+
+		if (m < 0 || m == tagged)
+			continue;
+		media = (GstSDPMedia *)gst_sdp_message_get_media(msg, (guint)m);
+		a = replace_attribute(media, "ice-ufrag", ufrag);
+		b = replace_attribute(media, "ice-pwd", pwd);
+		changed += a || b;
+	}
+	g_free(ufrag);
+	g_free(pwd);
+	g_strfreev(group);
+	return changed;
+}
+
 bool sdp_media_in_use(const GstSDPMedia *m)
 {
 	return gst_sdp_media_get_port(m) != 0 ||

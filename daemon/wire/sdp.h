@@ -24,6 +24,24 @@ enum sdp_check {
  */
 bool sdp_media_in_use(const GstSDPMedia *m);
 
+/* The offer's BUNDLE group ("a=group:BUNDLE 0 1"), split (caller g_strfreev); NULL: none. */
+char **sdp_bundle_group(const GstSDPMessage *msg);
+/*
+ * The offerer-tagged m-line (RFC 9143 7.2: the first mid of its BUNDLE
+ * group), whose transport (ICE credentials, DTLS) the whole bundle shares;
+ * NULL without a group. Borrowed from msg.
+ */
+const GstSDPMedia *sdp_bundle_tagged(const GstSDPMessage *msg);
+/*
+ * An offerer that does not yet know whether BUNDLE will be accepted may give
+ * each bundled m-line ICE credentials of its own (aiortc does; RFC 8843
+ * allows it); once bundled, only the tagged m-line's count. webrtcbin 1.22
+ * refuses such an offer ("different ice-ufrag values in bundle"), so mode
+ * full rewrites every bundled m-line's a=ice-ufrag/a=ice-pwd to the tagged
+ * one's. Returns how many m-lines changed.
+ */
+guint sdp_unify_bundle_credentials(GstSDPMessage *msg);
+
 /*
  * Check an offer: parseable, at most WHEPCAM_MAX_MLINES m-sections, has a
  * video m-section in use (sdp_media_in_use) offering VP8 with

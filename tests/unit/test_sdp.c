@@ -85,6 +85,49 @@ static void test_too_many_mlines(void)
 	g_string_free(sdp, TRUE);
 }
 
+/* aiortc gives each bundled m-line its own ICE credentials; mode full hands webrtcbin one set. */
+static void test_unify_bundle_credentials(void)
+{
+	char *text = load("offer-aiortc.sdp");
+	GstSDPMessage *msg = NULL;
+	const GstSDPMedia *tagged;
+	guint i;
+
+	g_assert_cmpint(gst_sdp_message_new_from_text(text, &msg), ==, GST_SDP_OK);
+	tagged = sdp_bundle_tagged(msg);
+	g_assert_nonnull(tagged);
+	g_assert_cmpstr(gst_sdp_media_get_attribute_val(tagged, "mid"), ==, "0");
+	g_assert_cmpstr(
+	    gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg, 1), "ice-ufrag"), !=,
+	    gst_sdp_media_get_attribute_val(tagged, "ice-ufrag"));
+	g_assert_cmpuint(sdp_unify_bundle_credentials(msg), ==, 1);
+	for (i = 0; i < gst_sdp_message_medias_len(msg); i++) {
+		const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
+
+		g_assert_cmpstr(gst_sdp_media_get_attribute_val(m, "ice-ufrag"), ==,
+		                gst_sdp_media_get_attribute_val(tagged, "ice-ufrag"));
+		g_assert_cmpstr(gst_sdp_media_get_attribute_val(m, "ice-pwd"), ==,
+		                gst_sdp_media_get_attribute_val(tagged, "ice-pwd"));
+	}
+	g_assert_cmpuint(sdp_unify_bundle_credentials(msg), ==, 0); /* once is enough */
+	gst_sdp_message_free(msg);
+	g_free(text);
+
+	/* A browser's offer (one set already) and an offer without BUNDLE are left alone. */
+	text = load("offer-chromium.sdp");
+	g_assert_cmpint(gst_sdp_message_new_from_text(text, &msg), ==, GST_SDP_OK);
+	g_assert_cmpuint(sdp_unify_bundle_credentials(msg), ==, 0);
+	gst_sdp_message_free(msg);
+	g_free(text);
+	g_assert_cmpint(gst_sdp_message_new_from_text("v=0\r\nm=video 9 RTP/AVP 96\r\n"
+	                                              "a=ice-ufrag:aa\r\na=ice-pwd:bb\r\n",
+	                                              &msg),
+	                ==, GST_SDP_OK);
+	g_assert_null(sdp_bundle_tagged(msg));
+	g_assert_cmpuint(sdp_unify_bundle_credentials(msg), ==, 0);
+	gst_sdp_message_free(msg);
+}
+
 static void test_rejections(void)
 {
 	static const struct {
@@ -221,6 +264,7 @@ int main(int argc, char **argv)
 	gst_init(NULL, NULL);
 	g_test_add_func("/sdp/vp8-pt-from-browser-offer", test_vp8_pt_from_browser_offer);
 	g_test_add_func("/sdp/rejections", test_rejections);
+	g_test_add_func("/sdp/unify-bundle-credentials", test_unify_bundle_credentials);
 	g_test_add_func("/sdp/bundle-only-video", test_bundle_only_video);
 	g_test_add_func("/sdp/real-browser-offers", test_real_browser_offers);
 	g_test_add_func("/sdp/too-many-mlines", test_too_many_mlines);
