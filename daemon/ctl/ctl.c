@@ -252,6 +252,8 @@ static const char *patch_error_code(int status)
 		return "etag-mismatch";
 	case 422:
 		return "ice-restart-unsupported";
+	case 500:
+		return "internal";
 	default:
 		return "bad-fragment";
 	}
@@ -300,11 +302,24 @@ static void handle_request(struct client *c, const char *buf, size_t len)
 			reply_error(c, 404, "unknown-session", err);
 		}
 	} else if (strcmp(req.op, "patch") == 0) {
-		status = viewer_patch(s, req.session, req.frag, req.if_match, err, sizeof(err));
-		if (status == 204)
+		struct patch_reply pr = {0};
+
+		status =
+		    viewer_patch(s, req.session, req.frag, req.if_match, &pr, err, sizeof(err));
+		if (status == 204) {
 			client_send(c, strdup("{\"status\":204}\n"));
-		else
+		} else if (status == 200) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "status", json_object_new_int(200));
+			json_object_object_add(o, "frag", json_object_new_string(pr.frag));
+			json_object_object_add(o, "etag", json_object_new_string(pr.etag));
+			client_send(c, proto_line(o));
+			json_object_put(o);
+		} else {
 			reply_error(c, status, patch_error_code(status), err);
+		}
+		g_free(pr.frag);
 	} else if (strcmp(req.op, "streams") == 0) {
 		op_streams(c);
 	} else if (strcmp(req.op, "metrics") == 0) {

@@ -244,6 +244,38 @@ static void lite_stop(void *path)
 	g_free(lv);
 }
 
+/*
+ * Main thread: an ICE restart. New credentials of ours; the viewer's new ones
+ * matter only for the checks it sends (ICE-lite sends none of its own).
+ */
+static char *lite_restart_ice(void *path, const char *mid, const char *remote_ufrag,
+                              const char *remote_pwd, char *detail, size_t len)
+{
+	struct lite_viewer *lv = path;
+	char ufrag[DIRECT_UFRAG_LEN + 1], pwd[DIRECT_PWD_LEN + 1];
+	const GPtrArray *cands = udp_candidates();
+	GString *frag;
+	guint i;
+
+	if (random_ice_chars(ufrag, DIRECT_UFRAG_LEN) != 0 ||
+	    random_ice_chars(pwd, DIRECT_PWD_LEN) != 0) {
+		g_snprintf(detail, len, "no random bytes for ICE credentials");
+		return NULL;
+	}
+	peer_restart_ice(lv->peer, ufrag, pwd);
+	/* RFC 8840 §4.1: the credentials, then the bundle's m-line with our candidates. */
+	frag = g_string_new(NULL);
+	g_string_append_printf(frag, "a=ice-lite\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", ufrag,
+	                       pwd);
+	g_string_append(frag, "m=video 9 UDP/TLS/RTP/SAVPF 0\r\n");
+	if (mid != NULL)
+		g_string_append_printf(frag, "a=mid:%s\r\n", mid);
+	for (i = 0; i < cands->len; i++)
+		g_string_append_printf(frag, "a=%s\r\n", (const char *)g_ptr_array_index(cands, i));
+	g_string_append(frag, "a=end-of-candidates\r\n");
+	return g_string_free(frag, FALSE);
+}
+
 static int lite_last_rx_s(void *path)
 {
 	struct lite_viewer *lv = path;
@@ -255,6 +287,7 @@ const struct session_ops lite_session_ops = {
     .join_note = " (direct)",
     .start = lite_start,
     .add_candidate = NULL, /* ICE-lite learns the peer's address from its checks */
+    .restart_ice = lite_restart_ice,
     .last_rx_s = lite_last_rx_s,
     .stop = lite_stop,
 };

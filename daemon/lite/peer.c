@@ -404,6 +404,16 @@ void peer_register(struct peer *p)
 	g_mutex_unlock(&R.lock);
 }
 
+void peer_restart_ice(struct peer *p, const char *ufrag, const char *pwd)
+{
+	g_mutex_lock(&R.lock);
+	g_hash_table_remove(R.by_ufrag, p->ufrag);
+	g_strlcpy(p->ufrag, ufrag, sizeof(p->ufrag));
+	g_strlcpy(p->pwd, pwd, sizeof(p->pwd));
+	g_hash_table_replace(R.by_ufrag, p->ufrag, p);
+	g_mutex_unlock(&R.lock);
+}
+
 void peer_unregister(struct peer *p)
 {
 	int i;

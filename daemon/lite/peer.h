@@ -52,6 +52,13 @@ void peer_set_media(struct peer *p, struct fanout *f, struct fanout_member *m, b
 void peer_register(struct peer *p);
 /* Main thread: after this returns the receive thread never touches p again. */
 void peer_unregister(struct peer *p);
+/*
+ * Main thread, while registered: an ICE restart. Checks are answered with the
+ * new credentials from now on (the old ufrag finds nothing); the paths that
+ * passed a check, DTLS and the SRTP keys stay, so media goes on until a check
+ * with the new credentials selects a path.
+ */
+void peer_restart_ice(struct peer *p, const char *ufrag, const char *pwd);
 /* Main thread, after peer_unregister: send DTLS close_notify if the session was up. */
 void peer_close(struct peer *p);
 /* Main thread, after peer_unregister (or never registered). */

@@ -63,6 +63,15 @@ struct session_ops {
 	                            struct session_answer *answer, struct session_error *err);
 	/* A candidate trickled in a PATCH, for the m-line with a=mid `mid` (NULL: the first). */
 	void (*add_candidate)(void *path, const char *mid, const char *line);
+	/*
+	 * An ICE restart (a WHEP PATCH with new credentials, RFC 8840 / WHEP
+	 * §4.3): the viewer's new ICE ufrag/pwd; DTLS and media go on. Returns the
+	 * fragment to answer with (our new ufrag/pwd, and our candidates under an
+	 * m-line with a=mid `mid`; caller frees), or NULL with `detail` when it
+	 * failed. NULL op: the path cannot restart ICE (the PATCH gets 422).
+	 */
+	char *(*restart_ice)(void *path, const char *mid, const char *remote_ufrag,
+	                     const char *remote_pwd, char *detail, size_t len);
 	/* Monotonic second of the last datagram from the viewer; -1 while nothing watches. */
 	int (*last_rx_s)(void *path);
 	/* The viewer is gone: release everything. No session_host call names it afterwards. */

@@ -82,6 +82,7 @@ static void viewer_destroy(gpointer p)
 	branch_unref(v->branch);
 	g_free(v->etag);
 	g_free(v->remote_ufrag);
+	g_free(v->bundle_mid);
 	g_free(v->peer);
 	g_free(v);
 }
@@ -156,16 +157,26 @@ static gboolean ice_timeout_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* What a later PATCH is checked against: the offer's ICE ufrag. */
-static void remember_offer_ufrag(struct viewer *v, const GstSDPMessage *msg)
+/*
+ * What a later PATCH is checked against: the ICE ufrag of the offer's
+ * transport (the bundle's tagged m-line, else the session's or the first
+ * m-line's), and that m-line's mid, under which an ICE restart answers.
+ */
+static void remember_offer_ice(struct viewer *v, const GstSDPMessage *msg)
 {
-	const char *ufrag = gst_sdp_message_get_attribute_val(msg, "ice-ufrag");
+	const GstSDPMedia *t = sdp_bundle_tagged(msg);
+	const char *ufrag = t != NULL ? gst_sdp_media_get_attribute_val(t, "ice-ufrag") : NULL;
 	guint i;
 
+	if (ufrag == NULL)
+		ufrag = gst_sdp_message_get_attribute_val(msg, "ice-ufrag");
 	for (i = 0; ufrag == NULL && i < gst_sdp_message_medias_len(msg); i++)
 		ufrag =
 		    gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg, i), "ice-ufrag");
+	if (t == NULL && gst_sdp_message_medias_len(msg) > 0)
+		t = gst_sdp_message_get_media(msg, 0);
 	v->remote_ufrag = g_strdup(ufrag);
+	v->bundle_mid = t != NULL ? g_strdup(gst_sdp_media_get_attribute_val(t, "mid")) : NULL;
 }
 
 /*
@@ -288,7 +299,7 @@ static void start_media(struct viewer *v, const GstSDPMessage *msg, const char *
 	v->client_id = client_id;
 	g_message("viewer %s: join from %s, stream %s, VP8 pt %d%s", v->sid,
 	          peer != NULL ? peer : "local", v->stream->cfg->name, v->pt, V.ops->join_note);
-	remember_offer_ufrag(v, msg);
+	remember_offer_ice(v, msg);
 	v->ice_timer = g_timeout_add_seconds((guint)V.cfg->ice_timeout_s, ice_timeout_cb, v);
 	if (!v->checked)
 		v->first_check_timer =

@@ -39,13 +39,20 @@ const struct session_host *viewer_host(void);
 void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 client_id);
 /* Returns the HTTP status: 200, or 404 when there is no such session on that stream. */
 int viewer_delete(struct stream *s, const char *session);
+/* What a PATCH that restarted ICE answers with (200). */
+struct patch_reply {
+	char *frag;       /* our new ICE credentials and candidates; the caller frees */
+	const char *etag; /* the session's new ETag; the session's own */
+};
+
 /*
- * Apply a trickle-ice-sdpfrag to a session: 204 (candidates added), 400
- * (malformed), 404, 412 (If-Match is not the ETag or "*"), 422 (an ICE
- * restart, which neither media path can do here; the session is kept).
+ * Apply a trickle-ice-sdpfrag to a session: 204 (candidates added), 200 (an
+ * ICE restart: *out filled), 400 (malformed), 404, 412 (If-Match is not the
+ * ETag or "*"), 422 (an ICE restart the media path cannot do; the session is
+ * kept).
  */
 int viewer_patch(struct stream *s, const char *session, const char *frag, const char *if_match,
-                 char *detail, size_t detail_len);
+                 struct patch_reply *out, char *detail, size_t detail_len);
 unsigned viewer_count(void);
 /* Add the RTP packets and encoded bytes sent to the viewers there are now. */
 void viewer_traffic(guint64 *packets, guint64 *bytes);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "viewer_priv.h"
+#include "wire/sdp.h"
 #include "wire/sdpfrag.h"
 
 static gboolean is_silent(gpointer key, gpointer value, gpointer now_s)
@@ -35,12 +36,50 @@ gboolean viewer_ice_sweep_cb(gpointer table)
 	return G_SOURCE_CONTINUE;
 }
 
+/*
+ * An ICE restart (WHEP §4.3, RFC 8840): the media path takes the viewer's
+ * new credentials and gives ours; the session gets a new ETag, and the
+ * fragment with our new credentials goes back in a 200.
+ */
+static int restart_ice(struct viewer *v, const struct sdpfrag *f, struct patch_reply *out,
+                       char *detail, size_t detail_len)
+{
+	char *frag;
+
+	if (viewer_ops()->restart_ice == NULL) {
+		/* webrtcbin 1.22 restarts ICE only through a new offer/answer round. */
+		g_snprintf(
+		    detail, detail_len,
+		    "ICE restart is not supported in ICE mode full; the session is unchanged "
+		    "(start a new one to reconnect)");
+		return 422;
+	}
+	if (f->pwd == NULL) {
+		g_snprintf(detail, detail_len,
+		           "an ICE restart needs a=ice-pwd with the new a=ice-ufrag");
+		return 400;
+	}
+	frag =
+	    viewer_ops()->restart_ice(v->path, v->bundle_mid, f->ufrag, f->pwd, detail, detail_len);
+	if (frag == NULL)
+		return 500;
+	g_free(v->remote_ufrag);
+	v->remote_ufrag = g_strdup(f->ufrag);
+	g_free(v->etag);
+	v->etag = sdp_etag(frag);
+	out->frag = frag;
+	out->etag = v->etag;
+	g_message("viewer %s: ICE restart", v->sid);
+	return 200;
+}
+
 int viewer_patch(struct stream *s, const char *session, const char *frag, const char *if_match,
-                 char *detail, size_t detail_len)
+                 struct patch_reply *out, char *detail, size_t detail_len)
 {
 	struct viewer *v = viewer_lookup(session);
 	struct sdpfrag f;
 	guint i;
+	int status;
 
 	if (v == NULL || v->stream != s) {
 		g_snprintf(detail, detail_len, "no session %.32s on stream %s", session,
@@ -57,13 +96,9 @@ int viewer_patch(struct stream *s, const char *session, const char *frag, const 
 	if (sdpfrag_parse(frag, &f, detail, detail_len) != 0)
 		return 400;
 	if (f.ufrag != NULL && g_strcmp0(f.ufrag, v->remote_ufrag) != 0) {
-		/* webrtcbin 1.22 restarts ICE only through a new offer/answer round. */
+		status = restart_ice(v, &f, out, detail, detail_len);
 		sdpfrag_clear(&f);
-		g_snprintf(
-		    detail, detail_len,
-		    "ICE restart is not supported; the session is unchanged (start a new one "
-		    "to reconnect)");
-		return 422;
+		return status;
 	}
 	for (i = 0; i < f.candidates->len; i++) {
 		struct sdpfrag_candidate *c = g_ptr_array_index(f.candidates, i);

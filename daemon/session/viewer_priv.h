@@ -27,6 +27,7 @@ struct viewer {
 	gint64 created_us;
 	char *etag;
 	char *remote_ufrag; /* the offer's ICE ufrag: a PATCH with another one is an ICE restart */
+	char *bundle_mid;   /* the m-line whose transport carries everything (the tagged one) */
 };
 
 /* ---- viewer.c ---- */
