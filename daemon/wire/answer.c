@@ -190,6 +190,8 @@ char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *de
 		    "the offer's video m-line lacks a=fingerprint, a=ice-ufrag or a=ice-pwd");
 		goto fail;
 	}
+	a->remote_ufrag = attr(offer, video, "ice-ufrag");
+	a->remote_pwd = attr(offer, video, "ice-pwd");
 	setup = attr(offer, video, "setup");
 	if (setup != NULL && strcmp(setup, "passive") == 0) {
 		g_snprintf(detail, detail_len,
