@@ -102,8 +102,7 @@ static void on_paths_moved(void *owner)
 /* The viewer is at `path` (nominated, or its handshake or SRTCP came from there). */
 static void select_path(struct peer *p, const struct path *path)
 {
-	paths_want(&p->paths, path, g_get_monotonic_time());
-	R.due_us = 0;
+	paths_want(&p->paths, path, g_get_monotonic_time()); /* on_paths_moved if media moves */
 }
 
 static void on_stun_request(int fd, const uint8_t *buf, size_t n,
@@ -164,8 +163,9 @@ static void feed_dtls(struct peer *p, const uint8_t *buf, size_t n);
 static void on_stun_response(int fd, const uint8_t *buf, size_t n,
                              const struct sockaddr_storage *from)
 {
-	struct peer *p = NULL;
-	struct path *path = paths_find(fd, from, (void **)&p);
+	void *owner = NULL;
+	struct path *path = paths_find(fd, from, &owner);
+	struct peer *p = owner;
 	size_t held;
 
 	if (path == NULL || !paths_answered(&p->paths, path, buf, n, g_get_monotonic_time()))
@@ -249,7 +249,8 @@ static void feed_dtls(struct peer *p, const uint8_t *buf, size_t n)
 {
 	after_dtls(p, dtls_peer_feed(p->dtls, buf, n));
 	note_dropped_dtls(p);
-	R.due_us = 0; /* its retransmission timer may have started */
+	if (dtls_peer_state(p->dtls) == DTLS_HANDSHAKING)
+		R.due_us = 0; /* its retransmission timer may have started */
 }
 
 /*
@@ -266,8 +267,10 @@ static void on_handshake(struct peer *p, const struct path *path, const uint8_t 
 		feed_dtls(p, buf, n);
 		return;
 	}
-	if (p->held == NULL)
+	if (p->held == NULL) {
 		p->held = g_malloc(DIRECT_MAX_PACKET);
+		g_debug("viewer %s: its handshake waits for consent from where it comes", p->sid);
+	}
 	p->held_len = MIN(n, (size_t)DIRECT_MAX_PACKET);
 	memcpy(p->held, buf, p->held_len);
 	p->held_key = path->key;
@@ -298,7 +301,8 @@ static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_st
                         socklen_t fromlen)
 {
 	struct path *path;
-	struct peer *p = NULL;
+	struct peer *p;
+	void *owner = NULL;
 
 	if (n == 0)
 		return;
@@ -306,9 +310,10 @@ static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_st
 		on_stun(fd, buf, n, from, fromlen);
 		return;
 	}
-	path = paths_find(fd, from, (void **)&p);
+	path = paths_find(fd, from, &owner);
 	if (path == NULL)
 		return; /* not from an address that passed a check: dropped unread */
+	p = owner;
 	if (buf[0] >= 20 && buf[0] <= 63) {
 		if (dtls_peer_state(p->dtls) == DTLS_HANDSHAKING)
 			on_handshake(p, path, buf, n);

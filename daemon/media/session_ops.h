@@ -63,7 +63,12 @@ struct session_ops {
 	                            struct session_answer *answer, struct session_error *err);
 	/* A candidate trickled in a PATCH, for the m-line with a=mid `mid` (NULL: the first). */
 	void (*add_candidate)(void *path, const char *mid, const char *line);
-	/* Monotonic second of the last datagram from the viewer; -1 while nothing watches. */
+	/*
+	 * Monotonic second the viewer last proved it is there; -1 while nothing
+	 * watches. Only what a third party cannot forge counts (lite: an answer
+	 * to our consent check, SRTCP that unprotects, the handshake's end; not
+	 * the viewer's own checks, whose source address anyone can forge).
+	 */
 	int (*last_rx_s)(void *path);
 	/* The viewer is gone: release everything. No session_host call names it afterwards. */
 	void (*stop)(void *path);

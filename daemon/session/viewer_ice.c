@@ -26,7 +26,7 @@ static gboolean is_silent(gpointer key, gpointer value, gpointer now_s)
 	return TRUE;
 }
 
-/* Main thread: a viewer that sends nothing (no consent checks, no RTCP) is gone. */
+/* Main thread: a viewer that proves nothing (no consent answers, no RTCP: last_rx_s) is gone. */
 gboolean viewer_ice_sweep_cb(gpointer table)
 {
 	gint now_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
