@@ -317,9 +317,8 @@ static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_st
 	if (buf[0] >= 20 && buf[0] <= 63) {
 		if (dtls_peer_state(p->dtls) == DTLS_HANDSHAKING)
 			on_handshake(p, path, buf, n);
-		else
-			feed_dtls(p, buf,
-			          n); /* what it answers (alerts) goes only where consent is */
+		else /* what it answers (alerts) goes only where consent is */
+			feed_dtls(p, buf, n);
 	} else if (buf[0] >= 128 && buf[0] <= 191) {
 		on_rtcp(p, path, buf, n);
 	} else {
