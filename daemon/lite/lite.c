@@ -237,7 +237,8 @@ static enum session_start lite_start(const struct session_offer *o, void **path,
 	if (peer_set_remote_ice(lv->peer, a.remote_ufrag, a.remote_pwd) != 0) {
 		g_free(text);
 		g_snprintf(err->detail, sizeof(err->detail),
-		           "the offer's a=ice-ufrag or a=ice-pwd is not 1-%d ice-chars (RFC 8839)",
+		           "the offer's a=ice-ufrag or a=ice-pwd is empty or longer than %d "
+		           "characters, or its ufrag has a ':' (RFC 8839)",
 		           DIRECT_MAX_ICE_CHARS);
 		goto fail;
 	}

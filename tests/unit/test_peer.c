@@ -249,6 +249,25 @@ static void test_consent_checks(void)
 	close(vfd);
 }
 
+/* The viewer's credentials go into every check: RFC 8839 sizes, no ':' in the ufrag. */
+static void test_remote_ice(void)
+{
+	struct peer *p = peer_new("testpeer", OUR_UFRAG, OUR_PWD, ANY_FP, &events, NULL);
+	char *longest = g_strnfill(DIRECT_MAX_ICE_CHARS, 'a');
+	char *too_long = g_strnfill(DIRECT_MAX_ICE_CHARS + 1, 'a');
+
+	g_assert_cmpint(peer_set_remote_ice(p, longest, longest), ==, 0);
+	g_assert_cmpint(peer_set_remote_ice(p, too_long, THEIR_PWD), ==, -1);
+	g_assert_cmpint(peer_set_remote_ice(p, THEIR, too_long), ==, -1);
+	g_assert_cmpint(peer_set_remote_ice(p, "", THEIR_PWD), ==, -1);
+	g_assert_cmpint(peer_set_remote_ice(p, THEIR, ""), ==, -1);
+	g_assert_cmpint(peer_set_remote_ice(p, "a:b", THEIR_PWD), ==, -1);
+	g_assert_cmpint(peer_set_remote_ice(p, NULL, THEIR_PWD), ==, -1);
+	peer_free(p);
+	g_free(longest);
+	g_free(too_long);
+}
+
 int main(int argc, char **argv)
 {
 	char *err = NULL;
@@ -257,5 +276,6 @@ int main(int argc, char **argv)
 	g_assert_cmpint(dtls_init(&err), ==, 0);
 	g_test_add_func("/peer/registry-bounded", test_registry_bounded);
 	g_test_add_func("/peer/consent-checks", test_consent_checks);
+	g_test_add_func("/peer/remote-ice", test_remote_ice);
 	return g_test_run();
 }
