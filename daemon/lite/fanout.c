@@ -197,7 +197,7 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 		struct fanout_member *m =
 		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
 
-		if (m->tx != NULL && gate_pass(m, keyframe))
+		if (m->tx != NULL && m->fd >= 0 && gate_pass(m, keyframe))
 			send_to(f, m, n, deadline_us);
 	}
 	f->first++;
@@ -309,9 +309,10 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int
 	g_mutex_lock(&f->lock);
 	if (tx != NULL)
 		m->tx = tx;
-	m->fd = fd;
-	memcpy(&m->addr, addr, addrlen);
-	m->addrlen = addrlen;
+	m->fd = addr != NULL ? fd : -1;
+	if (addr != NULL)
+		memcpy(&m->addr, addr, addrlen);
+	m->addrlen = addr != NULL ? addrlen : 0;
 	g_mutex_unlock(&f->lock);
 }
 

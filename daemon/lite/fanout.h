@@ -39,8 +39,8 @@ struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, con
 /* Main thread: after this returns the send thread never touches m; m and its sender are freed. */
 void fanout_remove(struct fanout *f, struct fanout_member *m);
 /*
- * Receive thread: where m's media now goes, and (tx not NULL) its SRTP
- * sender, which the fan-out takes.
+ * Receive thread: where m's media now goes (addr NULL: nowhere, consent
+ * lapsed), and (tx not NULL) its SRTP sender, which the fan-out takes.
  */
 void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int fd,
                        const struct sockaddr_storage *addr, socklen_t addrlen);

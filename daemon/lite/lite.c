@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "consent.h"
 #include "fanout.h"
 #include "lite.h"
 #include "peer.h"
@@ -91,6 +92,24 @@ static gint64 certificate_lifetime(void)
 	return env != NULL ? g_ascii_strtoll(env, NULL, 10) : DTLS_CERT_LIFETIME_S;
 }
 
+/*
+ * RFC 7675 timing: a check every 5 s, an answer good for 30 s; tests shorten
+ * them with WHEPCAM_CONSENT_INTERVAL_MS and WHEPCAM_CONSENT_EXPIRY_S.
+ */
+static void consent_timing(void)
+{
+	const char *interval = g_getenv("WHEPCAM_CONSENT_INTERVAL_MS");
+	const char *expiry = g_getenv("WHEPCAM_CONSENT_EXPIRY_S");
+
+	consent_set_timing(interval != NULL ? (int)g_ascii_strtoll(interval, NULL, 10)
+	                                    : DIRECT_CONSENT_INTERVAL_MS,
+	                   expiry != NULL ? (int)g_ascii_strtoll(expiry, NULL, 10)
+	                                  : WHEPCAM_PEER_SILENCE_S);
+	if (interval != NULL || expiry != NULL)
+		g_message("consent checks every %s ms, an answer good for %d s (test settings)",
+		          interval != NULL ? interval : "5000", consent_expiry_s());
+}
+
 int lite_init(const struct daemon_config *cfg, const struct session_host *host, char **err)
 {
 	gint64 lifetime = certificate_lifetime();
@@ -100,6 +119,7 @@ int lite_init(const struct daemon_config *cfg, const struct session_host *host, 
 	D.fanouts =
 	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)fanout_free);
 	dtls_set_cert_lifetime(lifetime);
+	consent_timing();
 	if (dtls_init(err) != 0 || srtp_session_init(err) != 0 || udp_start(cfg, err) != 0)
 		return -1;
 	/* Checked often enough to renew in time for any lifetime, at most hourly. */
@@ -217,6 +237,15 @@ static enum session_start lite_start(const struct session_offer *o, void **path,
 	text = answer_build(o->sdp, &a, err->detail, sizeof(err->detail));
 	if (text == NULL)
 		goto fail;
+	/* Our consent checks (RFC 7675) carry the viewer's own credentials. */
+	if (peer_set_remote_ice(lv->peer, a.remote_ufrag, a.remote_pwd) != 0) {
+		g_free(text);
+		g_snprintf(err->detail, sizeof(err->detail),
+		           "the offer's a=ice-ufrag or a=ice-pwd is empty or longer than %d "
+		           "characters, or its ufrag has a ':' (RFC 8839)",
+		           DIRECT_MAX_ICE_CHARS);
+		goto fail;
+	}
 
 	lv->member = fanout_add(lv->fanout, o->pt, o->branch, o->sid);
 	peer_set_media(lv->peer, lv->fanout, lv->member, a.nack);
@@ -249,20 +278,27 @@ static void lite_stop(void *path)
  * matter only for the checks it sends (ICE-lite sends none of its own).
  */
 static char *lite_restart_ice(void *path, const char *mid, const char *remote_ufrag,
-                              const char *remote_pwd, char *detail, size_t len)
+                              const char *remote_pwd, struct session_error *err)
 {
 	struct lite_viewer *lv = path;
-	char ufrag[DIRECT_UFRAG_LEN + 1], pwd[DIRECT_PWD_LEN + 1];
 	const GPtrArray *cands = udp_candidates();
+	char ufrag[DIRECT_UFRAG_LEN + 1], pwd[DIRECT_PWD_LEN + 1];
 	GString *frag;
 	guint i;
 
 	if (random_ice_chars(ufrag, DIRECT_UFRAG_LEN) != 0 ||
 	    random_ice_chars(pwd, DIRECT_PWD_LEN) != 0) {
-		g_snprintf(detail, len, "no random bytes for ICE credentials");
+		*err = (struct session_error){.status = 500, .error = "internal"};
+		g_snprintf(err->detail, sizeof(err->detail), "no random bytes for ICE credentials");
 		return NULL;
 	}
-	peer_restart_ice(lv->peer, ufrag, pwd);
+	if (peer_restart_ice(lv->peer, ufrag, pwd, remote_ufrag, remote_pwd) != 0) {
+		*err = (struct session_error){.status = 400, .error = "bad-fragment"};
+		g_snprintf(
+		    err->detail, sizeof(err->detail),
+		    "the fragment's a=ice-ufrag/a=ice-pwd are not usable (RFC 8839 sizes, no ':')");
+		return NULL;
+	}
 	/* RFC 8840 §4.1: the credentials, then the bundle's m-line with our candidates. */
 	frag = g_string_new(NULL);
 	g_string_append_printf(frag, "a=ice-lite\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", ufrag,

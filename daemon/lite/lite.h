@@ -24,6 +24,11 @@
 #define DIRECT_TICK_MS     50        /* DTLS retransmission timers are checked this often */
 #define DIRECT_MAX_PATHS   4         /* remote addresses per peer that passed an ICE check */
 #define DIRECT_MAX_NACKS   64        /* lost packets one RTCP packet may ask for again */
+/* RFC 7675 consent freshness (consent.c); WHEPCAM_PEER_SILENCE_S is how long an answer lasts. */
+#define DIRECT_CONSENT_INTERVAL_MS 5000 /* our checks on the path in use, each x0.8-1.2 */
+#define DIRECT_CONSENT_TRIGGER_MS  500  /* least gap between checks to a path not consented yet */
+#define DIRECT_CONSENT_TXIDS       4    /* our requests that may still be answered, per path */
+#define DIRECT_MAX_ICE_CHARS       256  /* RFC 8839: the longest ice-ufrag or ice-pwd */
 
 /*
  * Main thread, before any stream or viewer: the DTLS certificate, libsrtp,

@@ -3,32 +3,22 @@
  * their registry. Every viewer's ICE checks, DTLS handshake and RTCP arrive
  * on the same few UDP ports and are told apart here, by STUN USERNAME first
  * and by the address the checks came from after that (RFC 7983
- * demultiplexing by first byte). Owns the registry; lite.c owns the peers.
+ * demultiplexing by first byte). An address that passed a check may send
+ * us DTLS and RTCP; DTLS and media go only where consent is fresh (RFC
+ * 7675, paths.c). Owns the registry's lock and ufrag table; lite.c owns
+ * the peers.
  */
 #define G_LOG_DOMAIN "udp"
 #include <netinet/in.h>
 #include <string.h>
 
 #include "lite.h"
+#include "paths.h"
 #include "peer.h"
 #include "wire/dtls.h"
 #include "wire/rtp.h"
 #include "wire/srtp_session.h"
 #include "wire/stun.h"
-
-/* A remote transport address as a hash key (no allocation per packet). */
-struct addr_key {
-	uint16_t family, port;
-	uint8_t ip[16];
-};
-
-/* A remote address that passed a check, and the socket it reached. */
-struct path {
-	int fd;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	struct addr_key key;
-};
 
 /*
  * One viewer on the direct path. Created and freed by the main thread.
@@ -40,7 +30,7 @@ struct peer {
 	char ufrag[DIRECT_UFRAG_LEN + 1];
 	char pwd[DIRECT_PWD_LEN + 1];
 	bool nack;      /* we answered a=rtcp-fb nack: its NACKs are served from the history */
-	gint last_rx_s; /* monotonic s of the last datagram from the peer; atomic */
+	gint last_rx_s; /* monotonic s of the last authenticated sign of life; atomic */
 	const struct peer_events *events;
 	void *user;
 	struct fanout *fanout; /* where its media goes, and its place there */
@@ -48,12 +38,12 @@ struct peer {
 
 	/* receive thread, under the registry lock */
 	struct dtls_peer *dtls;
-	srtp_t rx;                           /* SRTCP from the peer (PLI/FIR) */
-	struct path paths[DIRECT_MAX_PATHS]; /* each a key in the registry */
-	int npaths;
-	int fd; /* the selected path, where DTLS and media go; -1 before one */
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
+	srtp_t rx;                /* SRTCP from the peer (PLI/FIR) */
+	struct paths paths;       /* where it is, where it consents, where media goes */
+	uint8_t *held;            /* the latest handshake datagram waiting for consent */
+	size_t held_len;          /* 0: none */
+	struct addr_key held_key; /* where it came from (a copy: paths come and go) */
+	int held_fd;
 	enum dtls_state told_state; /* the DTLS state the owner last heard of */
 	bool checked;               /* the owner heard of its first valid check */
 	guint dtls_dropped;         /* datagrams dtls_datagram_check refused, for the log */
@@ -61,119 +51,73 @@ struct peer {
 };
 
 static struct {
-	GMutex lock;          /* the registry and every peer's receive-side half */
+	GMutex lock;          /* the registry (and paths.c's table), every peer's receive side */
 	GHashTable *by_ufrag; /* our ufrag -> struct peer (borrowed) */
-	GHashTable *by_addr;  /* struct addr_key * (inside the peer) -> struct peer */
+	gint64 due_us;        /* peer_tick_all has nothing to do before this; 0: look now */
 	gint live;            /* peers allocated and not yet freed: a leak shows here */
 } R;
 
-static guint addr_key_hash(gconstpointer k)
-{
-	const struct addr_key *a = k;
-	guint h = a->family * 31u + a->port;
-	size_t i;
-
-	for (i = 0; i < sizeof(a->ip); i++)
-		h = h * 31u + a->ip[i];
-	return h;
-}
-
-static gboolean addr_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct addr_key)) == 0;
-}
-
-static void addr_key_from(struct addr_key *k, const struct sockaddr_storage *ss)
-{
-	memset(k, 0, sizeof(*k));
-	k->family = ss->ss_family;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)ss;
-
-		k->port = in->sin_port;
-		memcpy(k->ip, &in->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)ss;
-
-		k->port = in6->sin6_port;
-		memcpy(k->ip, &in6->sin6_addr, 16);
-	}
-}
-
 /* ---- the receive thread (every function below runs on it, under R.lock) ---- */
 
-/* The DTLS peer's datagram sender: the address the peer's checks came from. */
+/* An authenticated sign of life: what the session layer's silence sweep reads. */
+static void heard(struct peer *p)
+{
+	g_atomic_int_set(&p->last_rx_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+}
+
+/*
+ * The DTLS peer's datagram sender. RFC 7675: only consent checks go to an
+ * address that has not answered one, so a flight (bigger than what
+ * triggers it) cannot be aimed at a third party by forging its address.
+ */
 static void send_to_peer(const uint8_t *data, size_t len, void *user)
 {
 	struct peer *p = user;
+	const struct path *sel = p->paths.sel;
 
-	if (p->fd >= 0)
-		sendto(p->fd, data, len, 0, (struct sockaddr *)&p->addr, p->addrlen);
+	if (sel != NULL)
+		sendto(sel->fd, data, len, 0, (const struct sockaddr *)&sel->addr, sel->addrlen);
 }
 
-/* The path `from` arrived on, remembered (and findable by address) if new. */
-static struct path *add_path(struct peer *p, int fd, const struct sockaddr_storage *from,
-                             socklen_t fromlen)
+/* The fan-out's copy of where media goes (nowhere without consent), and its SRTP sender once. */
+static void push_sender(struct peer *p, srtp_t tx)
 {
-	struct addr_key key;
-	struct path *path;
-	int i;
+	const struct path *sel = p->paths.sel;
 
-	addr_key_from(&key, from);
-	for (i = 0; i < p->npaths; i++)
-		if (p->paths[i].fd == fd && addr_key_equal(&p->paths[i].key, &key))
-			return &p->paths[i];
-	if (p->npaths == DIRECT_MAX_PATHS) { /* the oldest goes */
-		if (g_hash_table_lookup(R.by_addr, &p->paths[0].key) == p)
-			g_hash_table_remove(R.by_addr, &p->paths[0].key);
-		memmove(&p->paths[0], &p->paths[1], sizeof(p->paths[0]) * (DIRECT_MAX_PATHS - 1));
-		p->npaths--;
-		for (i = 0; i < p->npaths; i++) /* keys moved: the table points into them */
-			g_hash_table_replace(R.by_addr, &p->paths[i].key, p);
-	}
-	path = &p->paths[p->npaths++];
-	path->fd = fd;
-	memcpy(&path->addr, from, fromlen);
-	path->addrlen = fromlen;
-	path->key = key;
-	g_hash_table_replace(R.by_addr, &path->key, p);
-	return path;
+	if (sel != NULL)
+		fanout_set_sender(p->fanout, p->member, tx, sel->fd, &sel->addr, sel->addrlen);
+	else
+		fanout_set_sender(p->fanout, p->member, tx, -1, NULL, 0);
 }
 
-/* DTLS and media follow the selected path; the fan-out gets a copy. */
+/* paths.c: where media goes changed (consent came, moved or lapsed). */
+static void on_paths_moved(void *owner)
+{
+	struct peer *p = owner;
+
+	R.due_us = 0; /* the path in use is checked on schedule */
+	if (p->has_tx)
+		push_sender(p, NULL);
+}
+
+/* The viewer is at `path` (nominated, or its handshake or SRTCP came from there). */
 static void select_path(struct peer *p, const struct path *path)
 {
-	if (p->fd == path->fd && p->addrlen == path->addrlen &&
-	    memcmp(&p->addr, &path->addr, path->addrlen) == 0)
-		return;
-	p->fd = path->fd;
-	memcpy(&p->addr, &path->addr, path->addrlen);
-	p->addrlen = path->addrlen;
-	if (p->has_tx)
-		fanout_set_sender(p->fanout, p->member, NULL, p->fd, &p->addr, p->addrlen);
+	paths_want(&p->paths, path, g_get_monotonic_time()); /* on_paths_moved if media moves */
 }
 
-static struct path *path_of(struct peer *p, const struct addr_key *key)
-{
-	int i;
-
-	for (i = 0; i < p->npaths; i++)
-		if (addr_key_equal(&p->paths[i].key, key))
-			return &p->paths[i];
-	return NULL;
-}
-
-static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_storage *from,
-                    socklen_t fromlen)
+static void on_stun_request(int fd, const uint8_t *buf, size_t n,
+                            const struct sockaddr_storage *from, socklen_t fromlen)
 {
 	struct stun_request req;
 	uint8_t out[STUN_MAX_RESPONSE];
 	struct path *path;
 	struct peer *p = NULL;
 	char *colon;
+	gint64 now;
 	int len;
 
-	if (!stun_is_stun(buf, n) || stun_parse_binding_request(buf, n, &req) != 0)
+	if (stun_parse_binding_request(buf, n, &req) != 0)
 		return;
 	colon = strchr(req.username, ':');
 	if (colon != NULL) {
@@ -194,8 +138,8 @@ static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_
 			sendto(fd, out, (size_t)len, 0, (const struct sockaddr *)from, fromlen);
 		return;
 	}
-	g_atomic_int_set(&p->last_rx_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
-	if (!p->checked) {
+	/* Answered, as ICE-lite must; but the viewer knows its key: this proves no source. */
+	if (!p->checked) { /* it is no longer only an offer anyone could have sent */
 		p->checked = true;
 		p->events->state(p->user, PEER_CHECKED);
 	}
@@ -204,13 +148,54 @@ static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_
 		sendto(fd, out, (size_t)len, 0, (const struct sockaddr *)from, fromlen);
 	/*
 	 * ICE-lite (RFC 8445 §7.3.1.5): every address that passes a check may
-	 * carry DTLS and RTCP; the controlling side's nomination selects where
-	 * we send, and so does its DTLS or RTCP arriving on another valid path
-	 * (a client with several local addresses may nominate more than one).
+	 * carry DTLS and RTCP in; the controlling side's nomination says where
+	 * it wants media, and so does its DTLS or SRTCP arriving on another
+	 * valid path (a client with several local addresses may nominate more
+	 * than one). Media follows once that address answers our own check.
 	 */
-	path = add_path(p, fd, from, fromlen);
-	if (p->fd < 0 || req.use_candidate)
+	now = g_get_monotonic_time();
+	path = paths_add(&p->paths, fd, from, fromlen, now);
+	if (path == NULL)
+		return;
+	if (p->paths.want == NULL || req.use_candidate)
 		select_path(p, path);
+	paths_heard_from(&p->paths, path, n, now);
+}
+
+static void feed_dtls(struct peer *p, const uint8_t *buf, size_t n);
+
+/* A Binding success response: consent, when it answers our check to that very address. */
+static void on_stun_response(int fd, const uint8_t *buf, size_t n,
+                             const struct sockaddr_storage *from)
+{
+	void *owner = NULL;
+	struct path *path = paths_find(fd, from, &owner);
+	struct peer *p = owner;
+	size_t held;
+
+	if (path == NULL || !paths_answered(&p->paths, path, buf, n, g_get_monotonic_time()))
+		return;
+	heard(p);
+	R.due_us = 0; /* a path that consents is checked on schedule */
+	/* The handshake datagram that waited for this consent goes in now. */
+	if (p->held_len > 0 && p->held_fd == path->fd &&
+	    memcmp(&p->held_key, &path->key, sizeof(path->key)) == 0 && p->paths.sel == path &&
+	    dtls_peer_state(p->dtls) == DTLS_HANDSHAKING) {
+		held = p->held_len;
+		p->held_len = 0;
+		feed_dtls(p, p->held, held);
+	}
+}
+
+static void on_stun(int fd, const uint8_t *buf, size_t n, const struct sockaddr_storage *from,
+                    socklen_t fromlen)
+{
+	if (!stun_is_stun(buf, n))
+		return;
+	if (((unsigned)buf[0] << 8 | buf[1]) == STUN_BINDING_SUCCESS)
+		on_stun_response(fd, buf, n, from);
+	else
+		on_stun_request(fd, buf, n, from, fromlen);
 }
 
 /* The handshake ended: make the SRTP sessions and tell the owner. */
@@ -232,7 +217,8 @@ static void on_dtls_connected(struct peer *p)
 	memset(remote, 0, sizeof(remote));
 	g_info("viewer %s: DTLS up, SRTP %s", p->sid,
 	       profile == DTLS_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
-	fanout_set_sender(p->fanout, p->member, tx, p->fd, &p->addr, p->addrlen);
+	heard(p); /* the handshake's Finished is authenticated */
+	push_sender(p, tx);
 	p->has_tx = true;
 	p->events->state(p->user, PEER_CONNECTED);
 }
@@ -264,6 +250,38 @@ static void after_dtls(struct peer *p, enum dtls_state st)
 		p->events->state(p->user, st == DTLS_CLOSED ? PEER_CLOSED : PEER_FAILED);
 }
 
+static void feed_dtls(struct peer *p, const uint8_t *buf, size_t n)
+{
+	after_dtls(p, dtls_peer_feed(p->dtls, buf, n));
+	note_dropped_dtls(p);
+	if (dtls_peer_state(p->dtls) == DTLS_HANDSHAKING)
+		R.due_us = 0; /* its retransmission timer may have started */
+}
+
+/*
+ * A handshake datagram from `path`. Our flights go only where consent is
+ * fresh: when the viewer's handshake comes from an address that has not
+ * answered our check yet, its latest datagram waits (one, replaced by the
+ * next) and goes in when the answer comes, an RTT later. Fed at once, its
+ * reply would go nowhere and wait for the 1 s DTLS retransmission.
+ */
+static void on_handshake(struct peer *p, const struct path *path, const uint8_t *buf, size_t n)
+{
+	select_path(p, path); /* the handshake's replies go where it comes from */
+	if (p->paths.sel == path) {
+		feed_dtls(p, buf, n);
+		return;
+	}
+	if (p->held == NULL) {
+		p->held = g_malloc(DIRECT_MAX_PACKET);
+		g_debug("viewer %s: its handshake waits for consent from where it comes", p->sid);
+	}
+	p->held_len = MIN(n, (size_t)DIRECT_MAX_PACKET);
+	memcpy(p->held, buf, p->held_len);
+	p->held_key = path->key;
+	p->held_fd = path->fd;
+}
+
 static void on_rtcp(struct peer *p, const struct path *path, uint8_t *buf, size_t n)
 {
 	static uint8_t scratch[DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN]; /* this thread's */
@@ -275,6 +293,7 @@ static void on_rtcp(struct peer *p, const struct path *path, uint8_t *buf, size_
 	    srtp_unprotect_rtcp(p->rx, buf, &len) != srtp_err_status_ok)
 		return;
 	select_path(p, path); /* authenticated: the viewer is there now */
+	heard(p);
 	if (rtp_rtcp_wants_keyframe(buf, (size_t)len))
 		p->events->keyframe_request(p->user);
 	/* RFC 4585 §4.2: feedback counts only when it was negotiated. */
@@ -286,9 +305,9 @@ static void on_rtcp(struct peer *p, const struct path *path, uint8_t *buf, size_
 static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_storage *from,
                         socklen_t fromlen)
 {
-	struct addr_key key;
 	struct path *path;
 	struct peer *p;
+	void *owner = NULL;
 
 	if (n == 0)
 		return;
@@ -296,20 +315,21 @@ static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_st
 		on_stun(fd, buf, n, from, fromlen);
 		return;
 	}
-	addr_key_from(&key, from);
-	p = g_hash_table_lookup(R.by_addr, &key);
-	path = p != NULL ? path_of(p, &key) : NULL;
-	if (path == NULL || path->fd != fd)
+	path = paths_find(fd, from, &owner);
+	if (path == NULL)
 		return; /* not from an address that passed a check: dropped unread */
-	g_atomic_int_set(&p->last_rx_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	p = owner;
 	if (buf[0] >= 20 && buf[0] <= 63) {
 		if (dtls_peer_state(p->dtls) == DTLS_HANDSHAKING)
-			select_path(p, path); /* the handshake's replies go where it comes from */
-		after_dtls(p, dtls_peer_feed(p->dtls, buf, n));
-		note_dropped_dtls(p);
+			on_handshake(p, path, buf, n);
+		else /* what it answers (alerts) goes only where consent is */
+			feed_dtls(p, buf, n);
 	} else if (buf[0] >= 128 && buf[0] <= 191) {
 		on_rtcp(p, path, buf, n);
+	} else {
+		return;
 	}
+	paths_heard_from(&p->paths, path, n, g_get_monotonic_time());
 }
 
 void peer_receive(int fd, struct mmsghdr *msgs, unsigned n)
@@ -323,25 +343,32 @@ void peer_receive(int fd, struct mmsghdr *msgs, unsigned n)
 	g_mutex_unlock(&R.lock);
 }
 
-bool peer_tick_all(void)
+int peer_tick_all(int max_ms)
 {
 	GHashTableIter it;
 	gpointer value;
-	bool any = false;
+	gint64 now = g_get_monotonic_time(), next = now + (gint64)max_ms * 1000;
 
 	g_mutex_lock(&R.lock);
+	if (now < R.due_us) { /* every datagram wakes this thread: most wakes find nothing due */
+		next = MIN(next, R.due_us);
+		goto out;
+	}
 	g_hash_table_iter_init(&it, R.by_ufrag);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct peer *p = value;
 
-		if (p->fd < 0 || dtls_peer_state(p->dtls) != DTLS_HANDSHAKING)
+		paths_tick(&p->paths, now, &next);
+		if (p->paths.sel == NULL || dtls_peer_state(p->dtls) != DTLS_HANDSHAKING)
 			continue;
-		any = true;
+		next = MIN(next, now + DIRECT_TICK_MS * 1000);
 		if (dtls_peer_timeout_ms(p->dtls) == 0)
 			after_dtls(p, dtls_peer_tick(p->dtls));
 	}
+	R.due_us = next;
+out:
 	g_mutex_unlock(&R.lock);
-	return any;
+	return (int)CLAMP((next - now + 999) / 1000, 0, max_ms);
 }
 
 /* ---- main thread ---- */
@@ -349,13 +376,14 @@ bool peer_tick_all(void)
 void peer_registry_init(void)
 {
 	R.by_ufrag = g_hash_table_new(g_str_hash, g_str_equal);
-	R.by_addr = g_hash_table_new(addr_key_hash, addr_key_equal);
+	R.due_us = 0;
+	paths_registry_init();
 }
 
 void peer_registry_clear(void)
 {
 	g_clear_pointer(&R.by_ufrag, g_hash_table_destroy);
-	g_clear_pointer(&R.by_addr, g_hash_table_destroy);
+	paths_registry_clear();
 }
 
 struct peer *peer_new(const char *sid, const char *ufrag, const char *pwd,
@@ -369,7 +397,7 @@ struct peer *peer_new(const char *sid, const char *ufrag, const char *pwd,
 	g_strlcpy(p->pwd, pwd, sizeof(p->pwd));
 	p->events = events;
 	p->user = user;
-	p->fd = -1;
+	paths_init(&p->paths, p, p->sid, on_paths_moved);
 	p->last_rx_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
 	p->dtls = dtls_peer_new(remote_fingerprint, send_to_peer, p);
 	if (p->dtls == NULL) {
@@ -377,6 +405,11 @@ struct peer *peer_new(const char *sid, const char *ufrag, const char *pwd,
 		return NULL;
 	}
 	return p;
+}
+
+int peer_set_remote_ice(struct peer *p, const char *ufrag, const char *pwd)
+{
+	return paths_set_remote(&p->paths, p->ufrag, ufrag, pwd);
 }
 
 void peer_set_media(struct peer *p, struct fanout *f, struct fanout_member *m, bool nack)
@@ -392,44 +425,47 @@ void peer_free(struct peer *p)
 		dtls_peer_free(p->dtls);
 	if (p->rx != NULL)
 		srtp_dealloc(p->rx);
+	paths_free(&p->paths); /* out of the table since peer_unregister */
+	g_free(p->held);
 	g_free(p);
 	g_atomic_int_add(&R.live, -1);
 }
 
 void peer_register(struct peer *p)
 {
-	p->fd = -1;
 	g_mutex_lock(&R.lock);
 	g_hash_table_replace(R.by_ufrag, p->ufrag, p);
 	g_mutex_unlock(&R.lock);
 }
 
-void peer_restart_ice(struct peer *p, const char *ufrag, const char *pwd)
+int peer_restart_ice(struct peer *p, const char *ufrag, const char *pwd, const char *remote_ufrag,
+                     const char *remote_pwd)
 {
+	int rc;
+
 	g_mutex_lock(&R.lock);
 	g_hash_table_remove(R.by_ufrag, p->ufrag);
 	g_strlcpy(p->ufrag, ufrag, sizeof(p->ufrag));
 	g_strlcpy(p->pwd, pwd, sizeof(p->pwd));
 	g_hash_table_replace(R.by_ufrag, p->ufrag, p);
+	/* Our consent checks carry the viewer's new credentials from now on. */
+	rc = paths_set_remote(&p->paths, p->ufrag, remote_ufrag, remote_pwd);
 	g_mutex_unlock(&R.lock);
+	return rc;
 }
 
 void peer_unregister(struct peer *p)
 {
-	int i;
-
 	g_mutex_lock(&R.lock);
-	g_hash_table_remove(R.by_ufrag, p->ufrag);
-	for (i = 0; i < p->npaths; i++)
-		if (g_hash_table_lookup(R.by_addr, &p->paths[i].key) == p)
-			g_hash_table_remove(R.by_addr, &p->paths[i].key);
-	p->npaths = 0;
+	if (g_hash_table_lookup(R.by_ufrag, p->ufrag) == p)
+		g_hash_table_remove(R.by_ufrag, p->ufrag);
+	paths_forget(&p->paths); /* every address entry that names p */
 	g_mutex_unlock(&R.lock);
 }
 
 void peer_close(struct peer *p)
 {
-	if (p->dtls != NULL && p->fd >= 0 && dtls_peer_state(p->dtls) == DTLS_CONNECTED)
+	if (p->dtls != NULL && p->paths.sel != NULL && dtls_peer_state(p->dtls) == DTLS_CONNECTED)
 		dtls_peer_close(p->dtls); /* the browser sees the end at once, not after 30 s */
 }
 
@@ -441,4 +477,14 @@ int peer_last_rx_s(const struct peer *p)
 int peer_live(void)
 {
 	return g_atomic_int_get(&R.live);
+}
+
+int peer_registry_addresses(void)
+{
+	int n;
+
+	g_mutex_lock(&R.lock);
+	n = paths_registry_size();
+	g_mutex_unlock(&R.lock);
+	return n;
 }

@@ -1,8 +1,10 @@
 /*
  * peer.h - one viewer of the direct path as the receive thread sees it:
- * our ICE-lite credentials and the remote addresses that passed a check,
- * its DTLS session and its SRTCP receiver; and the registry that finds a
- * peer from a datagram (by our ufrag in a STUN USERNAME, then by address).
+ * both sides' ICE credentials, the remote addresses that passed a check and
+ * their consent (RFC 7675: media and DTLS go only to one that answered our
+ * own check), its DTLS session and its SRTCP receiver; and the registry that
+ * finds a peer from a datagram (by our ufrag in a STUN USERNAME, then by
+ * address).
  * Owner: lite.c creates and frees peers on the main loop. Threads: the
  * peer_receive/peer_tick_all calls and every peer_events callback run on
  * the receive thread with the registry lock held; the rest on the main
@@ -43,6 +45,12 @@ struct peer_events {
 struct peer *peer_new(const char *sid, const char *ufrag, const char *pwd,
                       const char *remote_fingerprint, const struct peer_events *events, void *user);
 /*
+ * Main thread, before peer_register: the viewer's ICE credentials (the
+ * offer's a=ice-ufrag and a=ice-pwd), which our consent checks carry. -1
+ * when either is empty or longer than RFC 8839 allows.
+ */
+int peer_set_remote_ice(struct peer *p, const char *ufrag, const char *pwd);
+/*
  * Main thread, before peer_register: where its media goes (a member of
  * `f`, both borrowed until peer_unregister returns) and whether its NACKs
  * are served (`nack`: the answer said a=rtcp-fb nack).
@@ -53,27 +61,39 @@ void peer_register(struct peer *p);
 /* Main thread: after this returns the receive thread never touches p again. */
 void peer_unregister(struct peer *p);
 /*
- * Main thread, while registered: an ICE restart. Checks are answered with the
- * new credentials from now on (the old ufrag finds nothing); the paths that
- * passed a check, DTLS and the SRTP keys stay, so media goes on until a check
- * with the new credentials selects a path.
+ * Main thread, while registered: an ICE restart. Checks are answered with our
+ * new credentials from now on (the old ufrag finds nothing) and our consent
+ * checks carry the viewer's new ones; the paths that passed a check, their
+ * consent, DTLS and the SRTP keys stay, so media goes on until a check with
+ * the new credentials selects a path. -1 when the viewer's new credentials
+ * are not usable (peer_set_remote_ice's rules); ours are taken anyway.
  */
-void peer_restart_ice(struct peer *p, const char *ufrag, const char *pwd);
+int peer_restart_ice(struct peer *p, const char *ufrag, const char *pwd, const char *remote_ufrag,
+                     const char *remote_pwd);
 /* Main thread, after peer_unregister: send DTLS close_notify if the session was up. */
 void peer_close(struct peer *p);
 /* Main thread, after peer_unregister (or never registered). */
 void peer_free(struct peer *p);
-/* Monotonic second of the last datagram from the peer. Any thread. */
+/*
+ * Monotonic second of the last authenticated sign of life: an answer to our
+ * consent check, SRTCP that unprotected, the DTLS handshake's end. Checks
+ * the viewer sends do not count: anyone can forge their source. Any thread.
+ */
 int peer_last_rx_s(const struct peer *p);
 /* Peers allocated and not yet freed: a leak shows here. Any thread. */
 int peer_live(void);
+/* Entries of the registry's address table (at most DIRECT_MAX_PATHS a peer). Any thread. */
+int peer_registry_addresses(void);
 
 /* Main thread: the registry's tables, before the receive thread starts / after it stopped. */
 void peer_registry_init(void);
 void peer_registry_clear(void);
 /* Receive thread: a batch of datagrams that arrived on socket `fd`; takes the registry lock. */
 void peer_receive(int fd, struct mmsghdr *msgs, unsigned n);
-/* Receive thread: DTLS retransmissions; true while a handshake is still going. */
-bool peer_tick_all(void);
+/*
+ * Receive thread: DTLS retransmissions, consent checks due and consent that
+ * lapsed. Returns the milliseconds until it is next due (at most max_ms).
+ */
+int peer_tick_all(int max_ms);
 
 #endif

@@ -20,7 +20,7 @@
 #include "peer.h"
 #include "udp.h"
 
-#define UDP_IDLE_POLL_MS 1000 /* nothing handshaking: only the stop flag to look at */
+#define UDP_IDLE_POLL_MS 1000 /* no timer due sooner: only the stop flag to look at */
 
 struct rx_socket {
 	int fd;
@@ -172,18 +172,17 @@ static void drain_socket(int fd)
 static gpointer rx_thread(gpointer data)
 {
 	struct pollfd pfds[DIRECT_MAX_SOCKETS + 1];
-	bool handshaking = false;
-	int i;
+	int wait_ms = UDP_IDLE_POLL_MS, i;
 
 	for (i = 0; i < U.nsocks; i++)
 		pfds[i] = (struct pollfd){.fd = U.socks[i].fd, .events = POLLIN};
 	pfds[U.nsocks] = (struct pollfd){.fd = U.wake_fd, .events = POLLIN};
 	while (!g_atomic_int_get(&U.stop)) {
-		poll(pfds, (nfds_t)U.nsocks + 1, handshaking ? DIRECT_TICK_MS : UDP_IDLE_POLL_MS);
+		poll(pfds, (nfds_t)U.nsocks + 1, wait_ms);
 		for (i = 0; i < U.nsocks; i++)
 			if (pfds[i].revents & POLLIN)
 				drain_socket(pfds[i].fd);
-		handshaking = peer_tick_all();
+		wait_ms = peer_tick_all(UDP_IDLE_POLL_MS); /* DTLS and consent timers */
 	}
 	return NULL;
 }

@@ -67,12 +67,18 @@ struct session_ops {
 	 * An ICE restart (a WHEP PATCH with new credentials, RFC 8840 / WHEP
 	 * §4.3): the viewer's new ICE ufrag/pwd; DTLS and media go on. Returns the
 	 * fragment to answer with (our new ufrag/pwd, and our candidates under an
-	 * m-line with a=mid `mid`; caller frees), or NULL with `detail` when it
-	 * failed. NULL op: the path cannot restart ICE (the PATCH gets 422).
+	 * m-line with a=mid `mid`; caller frees), or NULL with *err filled (its
+	 * reason unused: the session is kept). NULL op: the path cannot restart
+	 * ICE (the PATCH gets 422).
 	 */
 	char *(*restart_ice)(void *path, const char *mid, const char *remote_ufrag,
-	                     const char *remote_pwd, char *detail, size_t len);
-	/* Monotonic second of the last datagram from the viewer; -1 while nothing watches. */
+	                     const char *remote_pwd, struct session_error *err);
+	/*
+	 * Monotonic second the viewer last proved it is there; -1 while nothing
+	 * watches. Only what a third party cannot forge counts (lite: an answer
+	 * to our consent check, SRTCP that unprotects, the handshake's end; not
+	 * the viewer's own checks, whose source address anyone can forge).
+	 */
 	int (*last_rx_s)(void *path);
 	/* The viewer is gone: release everything. No session_host call names it afterwards. */
 	void (*stop)(void *path);

@@ -27,7 +27,7 @@ static gboolean is_silent(gpointer key, gpointer value, gpointer now_s)
 	return TRUE;
 }
 
-/* Main thread: a viewer that sends nothing (no consent checks, no RTCP) is gone. */
+/* Main thread: a viewer that proves nothing (no consent answers, no RTCP: last_rx_s) is gone. */
 gboolean viewer_ice_sweep_cb(gpointer table)
 {
 	gint now_s = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
@@ -44,6 +44,7 @@ gboolean viewer_ice_sweep_cb(gpointer table)
 static int restart_ice(struct viewer *v, const struct sdpfrag *f, struct patch_reply *out,
                        char *detail, size_t detail_len)
 {
+	struct session_error err = {0};
 	char *frag;
 
 	if (viewer_ops()->restart_ice == NULL) {
@@ -54,15 +55,11 @@ static int restart_ice(struct viewer *v, const struct sdpfrag *f, struct patch_r
 		    "(start a new one to reconnect)");
 		return 422;
 	}
-	if (f->pwd == NULL) {
-		g_snprintf(detail, detail_len,
-		           "an ICE restart needs a=ice-pwd with the new a=ice-ufrag");
-		return 400;
+	frag = viewer_ops()->restart_ice(v->path, v->bundle_mid, f->ufrag, f->pwd, &err);
+	if (frag == NULL) {
+		g_strlcpy(detail, err.detail, detail_len);
+		return err.status;
 	}
-	frag =
-	    viewer_ops()->restart_ice(v->path, v->bundle_mid, f->ufrag, f->pwd, detail, detail_len);
-	if (frag == NULL)
-		return 500;
 	g_free(v->remote_ufrag);
 	v->remote_ufrag = g_strdup(f->ufrag);
 	g_free(v->etag);

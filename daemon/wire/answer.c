@@ -28,6 +28,15 @@ static const char *attr(const GstSDPMessage *msg, const GstSDPMedia *m, const ch
 	return v;
 }
 
+/* Like attr(), but the tagged m-line's own value first: the bundle's transport. */
+static const char *transport_attr(const GstSDPMessage *msg, const GstSDPMedia *m, const char *key)
+{
+	const GstSDPMedia *tagged = sdp_bundle_tagged(msg);
+	const char *v = tagged != NULL ? gst_sdp_media_get_attribute_val(tagged, key) : NULL;
+
+	return v != NULL ? v : attr(msg, m, key);
+}
+
 static bool has_rtcp_fb(const GstSDPMedia *m, int pt, const char *fb)
 {
 	char want[64];
@@ -159,6 +168,13 @@ char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *de
 		    "the offer's video m-line lacks a=fingerprint, a=ice-ufrag or a=ice-pwd");
 		goto fail;
 	}
+	/*
+	 * The bundle's transport is the offerer-tagged m-line's: an offerer may
+	 * give each bundled m-line credentials of its own (aiortc does), and
+	 * then only the tagged one's are its agent's (RFC 9143 7.2).
+	 */
+	a->remote_ufrag = transport_attr(offer, video, "ice-ufrag");
+	a->remote_pwd = transport_attr(offer, video, "ice-pwd");
 	setup = attr(offer, video, "setup");
 	if (setup != NULL && strcmp(setup, "passive") == 0) {
 		g_snprintf(detail, detail_len,

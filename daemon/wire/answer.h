@@ -16,6 +16,8 @@ struct answer_params {
 	int pt;                  /* the offer's VP8 payload type */
 	guint64 session_version; /* o= session id */
 	bool nack;               /* set by answer_build: plain a=rtcp-fb nack was answered */
+	/* set by answer_build: the offer's ICE credentials for the answered bundle (borrowed) */
+	const char *remote_ufrag, *remote_pwd;
 };
 /*
  * The answer to `offer`, without candidates or SSRC lines (caller frees),

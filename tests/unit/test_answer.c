@@ -290,6 +290,36 @@ static void test_inline_offers(void)
 }
 
 /* Offers the direct path cannot serve: NULL and a reason for the 400. */
+/* Consent checks go with the bundle transport's credentials: the tagged m-line's (aiortc gives
+ * each m-line its own; the video's would get a 401 from its agent). */
+static void test_remote_credentials(void)
+{
+	char *text = load("offer-aiortc.sdp");
+	GstSDPMessage *offer = parse(text);
+	struct answer_params a = params;
+	char detail[160] = "", *ans;
+
+	a.pt = 96;
+	ans = answer_build(offer, &a, detail, sizeof(detail));
+	g_assert_nonnull(ans);
+	g_assert_cmpstr(a.remote_ufrag, ==, "FFbT");
+	g_assert_cmpstr(a.remote_pwd, ==,
+	                gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(offer, 0), "ice-pwd"));
+	g_free(ans);
+	gst_sdp_message_free(offer);
+
+	/* The same offer with audio tagged first: its credentials, not the video's. */
+	g_assert_nonnull(strstr(text, "a=group:BUNDLE 0 1"));
+	memcpy(strstr(text, "a=group:BUNDLE 0 1"), "a=group:BUNDLE 1 0", 18);
+	offer = parse(text);
+	ans = answer_build(offer, &a, detail, sizeof(detail));
+	g_assert_nonnull(ans);
+	g_assert_cmpstr(a.remote_ufrag, ==, "amFZ");
+	g_free(ans);
+	gst_sdp_message_free(offer);
+	g_free(text);
+}
+
 static void test_rejections(void)
 {
 	static const char *const cases[] = {
@@ -328,5 +358,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/answer/browser-offers", test_browser_offers);
 	g_test_add_func("/answer/inline-offers", test_inline_offers);
 	g_test_add_func("/answer/rejections", test_rejections);
+	g_test_add_func("/answer/remote-credentials", test_remote_credentials);
 	return g_test_run();
 }
