@@ -86,10 +86,9 @@ try {
   // other viewer's PLI right after (within the stream's 500 ms) is not
   // dropped: it waits for the interval and gets a keyframe of its own.
   await sleep(VIEWER_KEYFRAME_MS + 100);
-  const k0 = await metric(forced);
+  const k0 = await metric(forced), seen = honest.r.stats().keyframes;
   await send(attacker.r, pli(ssrc));
   await until(async () => (await metric(forced)) === k0 + 1, { what: 'the attacker\'s PLI forced a keyframe' });
-  const seen = honest.r.stats().keyframes;
   await honest.r.waitFor((st) => st.keyframes > seen, { what: 'that keyframe at the other viewer' });
   await send(honest.r, pli(ssrc));
   await until(async () => (await metric(forced)) === k0 + 2, { timeoutMs: 5000, what: 'the other viewer\'s PLI answered' });
