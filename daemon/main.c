@@ -63,7 +63,7 @@ static const struct session_hooks session_hooks = {
 
 /* lite, full -> ctl: each path's counters (0 from the path not in use). */
 static const struct metrics_sources metrics_sources = {
-    .packets_resent = lite_packets_resent,
+    .resends = lite_resends,
     .live_peers = lite_live_peers,
     .live_webrtcbins = reaper_live_webrtcbins,
 };

@@ -108,6 +108,30 @@ static void per_stream(GString *out, const char *name, const char *type, const c
 	}
 }
 
+/* NACK resends (mode lite): what went again, and what each viewer's budget refused. */
+static void resend_lines(GString *out, const struct metrics_sources *src)
+{
+	guint64 packets, bytes, budget, repeat;
+
+	src->resends(&packets, &bytes, &budget, &repeat);
+	g_string_append_printf(
+	    out,
+	    "# HELP whepcam_rtp_packets_resent_total RTP packets sent again on viewers' NACKs "
+	    "(mode lite).\n"
+	    "# TYPE whepcam_rtp_packets_resent_total counter\n"
+	    "whepcam_rtp_packets_resent_total %" G_GUINT64_FORMAT "\n"
+	    "# HELP whepcam_rtp_bytes_resent_total RTP bytes (before SRTP) sent again on viewers' "
+	    "NACKs (mode lite).\n"
+	    "# TYPE whepcam_rtp_bytes_resent_total counter\n"
+	    "whepcam_rtp_bytes_resent_total %" G_GUINT64_FORMAT "\n"
+	    "# HELP whepcam_rtp_resends_refused_total Packets viewers NACKed and were not sent "
+	    "again: over the viewer's resend budget, or resent moments before (mode lite).\n"
+	    "# TYPE whepcam_rtp_resends_refused_total counter\n"
+	    "whepcam_rtp_resends_refused_total{reason=\"budget\"} %" G_GUINT64_FORMAT "\n"
+	    "whepcam_rtp_resends_refused_total{reason=\"repeat\"} %" G_GUINT64_FORMAT "\n",
+	    packets, bytes, budget, repeat);
+}
+
 char *metrics_text(const struct metrics_sources *src)
 {
 	GString *out = g_string_sized_new(4096);
@@ -143,13 +167,10 @@ char *metrics_text(const struct metrics_sources *src)
 	                       "failure or timeout.\n"
 	                       "# TYPE whepcam_ice_failures_total counter\n"
 	                       "whepcam_ice_failures_total %" G_GUINT64_FORMAT "\n"
-	                       "# HELP whepcam_rtp_packets_resent_total RTP packets sent again "
-	                       "on viewers' NACKs (mode lite).\n"
-	                       "# TYPE whepcam_rtp_packets_resent_total counter\n"
-	                       "whepcam_rtp_packets_resent_total %" G_GUINT64_FORMAT "\n"
 	                       "# HELP whepcam_uptime_seconds Seconds since the daemon started.\n"
 	                       "# TYPE whepcam_uptime_seconds gauge\n"
 	                       "whepcam_uptime_seconds %" G_GINT64_FORMAT "\n",
-	                       M.ice_failures, src->packets_resent(), util_uptime_s());
+	                       M.ice_failures, util_uptime_s());
+	resend_lines(out, src);
 	return g_string_free(out, FALSE);
 }

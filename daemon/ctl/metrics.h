@@ -12,9 +12,11 @@
  * ctl_listen by main.c. Each is called on the main loop and reads atomics.
  */
 struct metrics_sources {
-	guint64 (*packets_resent)(void); /* RTP packets sent again on viewers' NACKs */
-	int (*live_peers)(void);         /* direct-path peers allocated and not yet freed */
-	int (*live_webrtcbins)(void);    /* webrtcbins created and not yet finalized */
+	/* NACK resends: RTP packets and bytes sent again, and NACKed ones refused, by reason */
+	void (*resends)(guint64 *packets, guint64 *bytes, guint64 *refused_budget,
+	                guint64 *refused_repeat);
+	int (*live_peers)(void);      /* direct-path peers allocated and not yet freed */
+	int (*live_webrtcbins)(void); /* webrtcbins created and not yet finalized */
 };
 
 /* The reply to an offer went out with HTTP `status`. */

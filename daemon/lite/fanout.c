@@ -15,6 +15,7 @@
 
 #include "fanout.h"
 #include "lite.h"
+#include "wire/resend.h"
 #include "wire/rtp.h"
 
 #define FANOUT_QUEUE_BUFFERS 30  /* frames: a stalled send thread drops old ones */
@@ -29,23 +30,36 @@ struct sent_packet {
 	uint8_t data[DIRECT_MAX_PACKET];
 };
 
-static guint64 resent_total; /* atomic */
+/* NACK resends, every fan-out; atomic */
+static struct {
+	guint64 packets, bytes;                 /* sent again (bytes: RTP, before SRTP) */
+	guint64 refused_budget, refused_repeat; /* not sent: see wire/resend.h */
+} resends;
 
-/* One viewer: main thread creates and frees it; the rest under the fanout lock. */
+/*
+ * One viewer: main thread creates and frees it. tx, fd and addr are
+ * written on the receive thread (fanout_set_sender) under the fanout lock;
+ * the send thread reads them under that lock, the receive thread (resends)
+ * without it. Every srtp_protect with tx holds `seal`: the send thread's and
+ * the receive thread's would otherwise race on libsrtp's stream state.
+ */
 struct fanout_member {
 	int pt;                     /* the viewer's VP8 payload type: written into every packet */
 	struct branch *branch;      /* gate and counters, shared with the session layer */
 	char sid[SHORT_ID_LEN + 1]; /* for log lines */
 	srtp_t tx;                  /* NULL until the DTLS handshake ends */
+	GMutex seal;                /* taken with tx in use; after the fanout lock, if both */
 	int fd;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
+	struct resend_budget resend; /* the receive thread's alone */
 };
 
 struct fanout {
 	GMutex lock;        /* members, and each member's sender */
 	GPtrArray *members; /* struct fanout_member *, owned: fanout_add to fanout_remove */
 	guint32 ssrc;
+	unsigned kbps;   /* the stream's configured bitrate: each member's resend budget */
 	guint first;     /* rotates: when a frame cannot reach everyone, not always the same lose */
 	guint removals;  /* bumped by fanout_remove: a wait without the lock checks it after */
 	GstElement *tee; /* a reference: the tee_pad is released from it */
@@ -125,6 +139,7 @@ static void send_to(struct fanout *f, struct fanout_member *m, guint npackets, g
 	int len;
 
 	while (i < npackets) {
+		g_mutex_lock(&m->seal);
 		for (batch = 0; batch < DIRECT_BATCH && i < npackets; i++) {
 			len = (int)f->maps[i].size;
 			if (len > DIRECT_MAX_PACKET)
@@ -143,6 +158,7 @@ static void send_to(struct fanout *f, struct fanout_member *m, guint npackets, g
 			f->msgs[batch].msg_hdr.msg_namelen = m->addrlen;
 			batch++;
 		}
+		g_mutex_unlock(&m->seal);
 		sent += send_batch(f, m->fd, batch, deadline_us);
 		if (f->removals != removals)
 			return; /* m may have been freed while send_batch waited */
@@ -216,7 +232,7 @@ guint32 fanout_ssrc(const struct fanout *f)
 	return f->ssrc;
 }
 
-struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, char **err)
+struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, unsigned kbps, char **err)
 {
 	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
 	struct fanout *f;
@@ -238,6 +254,7 @@ struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, char **err)
 	g_mutex_init(&f->lock);
 	f->members = g_ptr_array_new();
 	f->ssrc = g_random_int();
+	f->kbps = kbps;
 	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
 	f->tee = gst_object_ref(tee);
 	f->bin = gst_bin_new("fanout");
@@ -285,6 +302,9 @@ struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, con
 	m->branch = branch_ref(b);
 	m->fd = -1;
 	g_strlcpy(m->sid, sid, sizeof(m->sid));
+	g_mutex_init(&m->seal);
+	/* The stream's own packets are at most DIRECT_RTP_MTU long (the payloader's mtu). */
+	resend_budget_init(&m->resend, f->kbps, DIRECT_RTP_MTU);
 	g_mutex_lock(&f->lock);
 	g_ptr_array_add(f->members, m);
 	g_mutex_unlock(&f->lock);
@@ -299,6 +319,7 @@ void fanout_remove(struct fanout *f, struct fanout_member *m)
 	g_mutex_unlock(&f->lock);
 	if (m->tx != NULL)
 		srtp_dealloc(m->tx);
+	g_mutex_clear(&m->seal);
 	branch_unref(m->branch);
 	g_free(m);
 }
@@ -316,37 +337,76 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int
 	g_mutex_unlock(&f->lock);
 }
 
+/* Receive thread: packet `seq` from the history into `out`; its length, 0 when no longer kept. */
+static int history_copy(struct fanout *f, uint16_t seq, uint8_t *out)
+{
+	const struct sent_packet *h;
+	int len = 0;
+
+	g_mutex_lock(&f->lock);
+	h = &f->history[seq % FANOUT_HISTORY];
+	if (h->len != 0 && h->seq == seq) {
+		len = h->len;
+		memcpy(out, h->data, (size_t)len);
+	}
+	g_mutex_unlock(&f->lock);
+	return len;
+}
+
 guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *seqs, size_t n,
                     uint8_t *scratch)
 {
-	guint sent = 0;
+	gint64 now = g_get_monotonic_time();
+	guint sent = 0, over = 0, repeats = 0;
+	guint64 bytes = 0;
 	size_t i;
 
-	g_mutex_lock(&f->lock);
-	/* Under the lock m->tx is ours: the send thread protects only while holding it. */
+	/* tx and the address change only on this thread; the gate is atomic. */
 	if (m->tx == NULL || g_atomic_int_get(&m->branch->gate) != GATE_OPEN)
-		n = 0;
+		return 0;
 	for (i = 0; i < n; i++) {
-		const struct sent_packet *h = &f->history[seqs[i] % FANOUT_HISTORY];
-		int len = h->len;
+		srtp_err_status_t st;
+		int len, rtp_len;
 
-		if (len == 0 || h->seq != seqs[i])
+		switch (resend_budget_check(&m->resend, seqs[i], now)) {
+		case RESEND_REPEAT:
+			repeats++;
+			continue;
+		case RESEND_BUDGET:
+			over++;
+			continue;
+		case RESEND_OK:
+			break;
+		}
+		/* Copied under the fanout lock, sealed and sent without it: frames keep going. */
+		rtp_len = len = history_copy(f, seqs[i], scratch);
+		if (len == 0)
 			continue; /* too old: the viewer will ask for a keyframe instead */
-		memcpy(scratch, h->data, (size_t)len);
+		resend_budget_spend(&m->resend, seqs[i], (size_t)len, now);
 		scratch[1] = (uint8_t)((scratch[1] & 0x80) | m->pt);
 		/* The same packet again under the same index: libsrtp allows it (allow_repeat_tx).
 		 */
-		if (srtp_protect(m->tx, scratch, &len) == srtp_err_status_ok &&
+		g_mutex_lock(&m->seal);
+		st = srtp_protect(m->tx, scratch, &len);
+		g_mutex_unlock(&m->seal);
+		if (st == srtp_err_status_ok &&
 		    sendto(m->fd, scratch, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&m->addr,
-		           m->addrlen) > 0)
+		           m->addrlen) > 0) {
 			sent++;
+			bytes += (guint64)rtp_len;
+		}
 	}
-	g_mutex_unlock(&f->lock);
-	__atomic_fetch_add(&resent_total, sent, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&resends.packets, sent, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&resends.bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&resends.refused_budget, over, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&resends.refused_repeat, repeats, __ATOMIC_RELAXED);
 	return sent;
 }
 
-guint64 fanout_resent_total(void)
+void fanout_resend_totals(struct fanout_resend_totals *t)
 {
-	return __atomic_load_n(&resent_total, __ATOMIC_RELAXED);
+	t->packets = __atomic_load_n(&resends.packets, __ATOMIC_RELAXED);
+	t->bytes = __atomic_load_n(&resends.bytes, __ATOMIC_RELAXED);
+	t->refused_budget = __atomic_load_n(&resends.refused_budget, __ATOMIC_RELAXED);
+	t->refused_repeat = __atomic_load_n(&resends.refused_repeat, __ATOMIC_RELAXED);
 }

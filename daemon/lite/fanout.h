@@ -6,8 +6,11 @@
  * packets kept for NACKs, and a struct fanout_member per viewer (its
  * payload type, SRTP sender and address).
  * Threads: new/free/add/remove on the main loop; set_sender and resend on
- * the receive thread (lock order: the peer registry's, then the fanout's);
- * frames go out on "fanout:src", which holds the fanout lock while sending.
+ * the receive thread (lock order: the peer registry's, then the fanout's,
+ * then a member's seal lock); frames go out on "fanout:src", which holds
+ * the fanout lock while sending. Resends are copied from the history under
+ * the fanout lock and sealed and sent after it, within each viewer's budget
+ * (wire/resend.h).
  */
 #ifndef WHEPCAMD_LITE_FANOUT_H
 #define WHEPCAMD_LITE_FANOUT_H
@@ -23,8 +26,12 @@
 struct fanout;        /* opaque */
 struct fanout_member; /* opaque: one viewer's place in a fan-out */
 
-/* Main thread, before the pipeline plays: the payloader on a request pad of `tee`. */
-struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, char **err);
+/*
+ * Main thread, before the pipeline plays: the payloader on a request pad of
+ * `tee`. `kbps`: the stream's configured bitrate, which sets each viewer's
+ * resend budget.
+ */
+struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, unsigned kbps, char **err);
 /* Main thread, after the pipeline is NULL and every member is removed. NULL is fine. */
 void fanout_free(struct fanout *f);
 /* The SSRC of the fan-out's payloader, for the answers' a=ssrc. */
@@ -46,12 +53,19 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int
                        const struct sockaddr_storage *addr, socklen_t addrlen);
 /*
  * Receive thread: send m again the packets it NACKed that are still in the
- * history, using `scratch` (DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN
- * bytes). Returns how many went.
+ * history, as its resend budget allows (a sequence number resent within
+ * RESEND_REPEAT_MS is not sent again), using `scratch`
+ * (DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN bytes). Returns how many went.
  */
 guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *seqs, size_t n,
                     uint8_t *scratch);
-/* Packets sent again on NACKs, every fan-out. Any thread. */
-guint64 fanout_resent_total(void);
+
+/* NACK resends, every fan-out since start-up. */
+struct fanout_resend_totals {
+	guint64 packets, bytes;                 /* sent again; bytes of RTP, before SRTP */
+	guint64 refused_budget, refused_repeat; /* NACKed, kept, and not sent: why */
+};
+/* Any thread. */
+void fanout_resend_totals(struct fanout_resend_totals *t);
 
 #endif

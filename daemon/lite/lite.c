@@ -26,6 +26,7 @@ struct lite_viewer {
 	struct peer *peer;                /* owned */
 	struct fanout *fanout;            /* its track's */
 	struct fanout_member *member;     /* its place there, owned */
+	gint64 last_keyframe_request_us;  /* its last PLI/FIR passed on; the receive thread's */
 };
 
 static struct {
@@ -51,10 +52,16 @@ static void on_peer_state(void *user, enum peer_state st)
 	D.host->link(lv->id, link[st]);
 }
 
+/* One request per KEYFRAME_VIEWER_INTERVAL_MS from each viewer reaches the track. */
 static void on_peer_keyframe_request(void *user)
 {
 	struct lite_viewer *lv = user;
+	gint64 now = g_get_monotonic_time();
 
+	if (lv->last_keyframe_request_us != 0 &&
+	    now - lv->last_keyframe_request_us < KEYFRAME_VIEWER_INTERVAL_MS * 1000)
+		return;
+	lv->last_keyframe_request_us = now;
 	track_request_keyframe_any_thread(lv->video);
 }
 
@@ -146,7 +153,8 @@ void lite_shutdown(void)
 
 int lite_track_added(struct stream *s, struct track *t, char **err)
 {
-	struct fanout *f = fanout_new(s->pipeline, track_tee(t), err);
+	struct fanout *f =
+	    fanout_new(s->pipeline, track_tee(t), (unsigned)s->cfg->bitrate_kbps, err);
 
 	if (f == NULL)
 		return -1;
@@ -164,9 +172,16 @@ int lite_live_peers(void)
 	return peer_live();
 }
 
-guint64 lite_packets_resent(void)
+void lite_resends(guint64 *packets, guint64 *bytes, guint64 *refused_budget,
+                  guint64 *refused_repeat)
 {
-	return fanout_resent_total();
+	struct fanout_resend_totals t;
+
+	fanout_resend_totals(&t);
+	*packets = t.packets;
+	*bytes = t.bytes;
+	*refused_budget = t.refused_budget;
+	*refused_repeat = t.refused_repeat;
 }
 
 /* ---- struct session_ops ---- */

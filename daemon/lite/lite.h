@@ -46,7 +46,9 @@ int lite_track_added(struct stream *s, struct track *t, char **err);
 void lite_track_removed(struct stream *s, struct track *t);
 
 /* For the health op and /metrics; any thread. */
-int lite_live_peers(void);         /* peers allocated and not yet freed: a leak shows */
-guint64 lite_packets_resent(void); /* RTP packets sent again on NACKs, every track */
+int lite_live_peers(void); /* peers allocated and not yet freed: a leak shows */
+/* NACK resends, every track: packets and RTP bytes sent again, and refused (wire/resend.h). */
+void lite_resends(guint64 *packets, guint64 *bytes, guint64 *refused_budget,
+                  guint64 *refused_repeat);
 
 #endif

@@ -11,7 +11,7 @@
 #include "track.h"
 
 #define KEYFRAME_MIN_INTERVAL_MS 100  /* joins: at most 10 forced keyframes a second */
-#define KEYFRAME_PLI_INTERVAL_MS 500  /* viewers' PLI/FIR: at most 2 a second, the rest dropped */
+#define KEYFRAME_PLI_INTERVAL_MS 500  /* viewers' PLI/FIR: at most 2 a second, the rest wait */
 #define KEYFRAME_PENDING_MAX_MS  1000 /* a request unanswered this long is retried */
 
 struct track {
@@ -21,7 +21,8 @@ struct track {
 	gint keyframe_pending; /* atomic: the streaming thread clears it */
 	gint64 last_keyframe_request_us;
 	gint64 last_pli_us;
-	guint keyframe_timer;
+	guint keyframe_timer; /* a keyframe scheduled: it serves every request meanwhile */
+	enum keyframe_reason timer_reason; /* what keyframe_timer was set for */
 	guint64 keyframes_forced;
 	gpointer frames;      /* frames encoded; atomic (gsize), bumped by the encoder thread */
 	gsize frames_at_tick; /* for fps_measured */
@@ -66,7 +67,7 @@ static gboolean keyframe_request_cb(gpointer data)
 	struct track *t = data;
 
 	t->keyframe_timer = 0;
-	track_request_keyframe(t, KEYFRAME_FOR_JOIN);
+	track_request_keyframe(t, t->timer_reason);
 	return G_SOURCE_REMOVE;
 }
 
@@ -92,27 +93,43 @@ static GstPadProbeReturn tee_upstream_probe(GstPad *pad, GstPadProbeInfo *info, 
 	return GST_PAD_PROBE_DROP;
 }
 
+/*
+ * A join is never kept waiting by viewers' PLIs: a keyframe scheduled for
+ * a PLI is brought forward to the join's own (at most KEYFRAME_MIN_INTERVAL_MS)
+ * and serves both. A PLI within KEYFRAME_PLI_INTERVAL_MS of the last one
+ * forced waits for the interval's end rather than being dropped: one viewer
+ * (limited to one request per KEYFRAME_VIEWER_INTERVAL_MS by its media path)
+ * cannot make everyone else's go unanswered, and every request meanwhile
+ * shares that one keyframe.
+ */
 void track_request_keyframe(struct track *t, enum keyframe_reason why)
 {
 	gint64 now = g_get_monotonic_time();
 	gint64 since_ms = (now - t->last_keyframe_request_us) / 1000;
+	gint64 wait_ms = 0;
 	GstPad *src;
 
-	if (why == KEYFRAME_FOR_PLI) {
-		/* A storm of PLIs (loss on many viewers) must not turn into keyframes. */
-		if ((now - t->last_pli_us) / 1000 < KEYFRAME_PLI_INTERVAL_MS)
-			return;
-		t->last_pli_us = now;
-	}
-	if (t->encoder == NULL || t->keyframe_timer != 0)
+	if (t->encoder == NULL)
 		return;
+	if (t->keyframe_timer != 0 && why == KEYFRAME_FOR_JOIN &&
+	    t->timer_reason == KEYFRAME_FOR_PLI)
+		g_clear_handle_id(&t->keyframe_timer, g_source_remove);
+	if (t->keyframe_timer != 0)
+		return; /* the keyframe scheduled serves this caller too */
 	if (g_atomic_int_get(&t->keyframe_pending) && since_ms < KEYFRAME_PENDING_MAX_MS)
 		return; /* the keyframe asked for is on its way: it serves this caller too */
-	if (since_ms < KEYFRAME_MIN_INTERVAL_MS) {
-		t->keyframe_timer = g_timeout_add((guint)(KEYFRAME_MIN_INTERVAL_MS - since_ms),
-		                                  keyframe_request_cb, t);
+	if (since_ms < KEYFRAME_MIN_INTERVAL_MS)
+		wait_ms = KEYFRAME_MIN_INTERVAL_MS - since_ms;
+	/* A storm of PLIs (loss on many viewers) must not turn into keyframes. */
+	if (why == KEYFRAME_FOR_PLI && (now - t->last_pli_us) / 1000 < KEYFRAME_PLI_INTERVAL_MS)
+		wait_ms = MAX(wait_ms, KEYFRAME_PLI_INTERVAL_MS - (now - t->last_pli_us) / 1000);
+	if (wait_ms > 0) {
+		t->timer_reason = why;
+		t->keyframe_timer = g_timeout_add((guint)wait_ms, keyframe_request_cb, t);
 		return;
 	}
+	if (why == KEYFRAME_FOR_PLI)
+		t->last_pli_us = now;
 	g_debug("stream %s: keyframe requested", t->stream->cfg->name);
 	t->last_keyframe_request_us = now;
 	g_atomic_int_set(&t->keyframe_pending, 1);

@@ -29,10 +29,20 @@ void track_free(struct track *t);
 /* Where consumers request their pads ("src_%u"). Borrowed: the pipeline's. */
 GstElement *track_tee(const struct track *t);
 
+/*
+ * One viewer's PLI/FIR count at most once per this, so that a viewer that
+ * floods them forces at most one keyframe per 2 s for everyone, not the
+ * stream's two a second. Browsers ask again while no keyframe comes, so a
+ * request refused here is repeated once the interval is over. Enforced by
+ * the media path, which knows its viewers (mode lite: lite.c).
+ */
+#define KEYFRAME_VIEWER_INTERVAL_MS 2000
+
 enum keyframe_reason { KEYFRAME_FOR_JOIN, KEYFRAME_FOR_PLI };
 /*
  * Ask the encoder for a keyframe soon. Calls while one is on its way share
- * it; joins force at most one per 100 ms, viewers' PLI/FIR one per 500 ms.
+ * it; joins force at most one per 100 ms, viewers' PLI/FIR one per 500 ms
+ * (one coming sooner waits for it), and a join never waits for a PLI's.
  */
 void track_request_keyframe(struct track *t, enum keyframe_reason why);
 /* Any thread (lock-free): a viewer's PLI/FIR, handed to the main loop's track_request_keyframe. */

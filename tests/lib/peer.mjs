@@ -57,7 +57,9 @@ function seqUnwrapper() {
 // number already seen (the sender's retransmissions) and, with `dropEvery`,
 // drops the first arrival of every sequence number that is a multiple of it:
 // deterministic loss, and a retransmission of a dropped packet gets through.
-function tapIce(connection, dropEvery, ext, s, notify) {
+// With `dropRepeats` those retransmissions are counted and dropped unread:
+// a viewer that floods NACKs need not spend its CPU on what they bring.
+function tapIce(connection, dropEvery, dropRepeats, ext, s, notify) {
   const seen = new Set();
   const ev = connection.onData;
   const deliver = ev.execute;
@@ -67,6 +69,7 @@ function tapIce(connection, dropEvery, ext, s, notify) {
       const seq = ext(raw);
       if (seen.has(seq)) {
         s.wireRepeats++;
+        if (dropRepeats) { notify(); return; }
       } else {
         seen.add(seq);
         if (dropEvery && raw % dropEvery === 0) { s.dropped.push(seq); notify(); return; }
@@ -119,9 +122,10 @@ function gatheringComplete(pc, timeoutMs = 10000) {
 // packet whose sequence number is a multiple of n (stats().dropped), before
 // SRTP; `nack: false` offers no generic NACK; `trackSeqs` keeps every
 // sequence number received (stats().seqs, unwrapped: see seqUnwrapper),
-// for missing(); stats().wireRepeats counts retransmissions that arrived.
+// for missing(); stats().wireRepeats counts retransmissions that arrived,
+// which `dropRepeats` then drops before SRTP.
 export async function createReceiver({ audio = true, vp8 = true, h264 = true, trickle = false, remoteOffer = null,
-  host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false, dropEvery = 0 } = {}) {
+  host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false, dropEvery = 0, dropRepeats = false } = {}) {
   const video = [];
   if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
     rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
@@ -182,12 +186,12 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
   if (remoteOffer) {
     await pc.setRemoteDescription({ type: 'offer', sdp: remoteOffer });
     tv = pc.getTransceivers().find((t) => t.kind === 'video');
-    if (dropEvery || trackSeqs) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, ext, s, notify);
+    if (dropEvery || trackSeqs || dropRepeats) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, dropRepeats, ext, s, notify);
     await pc.setLocalDescription(await pc.createAnswer());
     keepEarlyMedia(tv.dtlsTransport, onRtp);
   } else {
     tv = pc.addTransceiver('video', { direction: 'recvonly' });
-    if (dropEvery || trackSeqs) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, ext, s, notify);
+    if (dropEvery || trackSeqs || dropRepeats) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, dropRepeats, ext, s, notify);
     if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
     await pc.setLocalDescription(await pc.createOffer());
   }
