@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config libglib2.0-dev libjson-c-dev libfcgi-dev libnic
  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libssl-dev libsrtp2-dev
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
  gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core gstreamer1.0-tools nginx-light curl coturn prometheus systemd
- nodejs npm chromium python3 dpkg-dev groff-base openssl $*"
+ nodejs npm chromium python3 dpkg-dev groff-base openssl clang libclang-rt-dev $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
