@@ -3,7 +3,8 @@
 #   run   (the default): what `make run` needs to build and run it;
 #   test  run's, and what `make test` drives it with: browsers (chromium,
 #         firefox-esr), players (python3-aiortc, webrtcbin through python3-gi),
-#         coturn, Prometheus's promtool, node, iproute2, systemd-analyze, groff;
+#         coturn, Prometheus's promtool, node, iproute2, systemd-analyze, groff,
+#         clang and its sanitizer runtimes (the ASan+UBSan and fuzz stages);
 #   bench test's, and Janus and gnuplot beside it.
 # Further arguments name extra packages. As root it runs apt-get; otherwise it
 # prints the one command to run.
@@ -14,7 +15,7 @@ RUN="build-essential pkg-config libglib2.0-dev libjson-c-dev libfcgi-dev libnice
  gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core nginx-light curl dpkg-dev"
 TEST="nodejs npm chromium firefox-esr coturn prometheus python3 python3-aiortc python3-gi
  gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-tools
- iproute2 systemd groff-base openssl"
+ iproute2 systemd groff-base openssl clang libclang-rt-dev"
 BENCH="janus gnuplot-nox"
 case "${1:-run}" in
 run) PKGS=$RUN ;;

@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	const char *listen_path = NULL;
 	long workers = FCGI_DEFAULT_WORKERS, mode = 0660;
 	sigset_t stop_signals;
-	pthread_t *threads;
+	static pthread_t *threads; /* the workers run until exit, never joined: kept, not leaked */
 	int i, sig;
 
 	for (i = 1; i < argc; i++) {

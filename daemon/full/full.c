@@ -77,9 +77,19 @@ static void promise_done_cb(GstPromise *promise, gpointer data)
 	event_post(ev);
 }
 
-static GstPromise *promise_for(enum event_kind kind, const char *id)
+/*
+ * Main thread: emit webrtcbin's `signal` (arg, promise); the reply comes back
+ * to the main loop as a `kind` event for viewer `id`. webrtcbin holds its own
+ * reference to the promise until it replies, so ours is dropped here.
+ */
+static void emit_with_promise(GstElement *webrtc, const char *signal, gpointer arg,
+                              enum event_kind kind, const char *id)
 {
-	return gst_promise_new_with_change_func(promise_done_cb, event_new(kind, id), NULL);
+	GstPromise *promise =
+	    gst_promise_new_with_change_func(promise_done_cb, event_new(kind, id), NULL);
+
+	g_signal_emit_by_name(webrtc, signal, arg, promise);
+	gst_promise_unref(promise);
 }
 
 /* webrtcbin thread. */
@@ -210,7 +220,7 @@ static void on_remote_set(struct full_viewer *fv, GstPromise *promise)
 	if (all != NULL)
 		g_array_unref(all);
 	bin_watch_peer(fv);
-	g_signal_emit_by_name(fv->webrtc, "create-answer", NULL, promise_for(EV_ANSWER, fv->id));
+	emit_with_promise(fv->webrtc, "create-answer", NULL, EV_ANSWER, fv->id);
 }
 
 static void on_answer(struct full_viewer *fv, GstPromise *promise)
@@ -423,8 +433,7 @@ static enum session_start full_start(const struct session_offer *o, void **path,
 		    "viewer %s: the offer's bundled m-lines take the tagged one's ICE credentials",
 		    fv->sid);
 	desc = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, copy);
-	g_signal_emit_by_name(fv->webrtc, "set-remote-description", desc,
-	                      promise_for(EV_REMOTE_SET, fv->id));
+	emit_with_promise(fv->webrtc, "set-remote-description", desc, EV_REMOTE_SET, fv->id);
 	gst_webrtc_session_description_free(desc);
 	return SESSION_START_PENDING;
 }
