@@ -146,7 +146,7 @@ static void report_streams(void)
 			fprintf(stderr,
 			        "whepcamd: stream %s: offline: source %s did not start; retrying "
 			        "(offers get 409 until it does)\n",
-			        s->cfg->name, s->source);
+			        s->cfg->name, s->source_public);
 		else if (strcmp(s->cfg->source, "auto") == 0 &&
 		         g_str_has_prefix(s->source, "test:"))
 			fprintf(stderr,
@@ -155,7 +155,7 @@ static void report_streams(void)
 			        s->cfg->name);
 		else
 			fprintf(stderr, "whepcamd: stream %s: source %s\n", s->cfg->name,
-			        s->source);
+			        s->source_public);
 	}
 }
 

@@ -1,6 +1,6 @@
 /*
  * fanout.c - one payloader per track for every direct viewer:
- * tee ! queue ! rtpvp8pay ! appsink, and on the queue's thread each frame's
+ * tee ! queue ! rtpvp8pay|rtph264pay ! appsink, and on the queue's thread each frame's
  * packets are copied, given the viewer's payload type, SRTP-protected and
  * sent with one sendmmsg per viewer and batch. Payloading once instead of
  * per viewer, and no thread per viewer, is what makes a viewer cheap here.
@@ -44,7 +44,7 @@ static struct {
  * the receive thread's would otherwise race on libsrtp's stream state.
  */
 struct fanout_member {
-	int pt;                     /* the viewer's VP8 payload type: written into every packet */
+	int pt;                     /* the viewer's payload type: written into every packet */
 	struct branch *branch;      /* gate and counters, shared with the session layer */
 	char sid[SHORT_ID_LEN + 1]; /* for log lines */
 	srtp_t tx;                  /* NULL until the DTLS handshake ends */
@@ -59,6 +59,7 @@ struct fanout {
 	GMutex lock;        /* members, and each member's sender */
 	GPtrArray *members; /* struct fanout_member *, owned: fanout_add to fanout_remove */
 	guint32 ssrc;
+	enum codec codec;
 	unsigned kbps;   /* the stream's configured bitrate: each member's resend budget */
 	guint first;     /* rotates: when a frame cannot reach everyone, not always the same lose */
 	guint removals;  /* bumped by fanout_remove: a wait without the lock checks it after */
@@ -183,6 +184,23 @@ static bool gate_pass(struct fanout_member *m, bool keyframe)
 	return true;
 }
 
+/*
+ * Send thread: whether the frame's packets start a keyframe. VP8: its first
+ * packet says. H.264: any of them, since the SPS and PPS that come before an
+ * IDR may be packets of their own, and the gate must open on the first.
+ */
+static bool frame_is_keyframe(const struct fanout *f, guint npackets)
+{
+	guint i;
+
+	if (f->codec == CODEC_VP8)
+		return npackets > 0 && rtp_vp8_keyframe_start(f->maps[0].data, f->maps[0].size);
+	for (i = 0; i < npackets; i++)
+		if (rtp_h264_keyframe_start(f->maps[i].data, f->maps[i].size))
+			return true;
+	return false;
+}
+
 /* Send thread (the queue's): one frame's packets, as a list or a single buffer. */
 static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 {
@@ -205,7 +223,7 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 		if (b != NULL && gst_buffer_map(b, &f->maps[n], GST_MAP_READ))
 			n++;
 	}
-	keyframe = n > 0 && rtp_vp8_keyframe_start(f->maps[0].data, f->maps[0].size);
+	keyframe = frame_is_keyframe(f, n);
 	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
 	g_mutex_lock(&f->lock);
 	remember(f, n);
@@ -232,18 +250,21 @@ guint32 fanout_ssrc(const struct fanout *f)
 	return f->ssrc;
 }
 
-struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, unsigned kbps, char **err)
+struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, unsigned kbps,
+                          char **err)
 {
 	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
+	/* The queue's thread is "<name>:src": "fanout:src" is what docs/benchmarks.md profiles. */
+	const char *name = c == CODEC_VP8 ? "fanout" : "fanout-h264";
 	struct fanout *f;
 	GstElement *queue, *pay, *sink;
 	GstPad *pad;
 
-	queue = gst_element_factory_make("queue", "fanout"); /* its thread: "fanout:src" */
-	pay = gst_element_factory_make("rtpvp8pay", NULL);
+	queue = gst_element_factory_make("queue", name);
+	pay = gst_element_factory_make(c == CODEC_VP8 ? "rtpvp8pay" : "rtph264pay", NULL);
 	sink = gst_element_factory_make("appsink", NULL);
 	if (queue == NULL || pay == NULL || sink == NULL) {
-		*err = g_strdup("queue, rtpvp8pay or appsink missing: install "
+		*err = g_strdup("queue, rtpvp8pay, rtph264pay or appsink missing: install "
 		                "gstreamer1.0-plugins-base and -good");
 		gst_clear_object(&queue);
 		gst_clear_object(&pay);
@@ -254,16 +275,20 @@ struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, unsigned kbps, 
 	g_mutex_init(&f->lock);
 	f->members = g_ptr_array_new();
 	f->ssrc = g_random_int();
+	f->codec = c;
 	f->kbps = kbps;
 	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
 	f->tee = gst_object_ref(tee);
-	f->bin = gst_bin_new("fanout");
+	f->bin = gst_bin_new(name);
 	gst_bin_add_many(GST_BIN(f->bin), queue, pay, sink, NULL);
 	g_object_set(queue, "leaky", 2, "max-size-buffers", FANOUT_QUEUE_BUFFERS, "max-size-bytes",
 	             0, "max-size-time", (guint64)0, NULL);
 	/* The viewers' payload types differ: each packet gets its own as it is sent. */
-	g_object_set(pay, "pt", 96u, "ssrc", f->ssrc, "picture-id-mode", 2, "mtu",
-	             (guint)DIRECT_RTP_MTU, NULL);
+	g_object_set(pay, "pt", 96u, "ssrc", f->ssrc, "mtu", (guint)DIRECT_RTP_MTU, NULL);
+	if (c == CODEC_VP8)
+		g_object_set(pay, "picture-id-mode", 2, NULL);
+	else /* SPS and PPS before every IDR, aggregated with it (STAP-A) when they fit */
+		g_object_set(pay, "config-interval", -1, "aggregate-mode", 1, NULL);
 	g_object_set(sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE,
 	             "buffer-list", TRUE, "max-buffers", 2u, "drop", TRUE, NULL);
 	gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, f, NULL);

@@ -153,8 +153,8 @@ void lite_shutdown(void)
 
 int lite_track_added(struct stream *s, struct track *t, char **err)
 {
-	struct fanout *f =
-	    fanout_new(s->pipeline, track_tee(t), (unsigned)s->cfg->bitrate_kbps, err);
+	struct fanout *f = fanout_new(s->pipeline, track_tee(t), track_codec(t),
+	                              (unsigned)s->cfg->bitrate_kbps, err);
 
 	if (f == NULL)
 		return -1;
@@ -248,6 +248,8 @@ static enum session_start lite_start(const struct session_offer *o, void **path,
 	                           .pwd = pwd,
 	                           .fingerprint = dtls_fingerprint(),
 	                           .pt = o->pt,
+	                           .encoding = codec_name(o->codec->codec),
+	                           .fmtp = o->codec->fmtp,
 	                           .session_version = ++D.answers};
 	text = answer_build(o->sdp, &a, err->detail, sizeof(err->detail));
 	if (text == NULL)

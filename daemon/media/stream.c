@@ -1,8 +1,8 @@
 /*
- * stream.c - one camera stream: source ! convert/scale/rate ! caps, then
- * its encoded track (track.c), built once and shared by every viewer of the
- * stream. Owns the pipeline, its bus watch and the restart of a failed
- * source, and the table of the daemon's streams.
+ * stream.c - one camera stream: its source (source.c) and a track per codec
+ * (track.c), built once and shared by every viewer of the stream. Owns the
+ * pipeline, its bus watch and the restart of a failed source, and the table
+ * of the daemon's streams.
  */
 #define G_LOG_DOMAIN "stream"
 #include <string.h>
@@ -27,56 +27,111 @@ const char *stream_state_name(enum stream_state st)
 	return "unknown";
 }
 
-char *stream_source_description(const struct stream_config *cfg, const char *source)
-{
-	char *head, *desc;
-	const char *adapt = "videoconvert ! videoscale ! videorate";
-
-	if (g_str_has_prefix(source, "v4l2:")) {
-		/* decodebin takes raw or MJPEG caps, whichever the camera offers. */
-		head = g_strdup_printf("v4l2src device=\"%s\" ! decodebin", source + 5);
-	} else if (g_str_has_prefix(source, "file:")) {
-		head = g_strdup_printf("multifilesrc location=\"%s\" loop=true ! decodebin",
-		                       source + 5);
-	} else {
-		const char *pattern = source[5] != '\0' ? source + 5 : "smpte";
-		GstElementFactory *clock = gst_element_factory_find("clockoverlay");
-
-		/*
-		 * Moving and clocked, so frames differ and latency can be read off the
-		 * picture. The pattern is made at the stream's size and rate: no
-		 * videorate, which holds a frame back (a frame of join latency).
-		 */
-		head = g_strdup_printf("videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
-		                       "video/x-raw,width=%d,height=%d,framerate=%d/1%s",
-		                       pattern, cfg->width, cfg->height, cfg->fps,
-		                       clock == NULL
-		                           ? ""
-		                           : " ! clockoverlay halignment=right valignment=bottom "
-		                             "shaded-background=true font-desc=\"Sans 24\" "
-		                             "time-format=\"%H:%M:%S\"");
-		if (clock != NULL)
-			gst_object_unref(clock);
-		adapt = "videoconvert";
-	}
-	desc = g_strdup_printf("%s ! %s ! capsfilter "
-	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
-	                       head, adapt, cfg->width, cfg->height, cfg->fps);
-	g_free(head);
-	return desc;
-}
-
-/* Main thread: the encoder produced its first frame. */
-gboolean stream_mark_live_cb(gpointer data)
+/* Main thread: the source produced its first frame. */
+static gboolean stream_mark_live_cb(gpointer data)
 {
 	struct stream *s = data;
 
 	if (s->state == STREAM_STARTING) {
 		s->state = STREAM_LIVE;
-		g_message("stream %s: live (%s, %dx%d@%d)", s->cfg->name, s->source, s->cfg->width,
-		          s->cfg->height, s->cfg->fps);
+		if (s->kind == SOURCE_H264)
+			g_message("stream %s: live (%s, H.264 passed through)", s->cfg->name,
+			          s->source_public);
+		else
+			g_message("stream %s: live (%s, %dx%d@%d)", s->cfg->name, s->source_public,
+			          s->cfg->width, s->cfg->height, s->cfg->fps);
 	}
 	return G_SOURCE_REMOVE;
+}
+
+/* Streaming thread: frames out of the source. */
+static GstPadProbeReturn source_out_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	struct stream *s = data;
+
+	if (G_UNLIKELY(s->state == STREAM_STARTING))
+		g_main_context_invoke(NULL, stream_mark_live_cb, s);
+	return GST_PAD_PROBE_OK;
+}
+
+struct track *stream_track(const struct stream *s, enum codec c)
+{
+	return s->tracks[c];
+}
+
+void stream_codec_sends(const struct stream *s, struct codec_sends *out)
+{
+	guint i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < s->n_codecs; i++)
+		out->order[out->n++] = s->order[i];
+	if (s->tracks[CODEC_H264] != NULL)
+		out->h264_profile = track_h264_profile(s->tracks[CODEC_H264]);
+}
+
+/*
+ * The codecs in order: as configured, else what the source gives without
+ * re-encoding first (H.264 from a camera), else VP8 then H.264.
+ */
+static void choose_codecs(struct stream *s)
+{
+	guint i;
+
+	if (s->cfg->n_codecs > 0) {
+		for (i = 0; i < (guint)s->cfg->n_codecs; i++)
+			s->order[i] = s->cfg->codecs[i];
+		s->n_codecs = (guint)s->cfg->n_codecs;
+		return;
+	}
+	s->order[0] = s->kind == SOURCE_H264 ? CODEC_H264 : CODEC_VP8;
+	s->order[1] = s->kind == SOURCE_H264 ? CODEC_VP8 : CODEC_H264;
+	s->n_codecs = 2;
+}
+
+/*
+ * A track per codec. Raw frames: the first codec's encoder always runs (the
+ * stream's own; a join never waits for an encoder to start), the others only
+ * while a viewer needs them. H.264 from the source: passed through (even
+ * when not sent, it feeds the others), and the others transcoded from it.
+ */
+static int build_tracks(struct stream *s, GstElement *src, char **err)
+{
+	GstElement *raw = NULL;
+	guint i;
+
+	if (s->kind == SOURCE_H264) {
+		s->tracks[CODEC_H264] = track_new_passthrough(s, CODEC_H264, src, err);
+		if (s->tracks[CODEC_H264] == NULL)
+			return -1;
+	} else {
+		raw = gst_element_factory_make("tee", "raw");
+		if (raw == NULL) {
+			*err = g_strdup("tee missing: install gstreamer1.0-plugins-base");
+			return -1;
+		}
+		g_object_set(raw, "allow-not-linked", TRUE, NULL);
+		gst_bin_add(GST_BIN(s->pipeline), raw);
+		if (!gst_element_link(src, raw)) {
+			*err = g_strdup_printf("stream %s: cannot link its source", s->cfg->name);
+			return -1;
+		}
+	}
+	for (i = 0; i < s->n_codecs; i++) {
+		enum codec c = s->order[i];
+
+		if (s->tracks[c] != NULL)
+			continue;
+		s->tracks[c] = raw != NULL ? track_new_encoded(s, c, raw, i > 0, err)
+		                           : track_new_transcoded(s, c, s->tracks[CODEC_H264], err);
+		if (s->tracks[c] == NULL)
+			return -1;
+	}
+	for (i = 0; i < CODEC_COUNT; i++)
+		if (s->tracks[i] != NULL && hooks->track_added != NULL &&
+		    hooks->track_added(s, s->tracks[i], err) != 0)
+			return -1;
+	return 0;
 }
 
 static bool is_stream_element(struct stream *s, GstObject *obj)
@@ -94,7 +149,7 @@ static gboolean restart_cb(gpointer data)
 	struct stream *s = data;
 
 	s->restart_timer = 0;
-	g_message("stream %s: restarting source %s", s->cfg->name, s->source);
+	g_message("stream %s: restarting source %s", s->cfg->name, s->source_public);
 	s->state = STREAM_STARTING;
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
 		s->state = STREAM_OFFLINE;
@@ -125,15 +180,21 @@ static gboolean bus_cb(GstBus *bus, GstMessage *msg, gpointer data)
 	GError *gerr = NULL;
 	char *dbg = NULL;
 
+	char *why, *more;
+
 	switch (GST_MESSAGE_TYPE(msg)) {
 	case GST_MESSAGE_ERROR:
 		gst_message_parse_error(msg, &gerr, &dbg);
+		/* An RTSP source's errors may quote its URL: never its password. */
+		why = source_redact(gerr->message, s->source);
+		more = source_redact(dbg != NULL ? dbg : "", s->source);
 		if (is_stream_element(s, GST_MESSAGE_SRC(msg)))
-			stream_go_offline(s, gerr->message);
+			stream_go_offline(s, why);
 		else
-			g_info("stream %s: %s: %s", s->cfg->name, GST_MESSAGE_SRC_NAME(msg),
-			       gerr->message);
-		g_debug("%s", dbg != NULL ? dbg : "");
+			g_info("stream %s: %s: %s", s->cfg->name, GST_MESSAGE_SRC_NAME(msg), why);
+		g_debug("%s", more);
+		g_free(why);
+		g_free(more);
 		g_clear_error(&gerr);
 		g_free(dbg);
 		break;
@@ -153,22 +214,26 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	struct stream *s = g_new0(struct stream, 1);
 	GstElement *src = NULL;
 	GError *gerr = NULL;
-	char *desc;
+	char *desc, *shown;
 	GstBus *bus;
+	GstPad *pad;
 
 	s->cfg = cfg;
 	s->source = config_resolve_source(cfg->source, "/dev/video0");
+	s->source_public = source_public_name(s->source);
 	if (strcmp(cfg->source, "auto") == 0)
 		g_message("stream %s: source auto: %s", cfg->name,
 		          g_str_has_prefix(s->source, "test:")
 		              ? "no camera at /dev/video0, streaming a test pattern"
 		              : s->source);
-	desc = stream_source_description(cfg, s->source);
-	g_debug("stream %s: %s", cfg->name, desc);
+	desc = stream_source_describe(cfg, s->source, &s->kind);
+	shown = source_redact(desc, s->source);
+	g_debug("stream %s: %s", cfg->name, shown);
+	g_free(shown);
 	src = gst_parse_bin_from_description(desc, TRUE, &gerr);
 	g_free(desc);
 	if (src == NULL) {
-		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, s->source,
+		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, s->source_public,
 		                       gerr != NULL ? gerr->message : "cannot build");
 		g_clear_error(&gerr);
 		goto fail;
@@ -176,10 +241,11 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	gst_object_set_name(GST_OBJECT(src), "source");
 	s->pipeline = gst_pipeline_new(cfg->name);
 	gst_bin_add(GST_BIN(s->pipeline), src);
-	s->video = track_new_video(s, src, err);
-	if (s->video == NULL)
-		goto fail;
-	if (hooks->track_added != NULL && hooks->track_added(s, s->video, err) != 0)
+	pad = gst_element_get_static_pad(src, "src");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, source_out_probe, s, NULL);
+	gst_object_unref(pad);
+	choose_codecs(s);
+	if (build_tracks(s, src, err) != 0)
 		goto fail;
 
 	bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
@@ -196,6 +262,8 @@ fail:
 
 static void stream_free(struct stream *s)
 {
+	guint i;
+
 	if (s == NULL)
 		return;
 	if (s->restart_timer != 0)
@@ -204,12 +272,15 @@ static void stream_free(struct stream *s)
 		g_source_remove(s->bus_watch);
 	if (s->pipeline != NULL) {
 		gst_element_set_state(s->pipeline, GST_STATE_NULL);
-		if (s->video != NULL && hooks->track_removed != NULL)
-			hooks->track_removed(s, s->video);
-		track_free(s->video);
+		for (i = 0; i < CODEC_COUNT; i++) {
+			if (s->tracks[i] != NULL && hooks->track_removed != NULL)
+				hooks->track_removed(s, s->tracks[i]);
+			track_free(s->tracks[i]);
+		}
 		gst_object_unref(s->pipeline);
 	}
 	g_free(s->source);
+	g_free(s->source_public);
 	g_free(s);
 }
 
