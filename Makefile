@@ -129,13 +129,13 @@ $(BUILD)/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c common/proto.c common/proto.h 
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_proto.c common/proto.c $(shell $(PKG_CONFIG) --libs json-c)
 $(BUILD)/fuzz/fuzz_sdp: tests/fuzz/fuzz_sdp.c daemon/wire/sdp.c daemon/wire/sdp.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_sdp.c daemon/wire/sdp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_sdp.c daemon/wire/sdp.c daemon/wire/codec.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
 $(BUILD)/fuzz/fuzz_stun: tests/fuzz/fuzz_stun.c daemon/wire/stun.c daemon/wire/stun.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_stun.c daemon/wire/stun.c $(shell $(PKG_CONFIG) --libs glib-2.0)
 $(BUILD)/fuzz/fuzz_rtp: tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c daemon/wire/rtp.h daemon/lite/lite.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c daemon/wire/codec.c $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
 fuzz: $(BUILD)/fuzz/fuzz_proto $(BUILD)/fuzz/fuzz_sdp $(BUILD)/fuzz/fuzz_stun $(BUILD)/fuzz/fuzz_rtp
 	@for f in proto sdp stun rtp; do mkdir -p $(BUILD)/fuzz/corpus-$$f && \
 		$(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \

@@ -56,7 +56,13 @@ const char *codec_h264_profile_name(guint32 plid)
 	return names[h264_class_of(plid)];
 }
 
-/* Whether a decoder of profile `dec` decodes a stream of profile `sent` (a superset of tools). */
+/*
+ * Whether a decoder of profile `dec` decodes a stream of profile `sent` (a
+ * superset of tools). Constrained High is taken as a High decoder: Safari
+ * offers it (and Constrained Baseline) for VideoToolbox, which decodes the
+ * Main and High streams IP cameras send; without it every such camera would
+ * need a transcode for Safari.
+ */
 static bool h264_decodes(enum h264_class dec, enum h264_class sent)
 {
 	if (dec == H264_UNKNOWN || sent == H264_UNKNOWN)
@@ -68,7 +74,8 @@ static bool h264_decodes(enum h264_class dec, enum h264_class sent)
 		return true; /* every profile's decoder takes Constrained Baseline */
 	case H264_MAIN:
 	case H264_CONSTRAINED_HIGH:
-		return dec == H264_HIGH;
+	case H264_HIGH:
+		return dec == H264_HIGH || dec == H264_CONSTRAINED_HIGH;
 	default:
 		return false;
 	}

@@ -140,6 +140,8 @@ enum sdp_check sdp_check_offer_codecs(const char *sdp, const struct codec_sends 
 		switch (codec_pick(m, sends, pick, detail, detail_len)) {
 		case CODEC_OK:
 			rc = SDP_OK;
+			if (detail_len > 0)
+				detail[0] = '\0';
 			break;
 		case CODEC_NONE:
 			rc = SDP_NO_CODEC;

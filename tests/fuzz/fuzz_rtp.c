@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lite/lite.h"
+#include "wire/codec.h"
 #include "wire/rtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,6 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(p, data, size);
 	rtp_vp8_keyframe_start(p, size);
+	rtp_h264_keyframe_start(p, size);
+	codec_h264_sps_profile(p, size);
 	if (rtp_is_rtcp(p, size))
 		rtp_rtcp_wants_keyframe(p, size);
 	rtp_rtcp_wants_keyframe(p, size);
