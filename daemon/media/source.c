@@ -15,7 +15,7 @@
 /* Caps a source of kind SOURCE_H264 ends with: what the H.264 track and its payloaders take. */
 #define H264_PARSED                                                                                \
 	"h264parse config-interval=-1 ! "                                                          \
-	"capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\""
+	"capsfilter name=out caps=\"video/x-h264,stream-format=byte-stream,alignment=au\""
 
 char *source_public_name(const char *source)
 {
@@ -99,7 +99,7 @@ char *stream_source_describe(const struct stream_config *cfg, const char *source
 			gst_object_unref(clock);
 		adapt = "videoconvert";
 	}
-	desc = g_strdup_printf("%s ! %s ! capsfilter "
+	desc = g_strdup_printf("%s ! %s ! capsfilter name=out "
 	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
 	                       head, adapt, cfg->width, cfg->height, cfg->fps);
 	g_free(head);

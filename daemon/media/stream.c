@@ -230,7 +230,12 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	shown = source_redact(desc, s->source);
 	g_debug("stream %s: %s", cfg->name, shown);
 	g_free(shown);
-	src = gst_parse_bin_from_description(desc, TRUE, &gerr);
+	/*
+	 * Only the last element's src is ghosted: rtspsrc and decodebin link their
+	 * pads when data comes, and GStreamer's own ghosting would take the
+	 * element after them for the bin's sink.
+	 */
+	src = gst_parse_bin_from_description(desc, FALSE, &gerr);
 	g_free(desc);
 	if (src == NULL) {
 		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, s->source_public,
@@ -239,6 +244,14 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 		goto fail;
 	}
 	gst_object_set_name(GST_OBJECT(src), "source");
+	{
+		GstElement *out = gst_bin_get_by_name(GST_BIN(src), "out");
+		GstPad *p = gst_element_get_static_pad(out, "src");
+
+		gst_element_add_pad(src, gst_ghost_pad_new("src", p));
+		gst_object_unref(p);
+		gst_object_unref(out);
+	}
 	s->pipeline = gst_pipeline_new(cfg->name);
 	gst_bin_add(GST_BIN(s->pipeline), src);
 	pad = gst_element_get_static_pad(src, "src");

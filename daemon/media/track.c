@@ -300,23 +300,45 @@ fail:
 	return NULL;
 }
 
-/* queue ! valve (shut) [! middle]: the head of a lazy branch. */
+/* Ghost `element`'s static pad `pad` on `bin` as `name`. */
+static void ghost(GstElement *bin, const char *element, const char *pad, const char *name)
+{
+	GstElement *e = gst_bin_get_by_name(GST_BIN(bin), element);
+	GstPad *p = gst_element_get_static_pad(e, pad);
+
+	gst_element_add_pad(bin, gst_ghost_pad_new(name, p));
+	gst_object_unref(p);
+	gst_object_unref(e);
+}
+
+/*
+ * queue ! valve (shut) [! middle ! identity]: the head of a lazy branch.
+ * Its pads are ghosted by name: a decodebin inside leaves pads unlinked
+ * until data comes, which GStreamer's own ghosting would pick instead.
+ */
 static GstElement *lazy_head(const char *codec, const char *middle, char **err)
 {
 	GError *gerr = NULL;
 	char *desc = g_strdup_printf("queue name=q-%s max-size-buffers=2 max-size-bytes=0 "
 	                             "max-size-time=0 leaky=downstream ! valve name=valve-%s "
-	                             "drop=true drop-mode=forward-sticky-events%s%s",
-	                             codec, codec, middle != NULL ? " ! " : "",
-	                             middle != NULL ? middle : "");
-	GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &gerr);
+	                             "drop=true drop-mode=forward-sticky-events ! %s%s"
+	                             "identity name=out-%s",
+	                             codec, codec, middle != NULL ? middle : "",
+	                             middle != NULL ? " ! " : "", codec);
+	GstElement *bin = gst_parse_bin_from_description(desc, FALSE, &gerr);
+	char q[32], out[32];
 
 	g_free(desc);
 	if (bin == NULL) {
 		*err = g_strdup_printf("cannot build a %s branch: %s", codec,
 		                       gerr != NULL ? gerr->message : "unknown");
 		g_clear_error(&gerr);
+		return NULL;
 	}
+	g_snprintf(q, sizeof(q), "q-%s", codec);
+	g_snprintf(out, sizeof(out), "out-%s", codec);
+	ghost(bin, q, "sink", "sink");
+	ghost(bin, out, "src", "src");
 	return bin;
 }
 
