@@ -29,10 +29,12 @@ struct fanout_member; /* opaque: one viewer's place in a fan-out */
 /*
  * Main thread, before the pipeline plays: codec `c`'s payloader on a request
  * pad of `tee`. `kbps`: the stream's configured bitrate, which sets each
- * viewer's resend budget.
+ * viewer's resend budget. `keep_gop` (a camera's frames passed through,
+ * whose keyframes no join can hasten): the packets since the last keyframe
+ * are kept, and a joining viewer starts from them at once.
  */
 struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, unsigned kbps,
-                          char **err);
+                          bool keep_gop, char **err);
 /* Main thread, after the pipeline is NULL and every member is removed. NULL is fine. */
 void fanout_free(struct fanout *f);
 /* The SSRC of the fan-out's payloader, for the answers' a=ssrc. */

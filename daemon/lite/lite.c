@@ -154,7 +154,7 @@ void lite_shutdown(void)
 int lite_track_added(struct stream *s, struct track *t, char **err)
 {
 	struct fanout *f = fanout_new(s->pipeline, track_tee(t), track_codec(t),
-	                              (unsigned)s->cfg->bitrate_kbps, err);
+	                              (unsigned)s->cfg->bitrate_kbps, track_passthrough(t), err);
 
 	if (f == NULL)
 		return -1;
