@@ -39,20 +39,26 @@ static bool wants_lite(const struct daemon_config *cfg)
 
 /* ---- the callbacks that carry events up, wired here ---- */
 
-/* media -> session: a failed source ends the stream's viewers. */
-static void on_stream_offline(struct stream *s)
+/*
+ * media -> session, lite: a failed source keeps its viewers (their players
+ * see a pause; new offers get 409); when it is back each needs a keyframe,
+ * and the direct path's kept GOP from before must not reach anyone.
+ */
+static void on_stream_online(struct stream *s)
 {
-	viewer_reap_stream(s, "stream-offline");
+	if (D.lite)
+		lite_stream_back(s);
+	viewer_stream_back(s);
 }
 
 static const struct stream_hooks lite_stream_hooks = {
     .track_added = lite_track_added,
     .track_removed = lite_track_removed,
-    .offline = on_stream_offline,
+    .online = on_stream_online,
 };
 
 static const struct stream_hooks full_stream_hooks = {
-    .offline = on_stream_offline,
+    .online = on_stream_online,
 };
 
 /* session -> ctl: replies go to control clients, ends to the metrics. */

@@ -333,6 +333,14 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	return GST_FLOW_OK;
 }
 
+void fanout_forget_gop(struct fanout *f)
+{
+	g_mutex_lock(&f->lock);
+	f->gop_len = f->gop_frames = 0;
+	f->gop_full = false;
+	g_mutex_unlock(&f->lock);
+}
+
 guint32 fanout_ssrc(const struct fanout *f)
 {
 	return f->ssrc;

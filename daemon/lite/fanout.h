@@ -37,6 +37,8 @@ struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, u
                           bool keep_gop, char **err);
 /* Main thread, after the pipeline is NULL and every member is removed. NULL is fine. */
 void fanout_free(struct fanout *f);
+/* Main thread: the source restarted: the GOP kept from before is not sent to anyone. */
+void fanout_forget_gop(struct fanout *f);
 /* The SSRC of the fan-out's payloader, for the answers' a=ssrc. */
 guint32 fanout_ssrc(const struct fanout *f);
 

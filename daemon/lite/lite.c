@@ -162,6 +162,19 @@ int lite_track_added(struct stream *s, struct track *t, char **err)
 	return 0;
 }
 
+void lite_stream_back(struct stream *s)
+{
+	guint i;
+
+	for (i = 0; i < CODEC_COUNT; i++) {
+		struct fanout *f =
+		    s->tracks[i] != NULL ? g_hash_table_lookup(D.fanouts, s->tracks[i]) : NULL;
+
+		if (f != NULL)
+			fanout_forget_gop(f);
+	}
+}
+
 void lite_track_removed(struct stream *s, struct track *t)
 {
 	g_hash_table_remove(D.fanouts, t);

@@ -56,8 +56,13 @@ static char *rtsp_head(const struct stream_config *cfg, const char *url)
 	                        : strcmp(cfg->rtsp_transport, "udp") == 0 ? " protocols=udp"
 	                                                                  : "";
 
-	/* rtspsrc takes user:password@ from the URL itself. */
-	return g_strdup_printf("rtspsrc location=\"%s\" latency=%d%s ! rtph264depay ! " H264_PARSED,
+	/*
+	 * rtspsrc takes user:password@ from the URL itself. It is not linked in
+	 * the description: its pad comes anew at each reconnection, and
+	 * stream.c links every one to "depay" (a description's link is made once).
+	 */
+	return g_strdup_printf("rtspsrc name=rtsp location=\"%s\" latency=%d%s "
+	                       "rtph264depay name=depay ! " H264_PARSED,
 	                       url, RTSP_LATENCY_MS, protocols);
 }
 

@@ -9,7 +9,9 @@
 
 #include "stream.h"
 
-#define RESTART_DELAY_MS 2000 /* a failed source is retried this often */
+#define RESTART_FIRST_MS 1000  /* a failed source is retried after this, */
+#define RESTART_MAX_MS   10000 /* doubling up to this while it stays away */
+#define SOURCE_STALL_S   5     /* a live source that sends nothing this long is offline */
 
 static GPtrArray *streams;               /* struct stream *, owned: every stream of the daemon */
 static const struct stream_hooks *hooks; /* from stream_start_all */
@@ -27,12 +29,34 @@ const char *stream_state_name(enum stream_state st)
 	return "unknown";
 }
 
-/* Main thread: the source produced its first frame. */
+/* Streaming thread (rtspsrc's): a new pad, at the start and at each reconnection. */
+static void rtsp_pad_added_cb(GstElement *rtsp, GstPad *pad, gpointer depay)
+{
+	GstPad *sink = gst_element_get_static_pad(depay, "sink");
+
+	if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
+		g_info("rtspsrc's pad %s does not link to rtph264depay (not H.264?)",
+		       GST_PAD_NAME(pad));
+	gst_object_unref(sink);
+}
+
+/* Main thread: the source produced its first frame (at start, or after it was away). */
 static gboolean stream_mark_live_cb(gpointer data)
 {
 	struct stream *s = data;
+	guint i;
 
-	if (s->state == STREAM_STARTING) {
+	if (s->state == STREAM_OFFLINE) {
+		s->state = STREAM_LIVE;
+		s->restart_ms = 0;
+		g_message("stream %s: back: source %s sends again; its viewers play on",
+		          s->cfg->name, s->source_public);
+		for (i = 0; i < CODEC_COUNT; i++)
+			if (s->tracks[i] != NULL)
+				track_source_back(s->tracks[i]);
+		if (hooks->online != NULL)
+			hooks->online(s);
+	} else if (s->state == STREAM_STARTING) {
 		s->state = STREAM_LIVE;
 		if (s->kind == SOURCE_H264)
 			g_message("stream %s: live (%s, H.264 passed through)", s->cfg->name,
@@ -49,9 +73,31 @@ static GstPadProbeReturn source_out_probe(GstPad *pad, GstPadProbeInfo *info, gp
 {
 	struct stream *s = data;
 
-	if (G_UNLIKELY(s->state == STREAM_STARTING))
+	g_atomic_int_set(&s->last_frame_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	if (G_UNLIKELY(s->state != STREAM_LIVE))
 		g_main_context_invoke(NULL, stream_mark_live_cb, s);
 	return GST_PAD_PROBE_OK;
+}
+
+static void stream_go_offline(struct stream *s, const char *why);
+
+static gboolean source_eos_cb(gpointer data)
+{
+	stream_go_offline(data, "end of stream");
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Streaming thread: the source's end of stream stops here. Past the source
+ * it would end every sink for good (an appsink at EOS takes nothing more),
+ * and the source is to be restarted under the same tracks and viewers.
+ */
+static GstPadProbeReturn source_eos_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS)
+		return GST_PAD_PROBE_OK;
+	g_main_context_invoke(NULL, source_eos_cb, data);
+	return GST_PAD_PROBE_DROP;
 }
 
 struct track *stream_track(const struct stream *s, enum codec c)
@@ -144,30 +190,57 @@ static bool is_stream_element(struct stream *s, GstObject *obj)
 	return false;
 }
 
+/*
+ * Only the source restarts: the tracks, payloaders and viewers' branches
+ * stay as they are, so RTP sequence numbers and timestamps run on and a
+ * viewer's player sees a pause, not a new stream.
+ */
 static gboolean restart_cb(gpointer data)
 {
 	struct stream *s = data;
 
 	s->restart_timer = 0;
-	g_message("stream %s: restarting source %s", s->cfg->name, s->source_public);
-	s->state = STREAM_STARTING;
-	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-		s->state = STREAM_OFFLINE;
-		s->restart_timer = g_timeout_add(RESTART_DELAY_MS, restart_cb, s);
-	}
+	g_debug("stream %s: trying source %s again", s->cfg->name, s->source_public);
+	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
+	    gst_element_set_state(s->source_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+		stream_go_offline(s, "source failed to start");
 	return G_SOURCE_REMOVE;
 }
 
+/* Logged once when the stream goes; the retries (with backoff) only at debug level. */
 static void stream_go_offline(struct stream *s, const char *why)
 {
 	if (s->restart_timer != 0)
 		return;
-	g_warning("stream %s: offline: %s; retrying in %d ms", s->cfg->name, why, RESTART_DELAY_MS);
-	s->state = STREAM_OFFLINE;
-	if (hooks->offline != NULL)
-		hooks->offline(s);
-	gst_element_set_state(s->pipeline, GST_STATE_NULL);
-	s->restart_timer = g_timeout_add(RESTART_DELAY_MS, restart_cb, s);
+	s->restart_ms =
+	    s->restart_ms == 0 ? RESTART_FIRST_MS : MIN(2 * s->restart_ms, RESTART_MAX_MS);
+	if (s->state != STREAM_OFFLINE) {
+		g_warning("stream %s: offline: %s; viewers kept, retrying (every %d-%d s)",
+		          s->cfg->name, why, RESTART_FIRST_MS / 1000, RESTART_MAX_MS / 1000);
+		s->state = STREAM_OFFLINE;
+		if (hooks->offline != NULL)
+			hooks->offline(s);
+	} else {
+		g_debug("stream %s: still offline: %s; next try in %u ms", s->cfg->name, why,
+		        s->restart_ms);
+	}
+	gst_element_set_state(s->source_bin, GST_STATE_NULL);
+	s->restart_timer = g_timeout_add(s->restart_ms, restart_cb, s);
+}
+
+/* Main thread, every second: a source that stalled (a camera that hangs) is offline too. */
+static gboolean stall_cb(gpointer data)
+{
+	struct stream *s = data;
+	gint now = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
+
+	if (s->state == STREAM_LIVE && now - g_atomic_int_get(&s->last_frame_s) >= SOURCE_STALL_S) {
+		char why[64];
+
+		g_snprintf(why, sizeof(why), "no frames for %d s", SOURCE_STALL_S);
+		stream_go_offline(s, why);
+	}
+	return G_SOURCE_CONTINUE;
 }
 
 /*
@@ -244,6 +317,16 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 		goto fail;
 	}
 	gst_object_set_name(GST_OBJECT(src), "source");
+	s->source_bin = src;
+	{
+		GstElement *rtsp = gst_bin_get_by_name(GST_BIN(src), "rtsp");
+		GstElement *depay = gst_bin_get_by_name(GST_BIN(src), "depay");
+
+		if (rtsp != NULL && depay != NULL) /* the bin keeps depay as long as rtsp */
+			g_signal_connect(rtsp, "pad-added", G_CALLBACK(rtsp_pad_added_cb), depay);
+		g_clear_object(&rtsp);
+		g_clear_object(&depay);
+	}
 	{
 		GstElement *out = gst_bin_get_by_name(GST_BIN(src), "out");
 		GstPad *p = gst_element_get_static_pad(out, "src");
@@ -256,6 +339,7 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	gst_bin_add(GST_BIN(s->pipeline), src);
 	pad = gst_element_get_static_pad(src, "src");
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, source_out_probe, s, NULL);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_eos_probe, s, NULL);
 	gst_object_unref(pad);
 	choose_codecs(s);
 	if (build_tracks(s, src, err) != 0)
@@ -265,6 +349,7 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	s->bus_watch = gst_bus_add_watch(bus, bus_cb, s);
 	gst_object_unref(bus);
 	s->state = STREAM_STARTING;
+	s->stall_timer = g_timeout_add_seconds(1, stall_cb, s);
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
 		stream_go_offline(s, "source failed to start");
 	return s;
@@ -281,6 +366,8 @@ static void stream_free(struct stream *s)
 		return;
 	if (s->restart_timer != 0)
 		g_source_remove(s->restart_timer);
+	if (s->stall_timer != 0)
+		g_source_remove(s->stall_timer);
 	if (s->bus_watch != 0)
 		g_source_remove(s->bus_watch);
 	if (s->pipeline != NULL) {

@@ -39,10 +39,13 @@ struct stream {
 	struct track *tracks[CODEC_COUNT]; /* by enum codec; NULL: not sent */
 	enum codec order[CODEC_COUNT];     /* the codecs sent, in order of preference */
 	guint n_codecs;
+	GstElement *source_bin; /* the pipeline's: what restarts when the source fails */
 	guint bus_watch;
 	enum stream_state state;
-	unsigned viewers; /* counted by the session layer */
-	guint restart_timer;
+	unsigned viewers;                /* counted by the session layer */
+	guint restart_timer, restart_ms; /* the next try, and the delay (backoff) it was given */
+	guint stall_timer;
+	gint last_frame_s; /* atomic: monotonic second of the source's last frame */
 };
 
 /*
@@ -58,8 +61,14 @@ struct stream_hooks {
 	int (*track_added)(struct stream *s, struct track *t, char **err);
 	/* The pipeline is NULL and `t` is about to be freed: let go of what track_added made. */
 	void (*track_removed)(struct stream *s, struct track *t);
-	/* The source failed: the stream is offline and will be retried. End its viewers. */
+	/*
+	 * The source failed (an error, end of stream, SOURCE_STALL_S without a
+	 * frame): the stream is offline and retried with backoff. Its viewers
+	 * stay; new offers get 409.
+	 */
 	void (*offline)(struct stream *s);
+	/* The source sends again after being offline: its viewers need a keyframe. */
+	void (*online)(struct stream *s);
 };
 
 /* The daemon's streams, built from `configs` (struct stream_config *, borrowed). */

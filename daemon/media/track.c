@@ -207,6 +207,12 @@ void track_release(struct track *t)
 		t->idle_timer = g_timeout_add_seconds(TRACK_IDLE_S, idle_cb, t);
 }
 
+void track_source_back(struct track *t)
+{
+	if (t->from != NULL)
+		g_atomic_int_set(&t->wait_keyframe, 1);
+}
+
 bool track_passthrough(const struct track *t)
 {
 	return t->encoder == NULL;

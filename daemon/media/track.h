@@ -54,6 +54,8 @@ enum codec track_codec(const struct track *t);
 #define TRACK_IDLE_S 5
 void track_hold(struct track *t);
 void track_release(struct track *t);
+/* The stream's source came back: a decoder in the track waits for its next keyframe. */
+void track_source_back(struct track *t);
 /* True when the track has no encoder: the source's own frames. */
 bool track_passthrough(const struct track *t);
 /* True while the track runs an encoder (a lazy one between its first viewer and its idle stop). */

@@ -529,3 +529,21 @@ void viewer_reap_stream(struct stream *s, const char *reason)
 	if (V.table != NULL)
 		g_hash_table_foreach_remove(V.table, on_stream_of, &r);
 }
+
+void viewer_stream_back(struct stream *s)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	if (V.table == NULL)
+		return;
+	g_hash_table_iter_init(&it, V.table);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct viewer *v = value;
+
+		if (v->stream != s || !v->connected)
+			continue;
+		g_atomic_int_set(&v->branch->gate, GATE_WAIT_KEYFRAME);
+		track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);
+	}
+}
