@@ -128,8 +128,10 @@ static void usage(void)
 	    "        --turn-username USER  --turn-password PASSWORD  --port-range LOW-HIGH\n"
 	    "        --addresses A,B (or --ice-address A,B)  --interfaces IF,IF\n"
 	    "        --public-address IP  --ice-tcp on|off\n"
-	    "stream: --source auto|test:|v4l2:/dev/videoN|file:PATH  --width N  --height N\n"
-	    "        --fps N  --bitrate-kbps N  --keyframe-interval N  --encoder-speed 0-16\n"
+	    "stream: --source auto|test:|v4l2:/dev/videoN|file:PATH|rtsp://URL  --width N\n"
+	    "        --height N  --fps N  --bitrate-kbps N  --keyframe-interval N\n"
+	    "        --encoder-speed 0-16  --codecs vp8,h264  --h264-encoder auto|x264|v4l2\n"
+	    "        --rtsp-transport auto|tcp|udp\n"
 	    "        --max-viewers N (after --stream)  --token SECRET\n"
 	    "Every option is also a key of the config file: man whepcam.conf.\n",
 	    WHEPCAM_MAX_GATHER_TIMEOUT_MS);
