@@ -39,20 +39,26 @@ static bool wants_lite(const struct daemon_config *cfg)
 
 /* ---- the callbacks that carry events up, wired here ---- */
 
-/* media -> session: a failed source ends the stream's viewers. */
-static void on_stream_offline(struct stream *s)
+/*
+ * media -> session, lite: a failed source keeps its viewers (their players
+ * see a pause; new offers get 409); when it is back each needs a keyframe,
+ * and the direct path's kept GOP from before must not reach anyone.
+ */
+static void on_stream_online(struct stream *s)
 {
-	viewer_reap_stream(s, "stream-offline");
+	if (D.lite)
+		lite_stream_back(s);
+	viewer_stream_back(s);
 }
 
 static const struct stream_hooks lite_stream_hooks = {
     .track_added = lite_track_added,
     .track_removed = lite_track_removed,
-    .offline = on_stream_offline,
+    .online = on_stream_online,
 };
 
 static const struct stream_hooks full_stream_hooks = {
-    .offline = on_stream_offline,
+    .online = on_stream_online,
 };
 
 /* session -> ctl: replies go to control clients, ends to the metrics. */
@@ -122,8 +128,10 @@ static void usage(void)
 	    "        --turn-username USER  --turn-password PASSWORD  --port-range LOW-HIGH\n"
 	    "        --addresses A,B (or --ice-address A,B)  --interfaces IF,IF\n"
 	    "        --public-address IP  --ice-tcp on|off\n"
-	    "stream: --source auto|test:|v4l2:/dev/videoN|file:PATH  --width N  --height N\n"
-	    "        --fps N  --bitrate-kbps N  --keyframe-interval N  --encoder-speed 0-16\n"
+	    "stream: --source auto|test:|v4l2:/dev/videoN|file:PATH|rtsp://URL  --width N\n"
+	    "        --height N  --fps N  --bitrate-kbps N  --keyframe-interval N\n"
+	    "        --encoder-speed 0-16  --codecs vp8,h264  --h264-encoder auto|x264|v4l2\n"
+	    "        --rtsp-transport auto|tcp|udp\n"
 	    "        --max-viewers N (after --stream)  --token SECRET\n"
 	    "Every option is also a key of the config file: man whepcam.conf.\n",
 	    WHEPCAM_MAX_GATHER_TIMEOUT_MS);
@@ -146,7 +154,7 @@ static void report_streams(void)
 			fprintf(stderr,
 			        "whepcamd: stream %s: offline: source %s did not start; retrying "
 			        "(offers get 409 until it does)\n",
-			        s->cfg->name, s->source);
+			        s->cfg->name, s->source_public);
 		else if (strcmp(s->cfg->source, "auto") == 0 &&
 		         g_str_has_prefix(s->source, "test:"))
 			fprintf(stderr,
@@ -155,7 +163,7 @@ static void report_streams(void)
 			        s->cfg->name);
 		else
 			fprintf(stderr, "whepcamd: stream %s: source %s\n", s->cfg->name,
-			        s->source);
+			        s->source_public);
 	}
 }
 

@@ -70,6 +70,8 @@ static struct stream_config *stream_config_new(const char *name)
 	sc->bitrate_kbps = 2000;
 	sc->keyframe_interval = 300;
 	sc->encoder_speed = 8;
+	sc->h264_encoder = g_strdup("auto");
+	sc->rtsp_transport = g_strdup("auto");
 	return sc;
 }
 
@@ -80,6 +82,8 @@ static void stream_config_free(gpointer p)
 	g_free(sc->name);
 	g_free(sc->source);
 	g_free(sc->token);
+	g_free(sc->h264_encoder);
+	g_free(sc->rtsp_transport);
 	g_free(sc);
 }
 
@@ -147,14 +151,73 @@ static int set_int_key(void *base, const struct int_key *keys, const char *key, 
 	return 1; /* not an int key */
 }
 
+const char *codec_name(enum codec c)
+{
+	return c == CODEC_H264 ? "H264" : "VP8";
+}
+
 static bool valid_source(const char *s)
 {
-	/* Paths go into a GStreamer description: no quotes or backslashes. */
+	/* Paths and URLs go into a GStreamer description: no quotes, backslashes or spaces. */
 	if (strpbrk(s, "\"\\") != NULL)
 		return false;
+	if (g_str_has_prefix(s, "rtsp://") || g_str_has_prefix(s, "rtsps://"))
+		return strpbrk(s, " \t\r\n'") == NULL && strlen(s) > strlen("rtsp://");
 	return strcmp(s, "auto") == 0 || g_str_has_prefix(s, "test:") ||
 	       (g_str_has_prefix(s, "v4l2:/") && strlen(s) > 6) ||
 	       (g_str_has_prefix(s, "file:") && strlen(s) > 5);
+}
+
+/* "vp8,h264": each codec once, in preference order. */
+static int set_codecs(struct stream_config *sc, const char *value, char **err)
+{
+	char **names = g_strsplit(value, ",", CODEC_COUNT + 2);
+	int n = 0, rc = -1;
+	guint i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		const char *name = g_strstrip(names[i]);
+		enum codec c;
+		int j;
+
+		if (g_ascii_strcasecmp(name, "vp8") == 0)
+			c = CODEC_VP8;
+		else if (g_ascii_strcasecmp(name, "h264") == 0)
+			c = CODEC_H264;
+		else
+			goto out;
+		for (j = 0; j < n; j++)
+			if (sc->codecs[j] == c)
+				goto out;
+		if (n == CODEC_COUNT)
+			goto out;
+		sc->codecs[n++] = c;
+	}
+	sc->n_codecs = n;
+	rc = 0;
+out:
+	if (rc != 0)
+		*err = g_strdup_printf("codecs must be vp8, h264 or both in order of preference "
+		                       "(vp8,h264), each once, not \"%s\"",
+		                       value);
+	g_strfreev(names);
+	return rc;
+}
+
+/* A key whose value is one of `allowed` (NULL-terminated). */
+static int set_choice(char **field, const char *key, const char *value, const char *const *allowed,
+                      char **err)
+{
+	if (!g_strv_contains(allowed, value)) {
+		char *list = g_strjoinv("|", (char **)allowed);
+
+		*err = g_strdup_printf("%s must be %s, not \"%s\"", key, list, value);
+		g_free(list);
+		return -1;
+	}
+	g_free(*field);
+	*field = g_strdup(value);
+	return 0;
 }
 
 static int set_stream_key(struct stream_config *sc, const char *key, const char *value, char **err)
@@ -165,14 +228,27 @@ static int set_stream_key(struct stream_config *sc, const char *key, const char 
 		return rc;
 	if (strcmp(key, "source") == 0) {
 		if (!valid_source(value)) {
-			*err = g_strdup_printf("source must be auto, test:, v4l2:/dev/videoN or "
-			                       "file:PATH, not \"%s\"",
-			                       value);
+			*err =
+			    g_strdup_printf("source must be auto, test:, v4l2:/dev/videoN, "
+			                    "file:PATH or rtsp://[USER:PASS@]HOST/PATH, not \"%s\"",
+			                    value);
 			return -1;
 		}
 		g_free(sc->source);
 		sc->source = g_strdup(value);
 		return 0;
+	}
+	if (strcmp(key, "codecs") == 0)
+		return value[0] == '\0' ? (sc->n_codecs = 0) : set_codecs(sc, value, err);
+	if (strcmp(key, "h264-encoder") == 0) {
+		static const char *const encoders[] = {"auto", "x264", "v4l2", NULL};
+
+		return set_choice(&sc->h264_encoder, key, value, encoders, err);
+	}
+	if (strcmp(key, "rtsp-transport") == 0) {
+		static const char *const transports[] = {"auto", "tcp", "udp", NULL};
+
+		return set_choice(&sc->rtsp_transport, key, value, transports, err);
 	}
 	if (strcmp(key, "token") == 0) {
 		g_free(sc->token);
@@ -408,9 +484,9 @@ out:
 }
 
 /* Command-line options: "--KEY VALUE" for every daemon, ice and stream key. */
-static const char *const stream_cli_keys[] = {"source",        "width",        "height",
-                                              "fps",           "bitrate-kbps", "keyframe-interval",
-                                              "encoder-speed", "token",        NULL};
+static const char *const stream_cli_keys[] = {
+    "source",        "width", "height", "fps",          "bitrate-kbps",   "keyframe-interval",
+    "encoder-speed", "token", "codecs", "h264-encoder", "rtsp-transport", NULL};
 
 int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
 {

@@ -10,9 +10,20 @@
 
 #include "whepcam.h" /* the defaults */
 
+/* The video codecs whepcam sends (RTP: VP8 RFC 7741, H.264 RFC 6184 packetization-mode 1). */
+enum codec { CODEC_VP8, CODEC_H264 };
+#define CODEC_COUNT 2
+/* "VP8", "H264": the RTP encoding name. */
+const char *codec_name(enum codec c);
+
 struct stream_config {
 	char *name;
-	char *source; /* "auto", "test:", "v4l2:/dev/videoN", "file:PATH" */
+	char *source; /* "auto", "test:", "v4l2:/dev/videoN", "file:PATH", "rtsp://…" */
+	/* the codecs viewers may get, in preference order; n_codecs 0: the source's default */
+	enum codec codecs[CODEC_COUNT];
+	int n_codecs;
+	char *h264_encoder;   /* "auto", "x264" or "v4l2" (v4l2h264enc) */
+	char *rtsp_transport; /* "auto", "tcp" or "udp" */
 	int width, height, fps;
 	int bitrate_kbps;
 	int keyframe_interval; /* frames between forced keyframes */

@@ -227,8 +227,16 @@ static void op_streams(struct client *c)
 		json_object_object_add(e, "name", json_object_new_string(s->cfg->name));
 		json_object_object_add(e, "state",
 		                       json_object_new_string(stream_state_name(s->state)));
-		json_object_object_add(e, "source", json_object_new_string(s->source));
-		json_object_object_add(e, "codec", json_object_new_string("VP8"));
+		json_object *codecs = json_object_new_array();
+		guint k;
+
+		for (k = 0; k < s->n_codecs; k++)
+			json_object_array_add(codecs,
+			                      json_object_new_string(codec_name(s->order[k])));
+		json_object_object_add(e, "source", json_object_new_string(s->source_public));
+		/* the preferred codec (the first of codecs), as before there were several */
+		json_object_object_add(e, "codec", json_object_new_string(codec_name(s->order[0])));
+		json_object_object_add(e, "codecs", codecs);
 		json_object_object_add(e, "width", json_object_new_int(s->cfg->width));
 		json_object_object_add(e, "height", json_object_new_int(s->cfg->height));
 		json_object_object_add(e, "fps", json_object_new_int(s->cfg->fps));

@@ -77,19 +77,69 @@ static guint64 get_up(const struct stream *s)
 	return s->state == STREAM_LIVE;
 }
 
+/* Sum `get` over the stream's tracks; `encoders`: only those with an encoder. */
+static guint64 sum_tracks(const struct stream *s, bool encoders,
+                          guint64 (*get)(const struct track *))
+{
+	guint64 sum = 0;
+	guint i;
+
+	for (i = 0; i < CODEC_COUNT; i++)
+		if (s->tracks[i] != NULL && (!encoders || !track_passthrough(s->tracks[i])))
+			sum += get(s->tracks[i]);
+	return sum;
+}
+
+static guint64 track_fps64(const struct track *t)
+{
+	return track_fps(t);
+}
+
+static guint64 track_encoding64(const struct track *t)
+{
+	return track_encoding(t);
+}
+
 static guint64 get_frames(const struct stream *s)
 {
-	return track_frames(s->video);
+	return sum_tracks(s, true, track_frames);
 }
 
 static guint64 get_fps(const struct stream *s)
 {
-	return track_fps(s->video);
+	return sum_tracks(s, true, track_fps64);
 }
 
 static guint64 get_keyframes(const struct stream *s)
 {
-	return track_keyframes_forced(s->video);
+	return sum_tracks(s, false, track_keyframes_forced);
+}
+
+static guint64 get_encoders(const struct stream *s)
+{
+	return sum_tracks(s, false, track_encoding64);
+}
+
+/* Frames out of each track, by stream and codec (passed through or encoded). */
+static void per_track_frames(GString *out)
+{
+	GPtrArray *streams = stream_list();
+	guint i, c;
+
+	g_string_append(out, "# HELP whepcam_track_frames_total Frames sent out of each track "
+	                     "(encoded or passed through), by stream and codec.\n"
+	                     "# TYPE whepcam_track_frames_total counter\n");
+	for (i = 0; i < streams->len; i++) {
+		const struct stream *s = g_ptr_array_index(streams, i);
+
+		for (c = 0; c < CODEC_COUNT; c++)
+			if (s->tracks[c] != NULL)
+				g_string_append_printf(
+				    out,
+				    "whepcam_track_frames_total{stream=\"%s\",codec=\"%s\"} "
+				    "%" G_GUINT64_FORMAT "\n",
+				    s->cfg->name, codec_name(c), track_frames(s->tracks[c]));
+	}
 }
 
 /* One metric with a value per stream. */
@@ -148,6 +198,10 @@ char *metrics_text(const struct metrics_sources *src)
 	           get_fps);
 	per_stream(out, "whepcam_keyframes_forced_total", "counter",
 	           "Keyframes asked of the encoder (joins, PLI/FIR), by stream.", get_keyframes);
+	per_stream(out, "whepcam_encoders_running", "gauge",
+	           "Encoders running now, by stream (0: every codec sent is passed through).",
+	           get_encoders);
+	per_track_frames(out);
 	g_string_append_printf(
 	    out,
 	    "# HELP whepcam_rtp_packets_sent_total RTP packets sent to viewers.\n"

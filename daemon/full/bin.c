@@ -1,5 +1,5 @@
 /*
- * bin.c - a mode-full viewer's elements: queue ! rtpvp8pay ! webrtcbin in
+ * bin.c - a mode-full viewer's elements: queue ! rtpvp8pay|rtph264pay ! webrtcbin in
  * a bin of its own hung off the track's tee, the probes on them (the join
  * gate, a private copy of each frame, packet counts, the peer's liveness)
  * and the settings of webrtcbin's ICE agent. The elements belong to the
@@ -115,7 +115,8 @@ int bin_build(struct full_viewer *fv, struct branch *b, const struct daemon_conf
 	g_object_set(fv->bin, "async-handling", TRUE, NULL);
 	fv->webrtc = gst_element_factory_make("webrtcbin", "webrtc");
 	fv->queue = gst_element_factory_make("queue", "queue");
-	fv->pay = gst_element_factory_make("rtpvp8pay", "pay");
+	fv->pay = gst_element_factory_make(
+	    fv->codec.codec == CODEC_H264 ? "rtph264pay" : "rtpvp8pay", "pay");
 	if (fv->webrtc == NULL || fv->queue == NULL || fv->pay == NULL)
 		return -1;
 	gst_bin_add_many(GST_BIN(fv->bin), fv->queue, fv->pay, fv->webrtc, NULL);
@@ -128,7 +129,11 @@ int bin_build(struct full_viewer *fv, struct branch *b, const struct daemon_conf
 	/* A slow viewer loses its oldest frames, never stalls the tee. */
 	g_object_set(fv->queue, "leaky", 2, "max-size-buffers", 60, "max-size-bytes", 0,
 	             "max-size-time", (guint64)0, NULL);
-	g_object_set(fv->pay, "pt", (guint)fv->pt, "ssrc", fv->ssrc, "picture-id-mode", 2, NULL);
+	g_object_set(fv->pay, "pt", (guint)fv->pt, "ssrc", fv->ssrc, NULL);
+	if (fv->codec.codec == CODEC_H264) /* SPS and PPS with every IDR, aggregated (STAP-A) */
+		g_object_set(fv->pay, "config-interval", -1, "aggregate-mode", 1, NULL);
+	else
+		g_object_set(fv->pay, "picture-id-mode", 2, NULL);
 
 	full_connect_signals(fv);
 	if (!gst_element_link(fv->queue, fv->pay))

@@ -183,9 +183,18 @@ static void on_remote_set(struct full_viewer *fv, GstPromise *promise)
 		return;
 	}
 	caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
-	                           "encoding-name", G_TYPE_STRING, "VP8", "payload", G_TYPE_INT,
-	                           fv->pt, "clock-rate", G_TYPE_INT, 90000, "ssrc", G_TYPE_UINT,
-	                           fv->ssrc, NULL);
+	                           "encoding-name", G_TYPE_STRING, codec_name(fv->codec.codec),
+	                           "payload", G_TYPE_INT, fv->pt, "clock-rate", G_TYPE_INT, 90000,
+	                           "ssrc", G_TYPE_UINT, fv->ssrc, NULL);
+	/* H.264: the offered fmtp of the payload type chosen, so webrtcbin's answer matches it. */
+	if (fv->codec.codec == CODEC_H264) {
+		gst_caps_set_simple(caps, "packetization-mode", G_TYPE_STRING, "1",
+		                    "profile-level-id", G_TYPE_STRING, fv->codec.profile_level_id,
+		                    NULL);
+		if (fv->codec.level_asymmetry)
+			gst_caps_set_simple(caps, "level-asymmetry-allowed", G_TYPE_STRING, "1",
+			                    NULL);
+	}
 	templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(fv->webrtc), "sink_%u");
 	sink = gst_element_request_pad(fv->webrtc, templ, NULL, caps);
 	gst_caps_unref(caps);
@@ -242,6 +251,8 @@ static void on_answer(struct full_viewer *fv, GstPromise *promise)
 		return;
 	}
 	sdp_answer_passive(answer->sdp);
+	if (fv->codec.fmtp[0] != '\0')
+		sdp_answer_set_fmtp(answer->sdp, fv->pt, fv->codec.fmtp);
 	g_signal_emit_by_name(fv->webrtc, "set-local-description", answer, NULL);
 	gst_webrtc_session_description_free(answer);
 }
@@ -411,6 +422,7 @@ static enum session_start full_start(const struct session_offer *o, void **path,
 	fv->stream = o->stream;
 	fv->video = o->video;
 	fv->pt = o->pt;
+	fv->codec = *o->codec;
 	fv->ssrc = g_random_int();
 	fv->created_us = o->created_us;
 	fv->candidates = g_ptr_array_new_with_free_func(g_free);

@@ -26,6 +26,7 @@ struct full_viewer {
 	GstPad *tee_pad;
 	gulong signals[MAX_SIGNALS];
 	int pt;
+	struct codec_pick codec; /* what the viewer is sent (wire/codec.h) */
 	guint32 ssrc;
 	GPtrArray *candidates; /* ours, as webrtcbin gathers them */
 	gint *last_rx_s;       /* monotonic s of the last packet from the peer; NULL until watched.

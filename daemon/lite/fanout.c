@@ -1,6 +1,6 @@
 /*
  * fanout.c - one payloader per track for every direct viewer:
- * tee ! queue ! rtpvp8pay ! appsink, and on the queue's thread each frame's
+ * tee ! queue ! rtpvp8pay|rtph264pay ! appsink, and on the queue's thread each frame's
  * packets are copied, given the viewer's payload type, SRTP-protected and
  * sent with one sendmmsg per viewer and batch. Payloading once instead of
  * per viewer, and no thread per viewer, is what makes a viewer cheap here.
@@ -18,10 +18,11 @@
 #include "wire/resend.h"
 #include "wire/rtp.h"
 
-#define FANOUT_QUEUE_BUFFERS 30  /* frames: a stalled send thread drops old ones */
-#define FANOUT_MAX_PACKETS   512 /* packets of one frame we handle (a 720p keyframe: ~100) */
-#define FANOUT_SEND_WAIT_MS  200 /* per frame: how long a full socket buffer is waited for */
-#define FANOUT_HISTORY       512 /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
+#define FANOUT_QUEUE_BUFFERS 30   /* frames: a stalled send thread drops old ones */
+#define FANOUT_MAX_PACKETS   512  /* packets of one frame we handle (a 720p keyframe: ~100) */
+#define FANOUT_SEND_WAIT_MS  200  /* per frame: how long a full socket buffer is waited for */
+#define FANOUT_HISTORY       512  /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
+#define FANOUT_GOP_PACKETS   2048 /* a passed-through GOP kept for joins: 4 s at ~5 Mbps */
 
 /* A packet as the payloader made it, for viewers that lost it (RFC 4585 NACK). */
 struct sent_packet {
@@ -44,7 +45,7 @@ static struct {
  * the receive thread's would otherwise race on libsrtp's stream state.
  */
 struct fanout_member {
-	int pt;                     /* the viewer's VP8 payload type: written into every packet */
+	int pt;                     /* the viewer's payload type: written into every packet */
 	struct branch *branch;      /* gate and counters, shared with the session layer */
 	char sid[SHORT_ID_LEN + 1]; /* for log lines */
 	srtp_t tx;                  /* NULL until the DTLS handshake ends */
@@ -59,6 +60,7 @@ struct fanout {
 	GMutex lock;        /* members, and each member's sender */
 	GPtrArray *members; /* struct fanout_member *, owned: fanout_add to fanout_remove */
 	guint32 ssrc;
+	enum codec codec;
 	unsigned kbps;   /* the stream's configured bitrate: each member's resend budget */
 	guint first;     /* rotates: when a frame cannot reach everyone, not always the same lose */
 	guint removals;  /* bumped by fanout_remove: a wait without the lock checks it after */
@@ -70,7 +72,22 @@ struct fanout {
 	struct mmsghdr msgs[DIRECT_BATCH];
 	struct iovec iov[DIRECT_BATCH];
 	GstMapInfo maps[FANOUT_MAX_PACKETS];
+	const uint8_t *data[FANOUT_MAX_PACKETS]; /* the frame's packets, as maps[] */
+	gsize len[FANOUT_MAX_PACKETS];
 	struct sent_packet *history; /* FANOUT_HISTORY slots, under the lock */
+	/*
+	 * Passed through (a camera's GOP, which no join can shorten): the packets
+	 * since the last keyframe, under the lock, so that a joining viewer starts
+	 * from that keyframe at once (gop_send). NULL when an encoder of ours
+	 * gives each join its own keyframe.
+	 */
+	struct sent_packet *gop;
+	guint16 *gop_frame; /* each kept packet's frame, counted from the keyframe */
+	guint gop_len, gop_frames;
+	bool gop_full; /* overflowed: nothing to offer until the next keyframe */
+	const uint8_t **gop_data;
+	gsize *gop_lens;
+	guint32 *gop_ts;
 };
 
 /* Send thread, lock held: keep the frame's packets for NACKs. */
@@ -131,8 +148,12 @@ static guint send_batch(struct fanout *f, int fd, guint batch, gint64 deadline_u
 	return done;
 }
 
-/* Send thread, fanout lock held: the frame's packets to one viewer. */
-static void send_to(struct fanout *f, struct fanout_member *m, guint npackets, gint64 deadline_us)
+/*
+ * Send thread, fanout lock held: packets data[i] (len[i] bytes) to one
+ * viewer, with RTP timestamp ts[i] instead of their own when ts is not NULL.
+ */
+static void send_to(struct fanout *f, struct fanout_member *m, const uint8_t *const *data,
+                    const gsize *lens, const guint32 *ts, guint npackets, gint64 deadline_us)
 {
 	guint i = 0, batch, sent = 0, removals = f->removals;
 	guint64 bytes = 0;
@@ -141,14 +162,20 @@ static void send_to(struct fanout *f, struct fanout_member *m, guint npackets, g
 	while (i < npackets) {
 		g_mutex_lock(&m->seal);
 		for (batch = 0; batch < DIRECT_BATCH && i < npackets; i++) {
-			len = (int)f->maps[i].size;
-			if (len > DIRECT_MAX_PACKET)
+			len = (int)lens[i];
+			if (len > DIRECT_MAX_PACKET || len < 12)
 				continue;
-			memcpy(f->out[batch], f->maps[i].data, (size_t)len);
+			memcpy(f->out[batch], data[i], (size_t)len);
 			f->out[batch][1] = (uint8_t)((f->out[batch][1] & 0x80) | m->pt);
+			if (ts != NULL) {
+				f->out[batch][4] = (uint8_t)(ts[i] >> 24);
+				f->out[batch][5] = (uint8_t)(ts[i] >> 16);
+				f->out[batch][6] = (uint8_t)(ts[i] >> 8);
+				f->out[batch][7] = (uint8_t)ts[i];
+			}
 			if (srtp_protect(m->tx, f->out[batch], &len) != srtp_err_status_ok)
 				continue;
-			bytes += f->maps[i].size;
+			bytes += lens[i];
 			f->iov[batch].iov_base = f->out[batch];
 			f->iov[batch].iov_len = (size_t)len;
 			memset(&f->msgs[batch], 0, sizeof(f->msgs[batch]));
@@ -167,6 +194,58 @@ static void send_to(struct fanout *f, struct fanout_member *m, guint npackets, g
 	__atomic_fetch_add(&m->branch->bytes, bytes, __ATOMIC_RELAXED);
 }
 
+/* Send thread, lock held: keep the frame's packets in the GOP (a keyframe starts it anew). */
+static void gop_keep(struct fanout *f, guint npackets, bool keyframe)
+{
+	guint i;
+
+	if (keyframe) {
+		f->gop_len = f->gop_frames = 0;
+		f->gop_full = false;
+	} else if (f->gop_len == 0 || f->gop_full) {
+		return; /* no keyframe to start from */
+	}
+	if (f->gop_len + npackets > FANOUT_GOP_PACKETS || f->gop_frames >= G_MAXUINT16) {
+		f->gop_full = true;
+		f->gop_len = 0;
+		return;
+	}
+	for (i = 0; i < npackets; i++) {
+		struct sent_packet *g = &f->gop[f->gop_len];
+
+		if (f->len[i] < 12 || f->len[i] > DIRECT_MAX_PACKET)
+			continue;
+		g->len = (uint16_t)f->len[i];
+		memcpy(g->data, f->data[i], f->len[i]);
+		f->gop_frame[f->gop_len++] = (guint16)f->gop_frames;
+	}
+	f->gop_frames++;
+}
+
+/*
+ * Send thread, lock held: a viewer waiting for a keyframe while a camera's
+ * GOP runs gets the GOP kept so far at once, its timestamps drawn together
+ * just before `live_ts` (one tick a frame), so that the player decodes it
+ * in a burst and shows the newest picture now instead of pacing old frames
+ * out over seconds and staying that far behind. Opens its gate.
+ */
+static void gop_send(struct fanout *f, struct fanout_member *m, guint32 live_ts, gint64 deadline_us)
+{
+	guint i;
+
+	for (i = 0; i < f->gop_len; i++) {
+		f->gop_data[i] = f->gop[i].data;
+		f->gop_lens[i] = f->gop[i].len;
+		f->gop_ts[i] = live_ts - (f->gop_frames - f->gop_frame[i]);
+	}
+	if (branch_gate(m->branch, true) == GATE_OPENED)
+		g_message("viewer %s: first keyframe sent %.1f ms after the offer (the GOP kept, "
+		          "%u frames)",
+		          m->sid, (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0,
+		          f->gop_frames);
+	send_to(f, m, f->gop_data, f->gop_lens, f->gop_ts, f->gop_len, deadline_us);
+}
+
 /* Send thread: the join gate; true when m gets this frame. */
 static bool gate_pass(struct fanout_member *m, bool keyframe)
 {
@@ -181,6 +260,23 @@ static bool gate_pass(struct fanout_member *m, bool keyframe)
 		break;
 	}
 	return true;
+}
+
+/*
+ * Send thread: whether the frame's packets start a keyframe. VP8: its first
+ * packet says. H.264: any of them, since the SPS and PPS that come before an
+ * IDR may be packets of their own, and the gate must open on the first.
+ */
+static bool frame_is_keyframe(const struct fanout *f, guint npackets)
+{
+	guint i;
+
+	if (f->codec == CODEC_VP8)
+		return npackets > 0 && rtp_vp8_keyframe_start(f->maps[0].data, f->maps[0].size);
+	for (i = 0; i < npackets; i++)
+		if (rtp_h264_keyframe_start(f->maps[i].data, f->maps[i].size))
+			return true;
+	return false;
 }
 
 /* Send thread (the queue's): one frame's packets, as a list or a single buffer. */
@@ -202,10 +298,13 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	for (i = 0; i < len && n < FANOUT_MAX_PACKETS; i++) {
 		GstBuffer *b = list != NULL ? gst_buffer_list_get(list, i) : one;
 
-		if (b != NULL && gst_buffer_map(b, &f->maps[n], GST_MAP_READ))
+		if (b != NULL && gst_buffer_map(b, &f->maps[n], GST_MAP_READ)) {
+			f->data[n] = f->maps[n].data;
+			f->len[n] = f->maps[n].size;
 			n++;
+		}
 	}
-	keyframe = n > 0 && rtp_vp8_keyframe_start(f->maps[0].data, f->maps[0].size);
+	keyframe = frame_is_keyframe(f, n);
 	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
 	g_mutex_lock(&f->lock);
 	remember(f, n);
@@ -213,9 +312,16 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 		struct fanout_member *m =
 		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
 
-		if (m->tx != NULL && m->fd >= 0 && gate_pass(m, keyframe))
-			send_to(f, m, n, deadline_us);
+		if (m->tx == NULL || m->fd < 0)
+			continue;
+		if (f->gop != NULL && f->gop_len > 0 && !keyframe && n > 0 && f->len[0] >= 12 &&
+		    g_atomic_int_get(&m->branch->gate) == GATE_WAIT_KEYFRAME)
+			gop_send(f, m, GST_READ_UINT32_BE(f->data[0] + 4), deadline_us);
+		if (gate_pass(m, keyframe))
+			send_to(f, m, f->data, f->len, NULL, n, deadline_us);
 	}
+	if (f->gop != NULL)
+		gop_keep(f, n, keyframe);
 	f->first++;
 	g_mutex_unlock(&f->lock);
 	for (i = 0; i < n; i++) {
@@ -227,23 +333,34 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	return GST_FLOW_OK;
 }
 
+void fanout_forget_gop(struct fanout *f)
+{
+	g_mutex_lock(&f->lock);
+	f->gop_len = f->gop_frames = 0;
+	f->gop_full = false;
+	g_mutex_unlock(&f->lock);
+}
+
 guint32 fanout_ssrc(const struct fanout *f)
 {
 	return f->ssrc;
 }
 
-struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, unsigned kbps, char **err)
+struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, unsigned kbps,
+                          bool keep_gop, char **err)
 {
 	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
+	/* The queue's thread is "<name>:src": "fanout:src" is what docs/benchmarks.md profiles. */
+	const char *name = c == CODEC_VP8 ? "fanout" : "fanout-h264";
 	struct fanout *f;
 	GstElement *queue, *pay, *sink;
 	GstPad *pad;
 
-	queue = gst_element_factory_make("queue", "fanout"); /* its thread: "fanout:src" */
-	pay = gst_element_factory_make("rtpvp8pay", NULL);
+	queue = gst_element_factory_make("queue", name);
+	pay = gst_element_factory_make(c == CODEC_VP8 ? "rtpvp8pay" : "rtph264pay", NULL);
 	sink = gst_element_factory_make("appsink", NULL);
 	if (queue == NULL || pay == NULL || sink == NULL) {
-		*err = g_strdup("queue, rtpvp8pay or appsink missing: install "
+		*err = g_strdup("queue, rtpvp8pay, rtph264pay or appsink missing: install "
 		                "gstreamer1.0-plugins-base and -good");
 		gst_clear_object(&queue);
 		gst_clear_object(&pay);
@@ -254,16 +371,27 @@ struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, unsigned kbps, 
 	g_mutex_init(&f->lock);
 	f->members = g_ptr_array_new();
 	f->ssrc = g_random_int();
+	f->codec = c;
 	f->kbps = kbps;
 	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
+	if (keep_gop) {
+		f->gop = g_new(struct sent_packet, FANOUT_GOP_PACKETS);
+		f->gop_frame = g_new(guint16, FANOUT_GOP_PACKETS);
+		f->gop_data = g_new(const uint8_t *, FANOUT_GOP_PACKETS);
+		f->gop_lens = g_new(gsize, FANOUT_GOP_PACKETS);
+		f->gop_ts = g_new(guint32, FANOUT_GOP_PACKETS);
+	}
 	f->tee = gst_object_ref(tee);
-	f->bin = gst_bin_new("fanout");
+	f->bin = gst_bin_new(name);
 	gst_bin_add_many(GST_BIN(f->bin), queue, pay, sink, NULL);
 	g_object_set(queue, "leaky", 2, "max-size-buffers", FANOUT_QUEUE_BUFFERS, "max-size-bytes",
 	             0, "max-size-time", (guint64)0, NULL);
 	/* The viewers' payload types differ: each packet gets its own as it is sent. */
-	g_object_set(pay, "pt", 96u, "ssrc", f->ssrc, "picture-id-mode", 2, "mtu",
-	             (guint)DIRECT_RTP_MTU, NULL);
+	g_object_set(pay, "pt", 96u, "ssrc", f->ssrc, "mtu", (guint)DIRECT_RTP_MTU, NULL);
+	if (c == CODEC_VP8)
+		g_object_set(pay, "picture-id-mode", 2, NULL);
+	else /* SPS and PPS before every IDR, aggregated with it (STAP-A) when they fit */
+		g_object_set(pay, "config-interval", -1, "aggregate-mode", 1, NULL);
 	g_object_set(sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE,
 	             "buffer-list", TRUE, "max-buffers", 2u, "drop", TRUE, NULL);
 	gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, f, NULL);
@@ -290,6 +418,11 @@ void fanout_free(struct fanout *f)
 	gst_object_unref(f->tee);
 	g_ptr_array_unref(f->members);
 	g_free(f->history);
+	g_free(f->gop);
+	g_free(f->gop_frame);
+	g_free(f->gop_data);
+	g_free(f->gop_lens);
+	g_free(f->gop_ts);
 	g_mutex_clear(&f->lock);
 	g_free(f);
 }

@@ -1,10 +1,9 @@
 /*
  * fanout.h - one payloader per track, fanned out to the direct path's
- * viewers: tee ! queue ! rtpvp8pay ! appsink, and on the queue's thread
- * ("fanout:src") each frame's packets are copied, given each viewer's
- * payload type, SRTP-protected and sent. Owns its elements, the history of
- * packets kept for NACKs, and a struct fanout_member per viewer (its
- * payload type, SRTP sender and address).
+ * viewers: tee ! queue ! rtpvp8pay|rtph264pay ! appsink, and on the queue's
+ * thread ("fanout:src" for VP8, "fanout-h264:src") each frame's packets are copied, given each
+ * viewer's payload type, SRTP-protected and sent. Owns its elements, the history of packets kept
+ * for NACKs, and a struct fanout_member per viewer (its payload type, SRTP sender and address).
  * Threads: new/free/add/remove on the main loop; set_sender and resend on
  * the receive thread (lock order: the peer registry's, then the fanout's,
  * then a member's seal lock); frames go out on "fanout:src", which holds
@@ -21,19 +20,25 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "base/config.h"
 #include "media/branch.h"
 
 struct fanout;        /* opaque */
 struct fanout_member; /* opaque: one viewer's place in a fan-out */
 
 /*
- * Main thread, before the pipeline plays: the payloader on a request pad of
- * `tee`. `kbps`: the stream's configured bitrate, which sets each viewer's
- * resend budget.
+ * Main thread, before the pipeline plays: codec `c`'s payloader on a request
+ * pad of `tee`. `kbps`: the stream's configured bitrate, which sets each
+ * viewer's resend budget. `keep_gop` (a camera's frames passed through,
+ * whose keyframes no join can hasten): the packets since the last keyframe
+ * are kept, and a joining viewer starts from them at once.
  */
-struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, unsigned kbps, char **err);
+struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, unsigned kbps,
+                          bool keep_gop, char **err);
 /* Main thread, after the pipeline is NULL and every member is removed. NULL is fine. */
 void fanout_free(struct fanout *f);
+/* Main thread: the source restarted: the GOP kept from before is not sent to anyone. */
+void fanout_forget_gop(struct fanout *f);
 /* The SSRC of the fan-out's payloader, for the answers' a=ssrc. */
 guint32 fanout_ssrc(const struct fanout *f);
 

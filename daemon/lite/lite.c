@@ -153,13 +153,26 @@ void lite_shutdown(void)
 
 int lite_track_added(struct stream *s, struct track *t, char **err)
 {
-	struct fanout *f =
-	    fanout_new(s->pipeline, track_tee(t), (unsigned)s->cfg->bitrate_kbps, err);
+	struct fanout *f = fanout_new(s->pipeline, track_tee(t), track_codec(t),
+	                              (unsigned)s->cfg->bitrate_kbps, track_passthrough(t), err);
 
 	if (f == NULL)
 		return -1;
 	g_hash_table_insert(D.fanouts, t, f);
 	return 0;
+}
+
+void lite_stream_back(struct stream *s)
+{
+	guint i;
+
+	for (i = 0; i < CODEC_COUNT; i++) {
+		struct fanout *f =
+		    s->tracks[i] != NULL ? g_hash_table_lookup(D.fanouts, s->tracks[i]) : NULL;
+
+		if (f != NULL)
+			fanout_forget_gop(f);
+	}
 }
 
 void lite_track_removed(struct stream *s, struct track *t)
@@ -248,6 +261,8 @@ static enum session_start lite_start(const struct session_offer *o, void **path,
 	                           .pwd = pwd,
 	                           .fingerprint = dtls_fingerprint(),
 	                           .pt = o->pt,
+	                           .encoding = codec_name(o->codec->codec),
+	                           .fmtp = o->codec->fmtp,
 	                           .session_version = ++D.answers};
 	text = answer_build(o->sdp, &a, err->detail, sizeof(err->detail));
 	if (text == NULL)

@@ -42,6 +42,8 @@ void lite_shutdown(void);
 extern const struct session_ops lite_session_ops;
 
 /* struct stream_hooks: a fan-out on each track's tee, freed with the track. */
+/* Main thread: stream `s` is back after being offline: no GOP kept from before goes out. */
+void lite_stream_back(struct stream *s);
 int lite_track_added(struct stream *s, struct track *t, char **err);
 void lite_track_removed(struct stream *s, struct track *t);
 

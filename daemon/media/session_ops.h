@@ -19,15 +19,16 @@
 
 /* A new viewer, as the session layer hands it to its media path. Borrowed for the call. */
 struct session_offer {
-	const char *id;           /* the session id: what the session_host callbacks take */
-	const char *sid;          /* its short form, for log lines */
-	struct stream *stream;    /* the stream it watches */
-	struct track *video;      /* the track it is sent */
-	struct branch *branch;    /* its join gate and counters: take a reference to keep it */
-	int pt;                   /* the offer's VP8 payload type */
-	gint64 created_us;        /* when the offer came in */
-	const GstSDPMessage *sdp; /* the offer, parsed and checked (sdp_check_offer) */
-	const char *text;         /* the same offer as it came, for debug logs */
+	const char *id;        /* the session id: what the session_host callbacks take */
+	const char *sid;       /* its short form, for log lines */
+	struct stream *stream; /* the stream it watches */
+	struct track *video;   /* the track it is sent: its codec's */
+	struct branch *branch; /* its join gate and counters: take a reference to keep it */
+	int pt;                /* the offer's payload type for that codec */
+	const struct codec_pick *codec; /* the codec chosen, its fmtp (wire/codec.h) */
+	gint64 created_us;              /* when the offer came in */
+	const GstSDPMessage *sdp;       /* the offer, parsed and checked (sdp_check_offer) */
+	const char *text;               /* the same offer as it came, for debug logs */
 };
 
 /* An answer for the session layer to complete (SSRC lines, candidates, ETag) and send. */

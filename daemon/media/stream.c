@@ -1,15 +1,17 @@
 /*
- * stream.c - one camera stream: source ! convert/scale/rate ! caps, then
- * its encoded track (track.c), built once and shared by every viewer of the
- * stream. Owns the pipeline, its bus watch and the restart of a failed
- * source, and the table of the daemon's streams.
+ * stream.c - one camera stream: its source (source.c) and a track per codec
+ * (track.c), built once and shared by every viewer of the stream. Owns the
+ * pipeline, its bus watch and the restart of a failed source, and the table
+ * of the daemon's streams.
  */
 #define G_LOG_DOMAIN "stream"
 #include <string.h>
 
 #include "stream.h"
 
-#define RESTART_DELAY_MS 2000 /* a failed source is retried this often */
+#define RESTART_FIRST_MS 1000  /* a failed source is retried after this, */
+#define RESTART_MAX_MS   10000 /* doubling up to this while it stays away */
+#define SOURCE_STALL_S   5     /* a live source that sends nothing this long is offline */
 
 static GPtrArray *streams;               /* struct stream *, owned: every stream of the daemon */
 static const struct stream_hooks *hooks; /* from stream_start_all */
@@ -27,56 +29,155 @@ const char *stream_state_name(enum stream_state st)
 	return "unknown";
 }
 
-char *stream_source_description(const struct stream_config *cfg, const char *source)
+/* Streaming thread (rtspsrc's): a new pad, at the start and at each reconnection. */
+static void rtsp_pad_added_cb(GstElement *rtsp, GstPad *pad, gpointer depay)
 {
-	char *head, *desc;
-	const char *adapt = "videoconvert ! videoscale ! videorate";
+	GstPad *sink = gst_element_get_static_pad(depay, "sink");
 
-	if (g_str_has_prefix(source, "v4l2:")) {
-		/* decodebin takes raw or MJPEG caps, whichever the camera offers. */
-		head = g_strdup_printf("v4l2src device=\"%s\" ! decodebin", source + 5);
-	} else if (g_str_has_prefix(source, "file:")) {
-		head = g_strdup_printf("multifilesrc location=\"%s\" loop=true ! decodebin",
-		                       source + 5);
-	} else {
-		const char *pattern = source[5] != '\0' ? source + 5 : "smpte";
-		GstElementFactory *clock = gst_element_factory_find("clockoverlay");
-
-		/*
-		 * Moving and clocked, so frames differ and latency can be read off the
-		 * picture. The pattern is made at the stream's size and rate: no
-		 * videorate, which holds a frame back (a frame of join latency).
-		 */
-		head = g_strdup_printf("videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
-		                       "video/x-raw,width=%d,height=%d,framerate=%d/1%s",
-		                       pattern, cfg->width, cfg->height, cfg->fps,
-		                       clock == NULL
-		                           ? ""
-		                           : " ! clockoverlay halignment=right valignment=bottom "
-		                             "shaded-background=true font-desc=\"Sans 24\" "
-		                             "time-format=\"%H:%M:%S\"");
-		if (clock != NULL)
-			gst_object_unref(clock);
-		adapt = "videoconvert";
-	}
-	desc = g_strdup_printf("%s ! %s ! capsfilter "
-	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
-	                       head, adapt, cfg->width, cfg->height, cfg->fps);
-	g_free(head);
-	return desc;
+	if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
+		g_info("rtspsrc's pad %s does not link to rtph264depay (not H.264?)",
+		       GST_PAD_NAME(pad));
+	gst_object_unref(sink);
 }
 
-/* Main thread: the encoder produced its first frame. */
-gboolean stream_mark_live_cb(gpointer data)
+/* Main thread: the source produced its first frame (at start, or after it was away). */
+static gboolean stream_mark_live_cb(gpointer data)
+{
+	struct stream *s = data;
+	guint i;
+
+	if (s->state == STREAM_OFFLINE) {
+		s->state = STREAM_LIVE;
+		s->restart_ms = 0;
+		g_message("stream %s: back: source %s sends again; its viewers play on",
+		          s->cfg->name, s->source_public);
+		for (i = 0; i < CODEC_COUNT; i++)
+			if (s->tracks[i] != NULL)
+				track_source_back(s->tracks[i]);
+		if (hooks->online != NULL)
+			hooks->online(s);
+	} else if (s->state == STREAM_STARTING) {
+		s->state = STREAM_LIVE;
+		if (s->kind == SOURCE_H264)
+			g_message("stream %s: live (%s, H.264 passed through)", s->cfg->name,
+			          s->source_public);
+		else
+			g_message("stream %s: live (%s, %dx%d@%d)", s->cfg->name, s->source_public,
+			          s->cfg->width, s->cfg->height, s->cfg->fps);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Streaming thread: frames out of the source. */
+static GstPadProbeReturn source_out_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
 	struct stream *s = data;
 
-	if (s->state == STREAM_STARTING) {
-		s->state = STREAM_LIVE;
-		g_message("stream %s: live (%s, %dx%d@%d)", s->cfg->name, s->source, s->cfg->width,
-		          s->cfg->height, s->cfg->fps);
-	}
+	g_atomic_int_set(&s->last_frame_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	if (G_UNLIKELY(s->state != STREAM_LIVE))
+		g_main_context_invoke(NULL, stream_mark_live_cb, s);
+	return GST_PAD_PROBE_OK;
+}
+
+static void stream_go_offline(struct stream *s, const char *why);
+
+static gboolean source_eos_cb(gpointer data)
+{
+	stream_go_offline(data, "end of stream");
 	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Streaming thread: the source's end of stream stops here. Past the source
+ * it would end every sink for good (an appsink at EOS takes nothing more),
+ * and the source is to be restarted under the same tracks and viewers.
+ */
+static GstPadProbeReturn source_eos_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS)
+		return GST_PAD_PROBE_OK;
+	g_main_context_invoke(NULL, source_eos_cb, data);
+	return GST_PAD_PROBE_DROP;
+}
+
+struct track *stream_track(const struct stream *s, enum codec c)
+{
+	return s->tracks[c];
+}
+
+void stream_codec_sends(const struct stream *s, struct codec_sends *out)
+{
+	guint i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < s->n_codecs; i++)
+		out->order[out->n++] = s->order[i];
+	if (s->tracks[CODEC_H264] != NULL)
+		out->h264_profile = track_h264_profile(s->tracks[CODEC_H264]);
+}
+
+/*
+ * The codecs in order: as configured, else what the source gives without
+ * re-encoding first (H.264 from a camera), else VP8 then H.264.
+ */
+static void choose_codecs(struct stream *s)
+{
+	guint i;
+
+	if (s->cfg->n_codecs > 0) {
+		for (i = 0; i < (guint)s->cfg->n_codecs; i++)
+			s->order[i] = s->cfg->codecs[i];
+		s->n_codecs = (guint)s->cfg->n_codecs;
+		return;
+	}
+	s->order[0] = s->kind == SOURCE_H264 ? CODEC_H264 : CODEC_VP8;
+	s->order[1] = s->kind == SOURCE_H264 ? CODEC_VP8 : CODEC_H264;
+	s->n_codecs = 2;
+}
+
+/*
+ * A track per codec. Raw frames: the first codec's encoder always runs (the
+ * stream's own; a join never waits for an encoder to start), the others only
+ * while a viewer needs them. H.264 from the source: passed through (even
+ * when not sent, it feeds the others), and the others transcoded from it.
+ */
+static int build_tracks(struct stream *s, GstElement *src, char **err)
+{
+	GstElement *raw = NULL;
+	guint i;
+
+	if (s->kind == SOURCE_H264) {
+		s->tracks[CODEC_H264] = track_new_passthrough(s, CODEC_H264, src, err);
+		if (s->tracks[CODEC_H264] == NULL)
+			return -1;
+	} else {
+		raw = gst_element_factory_make("tee", "raw");
+		if (raw == NULL) {
+			*err = g_strdup("tee missing: install gstreamer1.0-plugins-base");
+			return -1;
+		}
+		g_object_set(raw, "allow-not-linked", TRUE, NULL);
+		gst_bin_add(GST_BIN(s->pipeline), raw);
+		if (!gst_element_link(src, raw)) {
+			*err = g_strdup_printf("stream %s: cannot link its source", s->cfg->name);
+			return -1;
+		}
+	}
+	for (i = 0; i < s->n_codecs; i++) {
+		enum codec c = s->order[i];
+
+		if (s->tracks[c] != NULL)
+			continue;
+		s->tracks[c] = raw != NULL ? track_new_encoded(s, c, raw, i > 0, err)
+		                           : track_new_transcoded(s, c, s->tracks[CODEC_H264], err);
+		if (s->tracks[c] == NULL)
+			return -1;
+	}
+	for (i = 0; i < CODEC_COUNT; i++)
+		if (s->tracks[i] != NULL && hooks->track_added != NULL &&
+		    hooks->track_added(s, s->tracks[i], err) != 0)
+			return -1;
+	return 0;
 }
 
 static bool is_stream_element(struct stream *s, GstObject *obj)
@@ -89,30 +190,57 @@ static bool is_stream_element(struct stream *s, GstObject *obj)
 	return false;
 }
 
+/*
+ * Only the source restarts: the tracks, payloaders and viewers' branches
+ * stay as they are, so RTP sequence numbers and timestamps run on and a
+ * viewer's player sees a pause, not a new stream.
+ */
 static gboolean restart_cb(gpointer data)
 {
 	struct stream *s = data;
 
 	s->restart_timer = 0;
-	g_message("stream %s: restarting source %s", s->cfg->name, s->source);
-	s->state = STREAM_STARTING;
-	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-		s->state = STREAM_OFFLINE;
-		s->restart_timer = g_timeout_add(RESTART_DELAY_MS, restart_cb, s);
-	}
+	g_debug("stream %s: trying source %s again", s->cfg->name, s->source_public);
+	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
+	    gst_element_set_state(s->source_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+		stream_go_offline(s, "source failed to start");
 	return G_SOURCE_REMOVE;
 }
 
+/* Logged once when the stream goes; the retries (with backoff) only at debug level. */
 static void stream_go_offline(struct stream *s, const char *why)
 {
 	if (s->restart_timer != 0)
 		return;
-	g_warning("stream %s: offline: %s; retrying in %d ms", s->cfg->name, why, RESTART_DELAY_MS);
-	s->state = STREAM_OFFLINE;
-	if (hooks->offline != NULL)
-		hooks->offline(s);
-	gst_element_set_state(s->pipeline, GST_STATE_NULL);
-	s->restart_timer = g_timeout_add(RESTART_DELAY_MS, restart_cb, s);
+	s->restart_ms =
+	    s->restart_ms == 0 ? RESTART_FIRST_MS : MIN(2 * s->restart_ms, RESTART_MAX_MS);
+	if (s->state != STREAM_OFFLINE) {
+		g_warning("stream %s: offline: %s; viewers kept, retrying (every %d-%d s)",
+		          s->cfg->name, why, RESTART_FIRST_MS / 1000, RESTART_MAX_MS / 1000);
+		s->state = STREAM_OFFLINE;
+		if (hooks->offline != NULL)
+			hooks->offline(s);
+	} else {
+		g_debug("stream %s: still offline: %s; next try in %u ms", s->cfg->name, why,
+		        s->restart_ms);
+	}
+	gst_element_set_state(s->source_bin, GST_STATE_NULL);
+	s->restart_timer = g_timeout_add(s->restart_ms, restart_cb, s);
+}
+
+/* Main thread, every second: a source that stalled (a camera that hangs) is offline too. */
+static gboolean stall_cb(gpointer data)
+{
+	struct stream *s = data;
+	gint now = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
+
+	if (s->state == STREAM_LIVE && now - g_atomic_int_get(&s->last_frame_s) >= SOURCE_STALL_S) {
+		char why[64];
+
+		g_snprintf(why, sizeof(why), "no frames for %d s", SOURCE_STALL_S);
+		stream_go_offline(s, why);
+	}
+	return G_SOURCE_CONTINUE;
 }
 
 /*
@@ -125,15 +253,21 @@ static gboolean bus_cb(GstBus *bus, GstMessage *msg, gpointer data)
 	GError *gerr = NULL;
 	char *dbg = NULL;
 
+	char *why, *more;
+
 	switch (GST_MESSAGE_TYPE(msg)) {
 	case GST_MESSAGE_ERROR:
 		gst_message_parse_error(msg, &gerr, &dbg);
+		/* An RTSP source's errors may quote its URL: never its password. */
+		why = source_redact(gerr->message, s->source);
+		more = source_redact(dbg != NULL ? dbg : "", s->source);
 		if (is_stream_element(s, GST_MESSAGE_SRC(msg)))
-			stream_go_offline(s, gerr->message);
+			stream_go_offline(s, why);
 		else
-			g_info("stream %s: %s: %s", s->cfg->name, GST_MESSAGE_SRC_NAME(msg),
-			       gerr->message);
-		g_debug("%s", dbg != NULL ? dbg : "");
+			g_info("stream %s: %s: %s", s->cfg->name, GST_MESSAGE_SRC_NAME(msg), why);
+		g_debug("%s", more);
+		g_free(why);
+		g_free(more);
 		g_clear_error(&gerr);
 		g_free(dbg);
 		break;
@@ -153,39 +287,69 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	struct stream *s = g_new0(struct stream, 1);
 	GstElement *src = NULL;
 	GError *gerr = NULL;
-	char *desc;
+	char *desc, *shown;
 	GstBus *bus;
+	GstPad *pad;
 
 	s->cfg = cfg;
 	s->source = config_resolve_source(cfg->source, "/dev/video0");
+	s->source_public = source_public_name(s->source);
 	if (strcmp(cfg->source, "auto") == 0)
 		g_message("stream %s: source auto: %s", cfg->name,
 		          g_str_has_prefix(s->source, "test:")
 		              ? "no camera at /dev/video0, streaming a test pattern"
 		              : s->source);
-	desc = stream_source_description(cfg, s->source);
-	g_debug("stream %s: %s", cfg->name, desc);
-	src = gst_parse_bin_from_description(desc, TRUE, &gerr);
+	desc = stream_source_describe(cfg, s->source, &s->kind);
+	shown = source_redact(desc, s->source);
+	g_debug("stream %s: %s", cfg->name, shown);
+	g_free(shown);
+	/*
+	 * Only the last element's src is ghosted: rtspsrc and decodebin link their
+	 * pads when data comes, and GStreamer's own ghosting would take the
+	 * element after them for the bin's sink.
+	 */
+	src = gst_parse_bin_from_description(desc, FALSE, &gerr);
 	g_free(desc);
 	if (src == NULL) {
-		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, s->source,
+		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, s->source_public,
 		                       gerr != NULL ? gerr->message : "cannot build");
 		g_clear_error(&gerr);
 		goto fail;
 	}
 	gst_object_set_name(GST_OBJECT(src), "source");
+	s->source_bin = src;
+	{
+		GstElement *rtsp = gst_bin_get_by_name(GST_BIN(src), "rtsp");
+		GstElement *depay = gst_bin_get_by_name(GST_BIN(src), "depay");
+
+		if (rtsp != NULL && depay != NULL) /* the bin keeps depay as long as rtsp */
+			g_signal_connect(rtsp, "pad-added", G_CALLBACK(rtsp_pad_added_cb), depay);
+		g_clear_object(&rtsp);
+		g_clear_object(&depay);
+	}
+	{
+		GstElement *out = gst_bin_get_by_name(GST_BIN(src), "out");
+		GstPad *p = gst_element_get_static_pad(out, "src");
+
+		gst_element_add_pad(src, gst_ghost_pad_new("src", p));
+		gst_object_unref(p);
+		gst_object_unref(out);
+	}
 	s->pipeline = gst_pipeline_new(cfg->name);
 	gst_bin_add(GST_BIN(s->pipeline), src);
-	s->video = track_new_video(s, src, err);
-	if (s->video == NULL)
-		goto fail;
-	if (hooks->track_added != NULL && hooks->track_added(s, s->video, err) != 0)
+	pad = gst_element_get_static_pad(src, "src");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, source_out_probe, s, NULL);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_eos_probe, s, NULL);
+	gst_object_unref(pad);
+	choose_codecs(s);
+	if (build_tracks(s, src, err) != 0)
 		goto fail;
 
 	bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
 	s->bus_watch = gst_bus_add_watch(bus, bus_cb, s);
 	gst_object_unref(bus);
 	s->state = STREAM_STARTING;
+	s->stall_timer = g_timeout_add_seconds(1, stall_cb, s);
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
 		stream_go_offline(s, "source failed to start");
 	return s;
@@ -196,20 +360,27 @@ fail:
 
 static void stream_free(struct stream *s)
 {
+	guint i;
+
 	if (s == NULL)
 		return;
 	if (s->restart_timer != 0)
 		g_source_remove(s->restart_timer);
+	if (s->stall_timer != 0)
+		g_source_remove(s->stall_timer);
 	if (s->bus_watch != 0)
 		g_source_remove(s->bus_watch);
 	if (s->pipeline != NULL) {
 		gst_element_set_state(s->pipeline, GST_STATE_NULL);
-		if (s->video != NULL && hooks->track_removed != NULL)
-			hooks->track_removed(s, s->video);
-		track_free(s->video);
+		for (i = 0; i < CODEC_COUNT; i++) {
+			if (s->tracks[i] != NULL && hooks->track_removed != NULL)
+				hooks->track_removed(s, s->tracks[i]);
+			track_free(s->tracks[i]);
+		}
 		gst_object_unref(s->pipeline);
 	}
 	g_free(s->source);
+	g_free(s->source_public);
 	g_free(s);
 }
 

@@ -1,9 +1,11 @@
 /*
- * stream.h - the daemon's camera streams: one pipeline per stream,
- * source ! convert/scale/rate ! caps, then one encoded track (track.h) that
- * every viewer of the stream shares. A failing source takes the stream
- * offline and it is retried; its state and viewer count are read by the
- * layers above. Main loop only; the streams are the table's (stream_*_all).
+ * stream.h - the daemon's camera streams: one pipeline per stream, its
+ * source (raw frames: source ! convert/scale/rate ! caps ! tee; or H.264 from
+ * the camera, parsed) and a track per codec it sends (track.h), each shared
+ * by every viewer of the stream that gets that codec. A failing source
+ * takes the stream offline and it is retried; its state and viewer count
+ * are read by the layers above. Main loop only; the streams are the
+ * table's (stream_*_all).
  */
 #ifndef WHEPCAMD_MEDIA_STREAM_H
 #define WHEPCAMD_MEDIA_STREAM_H
@@ -14,6 +16,7 @@
 
 #include "base/config.h"
 #include "track.h"
+#include "wire/codec.h"
 
 /*
  * A bin a media path adds to the pipeline per viewer is named with this
@@ -24,15 +27,25 @@
 
 enum stream_state { STREAM_STARTING, STREAM_LIVE, STREAM_OFFLINE };
 
+/* What a source gives: raw frames to encode, or H.264 to pass through. */
+enum source_kind { SOURCE_RAW, SOURCE_H264 };
+
 struct stream {
 	struct stream_config *cfg;
-	char *source; /* resolved source spec in use */
+	char *source;        /* resolved source spec in use (may hold credentials: never log it) */
+	char *source_public; /* the same without credentials: for logs and the stream list */
+	enum source_kind kind;
 	GstElement *pipeline;
-	struct track *video;
+	struct track *tracks[CODEC_COUNT]; /* by enum codec; NULL: not sent */
+	enum codec order[CODEC_COUNT];     /* the codecs sent, in order of preference */
+	guint n_codecs;
+	GstElement *source_bin; /* the pipeline's: what restarts when the source fails */
 	guint bus_watch;
 	enum stream_state state;
-	unsigned viewers; /* counted by the session layer */
-	guint restart_timer;
+	unsigned viewers;                /* counted by the session layer */
+	guint restart_timer, restart_ms; /* the next try, and the delay (backoff) it was given */
+	guint stall_timer;
+	gint last_frame_s; /* atomic: monotonic second of the source's last frame */
 };
 
 /*
@@ -48,8 +61,14 @@ struct stream_hooks {
 	int (*track_added)(struct stream *s, struct track *t, char **err);
 	/* The pipeline is NULL and `t` is about to be freed: let go of what track_added made. */
 	void (*track_removed)(struct stream *s, struct track *t);
-	/* The source failed: the stream is offline and will be retried. End its viewers. */
+	/*
+	 * The source failed (an error, end of stream, SOURCE_STALL_S without a
+	 * frame): the stream is offline and retried with backoff. Its viewers
+	 * stay; new offers get 409.
+	 */
 	void (*offline)(struct stream *s);
+	/* The source sends again after being offline: its viewers need a keyframe. */
+	void (*online)(struct stream *s);
 };
 
 /* The daemon's streams, built from `configs` (struct stream_config *, borrowed). */
@@ -58,10 +77,24 @@ void stream_stop_all(void);
 struct stream *stream_find(const char *name);
 GPtrArray *stream_list(void);
 const char *stream_state_name(enum stream_state st);
-/* The GStreamer description of source + convert/scale/rate + caps. Caller frees. */
-char *stream_source_description(const struct stream_config *cfg, const char *source);
+/* The track that sends codec `c`, or NULL. */
+struct track *stream_track(const struct stream *s, enum codec c);
+/* What the stream sends, for codec_pick(). */
+void stream_codec_sends(const struct stream *s, struct codec_sends *out);
 
-/* track.c: main loop, the first frame came out of the encoder (data: the stream). */
-gboolean stream_mark_live_cb(gpointer data);
+/* ---- source.c ---- */
+/*
+ * The GStreamer description of the source's bin and (*kind) what it gives:
+ * SOURCE_RAW ends in I420 at the stream's size and rate, SOURCE_H264 in
+ * parsed byte-stream H.264, one access unit a buffer. Caller frees.
+ */
+char *stream_source_describe(const struct stream_config *cfg, const char *source,
+                             enum source_kind *kind);
+/* The same for a raw source (the description only). Caller frees. */
+char *stream_source_description(const struct stream_config *cfg, const char *source);
+/* `source` with a URL's user:password replaced by "***". Caller frees. */
+char *source_public_name(const char *source);
+/* `text` (a log line, an error) with `source`'s user:password replaced by "***". Caller frees. */
+char *source_redact(const char *text, const char *source);
 
 #endif

@@ -76,6 +76,8 @@ static void viewer_destroy(gpointer p)
 		g_source_remove(v->first_check_timer);
 	admission_leave(v);
 	v->stream->viewers--;
+	if (v->track != NULL)
+		track_release(v->track);
 	/* The media path releases its part; nothing of it is touched again. */
 	if (v->path != NULL)
 		V.ops->stop(v->path);
@@ -277,9 +279,10 @@ static void start_media(struct viewer *v, const GstSDPMessage *msg, const char *
 	struct session_offer o = {.id = v->id,
 	                          .sid = v->sid,
 	                          .stream = v->stream,
-	                          .video = v->stream->video,
+	                          .video = v->track,
 	                          .branch = v->branch,
 	                          .pt = v->pt,
+	                          .codec = &v->codec,
 	                          .created_us = v->created_us,
 	                          .sdp = msg,
 	                          .text = sdp};
@@ -297,8 +300,10 @@ static void start_media(struct viewer *v, const GstSDPMessage *msg, const char *
 		return;
 	}
 	v->client_id = client_id;
-	g_message("viewer %s: join from %s, stream %s, VP8 pt %d%s", v->sid,
-	          peer != NULL ? peer : "local", v->stream->cfg->name, v->pt, V.ops->join_note);
+	g_message("viewer %s: join from %s, stream %s, %s pt %d%s%s%s", v->sid,
+	          peer != NULL ? peer : "local", v->stream->cfg->name, codec_name(v->codec.codec),
+	          v->pt, v->codec.fmtp[0] != '\0' ? " (" : "", v->codec.fmtp,
+	          v->codec.fmtp[0] != '\0' ? ")" : "");
 	remember_offer_ice(v, msg);
 	v->ice_timer = g_timeout_add_seconds((guint)V.cfg->ice_timeout_s, ice_timeout_cb, v);
 	if (!v->checked)
@@ -312,14 +317,19 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 {
 	struct viewer *v = NULL;
 	GstSDPMessage *msg = NULL;
+	struct codec_sends sends;
+	struct codec_pick pick;
 	char detail[160];
-	int pt = -1;
 
-	switch (sdp_check_offer(sdp, &pt, detail, sizeof(detail))) {
+	stream_codec_sends(s, &sends);
+	switch (sdp_check_offer_codecs(sdp, &sends, &pick, detail, sizeof(detail))) {
 	case SDP_OK:
 		break;
 	case SDP_NO_CODEC:
 		send_error(client_id, 406, "no-common-codec", detail, 0);
+		return;
+	case SDP_NOT_YET:
+		send_error(client_id, 503, "stream-starting", detail, 1);
 		return;
 	default:
 		send_error(client_id, 400, "bad-offer", detail, 0);
@@ -341,7 +351,10 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	}
 	memcpy(v->sid, v->id, SHORT_ID_LEN);
 	v->stream = s;
-	v->pt = pt;
+	v->codec = pick;
+	v->pt = pick.pt;
+	v->track = stream_track(s, pick.codec);
+	track_hold(v->track);
 	v->created_us = g_get_monotonic_time();
 	v->branch = branch_new(v->sid, v->created_us);
 	v->peer = g_strdup(peer);
@@ -372,7 +385,7 @@ static void on_link(struct viewer *v, enum session_link st)
 		g_message("viewer %s: connected after %.1f ms", v->sid, elapsed_ms(v));
 		/* A keyframe sent before DTLS is up is lost: ask for it now. */
 		g_atomic_int_set(&v->branch->gate, GATE_WAIT_KEYFRAME);
-		track_request_keyframe(v->stream->video, KEYFRAME_FOR_JOIN);
+		track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);
 		break;
 	case SESSION_LINK_FAILED:
 		viewer_remove(v, "connection-failed");
@@ -515,4 +528,22 @@ void viewer_reap_stream(struct stream *s, const char *reason)
 
 	if (V.table != NULL)
 		g_hash_table_foreach_remove(V.table, on_stream_of, &r);
+}
+
+void viewer_stream_back(struct stream *s)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	if (V.table == NULL)
+		return;
+	g_hash_table_iter_init(&it, V.table);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct viewer *v = value;
+
+		if (v->stream != s || !v->connected)
+			continue;
+		g_atomic_int_set(&v->branch->gate, GATE_WAIT_KEYFRAME);
+		track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);
+	}
 }

@@ -58,5 +58,11 @@ unsigned viewer_count(void);
 void viewer_traffic(guint64 *packets, guint64 *bytes);
 /* End every viewer of `s`, each logged and counted with `reason`. */
 void viewer_reap_stream(struct stream *s, const char *reason);
+/*
+ * Main thread: stream `s`'s source is back after being offline: each of its
+ * connected viewers waits for a keyframe again (its player lost the
+ * picture's references meanwhile), and one is asked for.
+ */
+void viewer_stream_back(struct stream *s);
 
 #endif

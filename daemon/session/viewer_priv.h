@@ -15,6 +15,8 @@ struct viewer {
 	char id[WHEPCAM_SESSION_HEX + 1];
 	char sid[SHORT_ID_LEN + 1]; /* for log lines */
 	struct stream *stream;
+	struct track *track; /* its codec's, held (track_hold) while the viewer lives */
+	struct codec_pick codec;
 	int pt;
 	guint64 client_id;     /* waiting for the answer; 0 once answered */
 	struct branch *branch; /* the join gate and counters; a reference */

@@ -1,7 +1,8 @@
 /*
  * answer.c - the SDP answer of the direct path (JSEP §5.3, RFC 8843
  * BUNDLE, RFC 8445 §2.5 ICE-lite): the offer's first video m-line in use
- * (bundle-only ones too) is answered sendonly with VP8, other RTP m-lines
+ * (bundle-only ones too) is answered sendonly with the codec chosen for the
+ * viewer (VP8 or H.264, wire/codec.c), other RTP m-lines
  * inactive in the bundle, anything else rejected (port 0).
  * Candidates and SSRC lines are added by the viewer code afterwards, as
  * for webrtcbin's answers. Pure text; unit-tested.
@@ -135,7 +136,10 @@ static void add_video(GString *out, const GstSDPMedia *m, struct answer_params *
 	g_string_append(out, "a=sendonly\r\n");
 	if (gst_sdp_media_get_attribute_val(m, "rtcp-rsize") != NULL)
 		g_string_append(out, "a=rtcp-rsize\r\n");
-	g_string_append_printf(out, "a=rtpmap:%d VP8/90000\r\n", a->pt);
+	g_string_append_printf(out, "a=rtpmap:%d %s/90000\r\n", a->pt,
+	                       a->encoding != NULL ? a->encoding : "VP8");
+	if (a->fmtp != NULL && a->fmtp[0] != '\0')
+		g_string_append_printf(out, "a=fmtp:%d %s\r\n", a->pt, a->fmtp);
 	/* Only the feedback we act on, and only when the viewer offered it. */
 	a->nack = has_rtcp_fb(m, a->pt, "nack");
 	if (a->nack)

@@ -1,6 +1,7 @@
 /*
  * answer.h - the SDP answer of an ICE-lite endpoint that is always the
- * DTLS server and sends one VP8 track (the direct path's, mode lite).
+ * DTLS server and sends one video track, VP8 or H.264 (the direct path's,
+ * mode lite).
  * Pure text, unit-tested; any thread.
  */
 #ifndef WHEPCAMD_WIRE_ANSWER_H
@@ -13,7 +14,9 @@
 struct answer_params {
 	const char *ufrag, *pwd; /* ours */
 	const char *fingerprint; /* "sha-256 AB:…" of our certificate */
-	int pt;                  /* the offer's VP8 payload type */
+	int pt;                  /* the offer's payload type for the codec sent */
+	const char *encoding;    /* "VP8" (NULL: VP8) or "H264" */
+	const char *fmtp;        /* the a=fmtp value (H.264's), or NULL */
 	guint64 session_version; /* o= session id */
 	bool nack;               /* set by answer_build: plain a=rtcp-fb nack was answered */
 	/* set by answer_build: the offer's ICE credentials for the answered bundle (borrowed) */

@@ -1,6 +1,6 @@
 /*
  * rtp.c - the few RTP/RTCP facts the direct path reads off the wire: where
- * a VP8 keyframe starts (the join gate), whether a viewer's RTCP asks
+ * a VP8 or H.264 keyframe starts (the join gate), whether a viewer's RTCP asks
  * for one (PLI/FIR) and which packets it lost (NACK). Pure functions over bytes, bounds-checked:
  * the RTCP comes from the network.
  */
@@ -56,6 +56,42 @@ bool rtp_vp8_keyframe_start(const uint8_t *p, size_t n)
 	}
 	/* §4.3 payload header: P (inverse keyframe flag) is bit 0 of the first byte. */
 	return off < n && (p[off] & 0x01) == 0;
+}
+
+#define H264_NAL_IDR   5
+#define H264_NAL_SPS   7
+#define H264_NAL_STAPA 24
+#define H264_NAL_FUA   28
+
+static bool h264_starts_keyframe(uint8_t nal_type)
+{
+	return nal_type == H264_NAL_IDR || nal_type == H264_NAL_SPS;
+}
+
+bool rtp_h264_keyframe_start(const uint8_t *p, size_t n)
+{
+	size_t off = rtp_payload_offset(p, n);
+	uint8_t type;
+
+	if (off == 0)
+		return false;
+	type = p[off] & 0x1f;
+	if (type == H264_NAL_FUA) /* RFC 6184 §5.8: FU indicator, FU header (S E R type) */
+		return off + 1 < n && (p[off + 1] & 0x80) &&
+		       h264_starts_keyframe(p[off + 1] & 0x1f);
+	if (type != H264_NAL_STAPA)
+		return h264_starts_keyframe(type);
+	/* §5.7.1: after the STAP-A header, NAL units each with a 16-bit size */
+	for (off++; off + 2 < n;) {
+		size_t size = (size_t)((p[off] << 8) | p[off + 1]);
+
+		if (size == 0 || size > n - off - 2)
+			return false;
+		if (h264_starts_keyframe(p[off + 2] & 0x1f))
+			return true;
+		off += 2 + size;
+	}
+	return false;
 }
 
 bool rtp_is_rtcp(const uint8_t *p, size_t n)

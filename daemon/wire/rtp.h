@@ -1,6 +1,6 @@
 /*
- * rtp.h - the few RTP/RTCP facts read off the wire: where a VP8 keyframe
- * starts, whether a viewer's RTCP asks for one (PLI/FIR) and which packets
+ * rtp.h - the few RTP/RTCP facts read off the wire: where a VP8 or H.264
+ * keyframe starts, whether a viewer's RTCP asks for one (PLI/FIR) and which packets
  * it lost (NACK). Pure functions over untrusted bytes, bounds-checked,
  * unit-tested and fuzzed; any thread.
  */
@@ -13,6 +13,13 @@
 
 /* True when an RTP packet starts a VP8 keyframe (RFC 7741: S=1, PID 0, P=0). */
 bool rtp_vp8_keyframe_start(const uint8_t *p, size_t n);
+/*
+ * True when an RTP packet carries the start of an H.264 keyframe (RFC 6184):
+ * an IDR slice (NAL type 5) or a sequence parameter set (7, which the
+ * payloaders put before each IDR) as a single NAL unit, inside a STAP-A
+ * (24), or as the first fragment (S bit) of an FU-A (28).
+ */
+bool rtp_h264_keyframe_start(const uint8_t *p, size_t n);
 /* True for RTCP by RFC 5761 §4 (packet types 192..223 in the second byte). */
 bool rtp_is_rtcp(const uint8_t *p, size_t n);
 /* True when a (decrypted) compound RTCP packet carries a PLI or a FIR. */

@@ -13,22 +13,6 @@
 #include "sdp.h"
 #include "whepcam.h"
 
-static bool rtpmap_is_vp8(const char *rtpmap, int *pt)
-{
-	const char *p = rtpmap;
-	char *end;
-	long v = strtol(p, &end, 10);
-
-	if (end == p || v < 0 || v > 127 || *end != ' ')
-		return false;
-	while (*end == ' ')
-		end++;
-	if (g_ascii_strncasecmp(end, "VP8/90000", 9) != 0)
-		return false;
-	*pt = (int)v;
-	return true;
-}
-
 char **sdp_bundle_group(const GstSDPMessage *msg)
 {
 	guint i;
@@ -122,12 +106,12 @@ bool sdp_media_in_use(const GstSDPMedia *m)
 	       gst_sdp_media_get_attribute_val(m, "bundle-only") != NULL;
 }
 
-enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_t detail_len)
+enum sdp_check sdp_check_offer_codecs(const char *sdp, const struct codec_sends *sends,
+                                      struct codec_pick *pick, char *detail, size_t detail_len)
 {
 	GstSDPMessage *msg = NULL;
 	enum sdp_check rc = SDP_NOT_SDP;
-	bool saw_video = false;
-	guint i, j;
+	guint i;
 
 	if (strncmp(sdp, "v=0", 3) != 0 || (sdp[3] != '\r' && sdp[3] != '\n')) {
 		snprintf(detail, detail_len, "body is not an SDP offer (it must start with v=0)");
@@ -146,33 +130,41 @@ enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_
 		goto out;
 	}
 	rc = SDP_NO_VIDEO;
+	snprintf(detail, detail_len, "SDP offer has no active video m-line");
 	for (i = 0; i < gst_sdp_message_medias_len(msg); i++) {
 		const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
 
 		if (g_strcmp0(gst_sdp_media_get_media(m), "video") != 0 || !sdp_media_in_use(m))
 			continue;
-		saw_video = true;
-		for (j = 0; j < gst_sdp_media_attributes_len(m); j++) {
-			const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, j);
-
-			if (g_strcmp0(a->key, "rtpmap") == 0 && a->value != NULL &&
-			    rtpmap_is_vp8(a->value, vp8_pt)) {
-				rc = SDP_OK;
-				goto out;
-			}
+		/* only the first active video m-line is answered */
+		switch (codec_pick(m, sends, pick, detail, detail_len)) {
+		case CODEC_OK:
+			rc = SDP_OK;
+			if (detail_len > 0)
+				detail[0] = '\0';
+			break;
+		case CODEC_NONE:
+			rc = SDP_NO_CODEC;
+			break;
+		case CODEC_NOT_YET:
+			rc = SDP_NOT_YET;
+			break;
 		}
-		break; /* only the first active video m-line is answered */
-	}
-	if (!saw_video) {
-		snprintf(detail, detail_len, "SDP offer has no active video m-line");
-	} else {
-		rc = SDP_NO_CODEC;
-		snprintf(detail, detail_len,
-		         "the offer's video m-line has no VP8/90000, "
-		         "the codec this server sends");
+		break;
 	}
 out:
 	gst_sdp_message_free(msg);
+	return rc;
+}
+
+enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_t detail_len)
+{
+	static const struct codec_sends vp8 = {.order = {CODEC_VP8}, .n = 1};
+	struct codec_pick pick;
+	enum sdp_check rc = sdp_check_offer_codecs(sdp, &vp8, &pick, detail, detail_len);
+
+	if (rc == SDP_OK)
+		*vp8_pt = pick.pt;
 	return rc;
 }
 
@@ -342,4 +334,32 @@ void sdp_answer_passive(GstSDPMessage *sdp)
 			}
 		}
 	}
+}
+
+void sdp_answer_set_fmtp(GstSDPMessage *sdp, int pt, const char *fmtp)
+{
+	char *value = g_strdup_printf("%d %s", pt, fmtp), *prefix = g_strdup_printf("%d ", pt);
+	guint i, j;
+
+	for (i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
+		GstSDPMedia *m = (GstSDPMedia *)gst_sdp_message_get_media(sdp, i);
+		bool done = false;
+
+		if (g_strcmp0(gst_sdp_media_get_media(m), "video") != 0)
+			continue;
+		for (j = 0; j < gst_sdp_media_attributes_len(m) && !done; j++) {
+			const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, j);
+			GstSDPAttribute fresh;
+
+			if (g_strcmp0(a->key, "fmtp") != 0 || !g_str_has_prefix(a->value, prefix))
+				continue;
+			gst_sdp_attribute_set(&fresh, "fmtp", value);
+			gst_sdp_media_replace_attribute(m, j, &fresh);
+			done = true;
+		}
+		if (!done)
+			gst_sdp_media_add_attribute(m, "fmtp", value);
+	}
+	g_free(value);
+	g_free(prefix);
 }

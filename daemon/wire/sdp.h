@@ -10,11 +10,14 @@
 #include <stdbool.h>
 #include <gst/sdp/sdp.h>
 
+#include "codec.h"
+
 enum sdp_check {
 	SDP_OK = 0,
 	SDP_NOT_SDP,  /* 400 */
 	SDP_NO_VIDEO, /* 400 */
 	SDP_NO_CODEC, /* 406 */
+	SDP_NOT_YET,  /* 503: only H.264 would do, and the stream's profile is not known yet */
 };
 
 /*
@@ -49,6 +52,12 @@ guint sdp_unify_bundle_credentials(GstSDPMessage *msg);
  * VP8 rtpmap in the first video m-line. `detail` gets a one-line reason.
  */
 enum sdp_check sdp_check_offer(const char *sdp, int *vp8_pt, char *detail, size_t detail_len);
+/*
+ * The same checks, with the codec chosen by codec_pick() against what the
+ * stream sends (`sends`) in the first video m-line in use: *pick on SDP_OK.
+ */
+enum sdp_check sdp_check_offer_codecs(const char *sdp, const struct codec_sends *sends,
+                                      struct codec_pick *pick, char *detail, size_t detail_len);
 
 /*
  * Return a copy of `answer` in which every m-section with a non-zero port
@@ -76,6 +85,11 @@ GPtrArray *sdp_public_candidates(const GPtrArray *candidates, const char *public
  * actpass may be passive), so turn a=setup:active into passive.
  */
 void sdp_answer_passive(GstSDPMessage *sdp);
+/*
+ * webrtcbin's answer to an H.264 offer leaves profile-level-id out of its
+ * a=fmtp: make payload type `pt`'s fmtp in every video m-line `fmtp`.
+ */
+void sdp_answer_set_fmtp(GstSDPMessage *sdp, int pt, const char *fmtp);
 /* A strong ETag for an answer: from its ICE ufrag, which names the ICE session. Caller frees. */
 char *sdp_etag(const char *sdp);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lite/lite.h"
+#include "wire/codec.h"
 #include "wire/rtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,6 +52,8 @@ static void read_rtcp(const uint8_t *p, size_t n)
 
 	(void)rtp_is_rtcp(p, n);
 	(void)rtp_vp8_keyframe_start(p, n);
+	(void)rtp_h264_keyframe_start(p, n);
+	(void)codec_h264_sps_profile(p, n);
 	nbig = rtp_rtcp_nacks(p, n, big, BIG_MAX);
 	nsmall = rtp_rtcp_nacks(p, n, small, DIRECT_MAX_NACKS);
 	if (nbig > BIG_MAX || nsmall > DIRECT_MAX_NACKS)

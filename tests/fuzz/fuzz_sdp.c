@@ -14,7 +14,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char detail[160], *a, *b;
 	int pt = -1;
 
+	static const struct codec_sends both = {
+	    .order = {CODEC_H264, CODEC_VP8}, .n = 2, .h264_profile = 0x640028};
+	struct codec_pick pick;
+
 	sdp_check_offer(text, &pt, detail, sizeof(detail));
+	sdp_check_offer_codecs(text, &both, &pick, detail, sizeof(detail));
 	g_ptr_array_add(cands, (gpointer) "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host");
 	a = sdp_add_video_ssrc(text, 42, "whepcam");
 	b = sdp_splice_candidates(a, cands);

@@ -137,8 +137,10 @@ try {
   fs.writeFileSync(controls, Buffer.concat([Buffer.from('v=0\r\n'), Buffer.alloc(60000, 1)]));
   problem(sdpPost(`${s.base}/whep/cam`, '--data-binary', `@${controls}`), 400, /control characters/);
   const h264 = path.join(s.dir, 'h264.sdp');
-  fs.writeFileSync(h264, fs.readFileSync(new URL('../data/offer-safari.sdp', import.meta.url), 'utf8').replace(/a=rtpmap:100 VP8\/90000\r\n/, ''));
-  problem(sdpPost(`${s.base}/whep/cam`, '--data-binary', `@${h264}`), 406, /VP8/);
+  // Safari's offer without its VP8, and its H.264 only in packetization-mode 0 (no FU-A).
+  fs.writeFileSync(h264, fs.readFileSync(new URL('../data/offer-safari.sdp', import.meta.url), 'utf8')
+    .replace(/a=rtpmap:100 VP8\/90000\r\n/, '').replaceAll('packetization-mode=1', 'packetization-mode=0'));
+  problem(sdpPost(`${s.base}/whep/cam`, '--data-binary', `@${h264}`), 406, /packetization-mode 0 only; this server sends VP8/);
   problem(curl(['-X', 'POST', '-H', 'Content-Type: application/sdp; charset=utf-8', '--data', 'v=0\r\nm=audio 9 RTP/AVP 0\r\n', `${s.base}/whep/nope`]), 404, /no stream/);
 
   // The content type may carry parameters. This session fills cam (max-viewers = 1).

@@ -96,6 +96,31 @@ function keepEarlyMedia(dtls, onRtp) {
   });
 }
 
+// RFC 6184: the NAL unit types an H.264 RTP payload carries (a STAP-A's
+// inner ones, an FU-A's fragmented one), and whether it starts a keyframe
+// (an IDR slice, or the SPS in front of one) or a frame at all.
+export function h264Info(payload) {
+  if (payload.length < 1) return { types: [], start: false, keyframe: false };
+  const t = payload[0] & 0x1f;
+  let types = [t];
+  let start = true;
+  if (t === 24) {
+    types = [];
+    for (let i = 1; i + 2 < payload.length;) {
+      const n = payload.readUInt16BE(i);
+      if (n === 0 || i + 2 + n > payload.length) break;
+      types.push(payload[i + 2] & 0x1f);
+      i += 2 + n;
+    }
+  } else if (t === 28) {
+    if (payload.length < 2) return { types: [], start: false, keyframe: false };
+    types = [payload[1] & 0x1f];
+    start = (payload[1] & 0x80) !== 0;
+  }
+  const keyframe = start && types.some((x) => x === 5 || x === 7);
+  return { types, start, keyframe };
+}
+
 // Only candidates on `host` (loopback unless told otherwise) leave the peer.
 const onlyHost = (sdp, host) => sdp.split('\r\n')
   .filter((l) => !l.startsWith('a=candidate:') || l.includes(` ${host} `)).join('\r\n');
@@ -124,13 +149,15 @@ function gatheringComplete(pc, timeoutMs = 10000) {
 // sequence number received (stats().seqs, unwrapped: see seqUnwrapper),
 // for missing(); stats().wireRepeats counts retransmissions that arrived,
 // which `dropRepeats` then drops before SRTP.
-export async function createReceiver({ audio = true, vp8 = true, h264 = true, trickle = false, remoteOffer = null,
+export async function createReceiver({ audio = true, vp8 = true, h264 = true, h264First = false, h264Profile = '42e01f',
+  trickle = false, remoteOffer = null,
   host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false, dropEvery = 0, dropRepeats = false } = {}) {
   const video = [];
   if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
     rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
-  if (h264) video.push(new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: 102,
-    parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' }));
+  if (h264) video[h264First ? 'unshift' : 'push'](new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: 102,
+    rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+    parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${h264Profile}` }));
   const pc = new RTCPeerConnection({
     iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: host },
     iceAdditionalHostAddresses: [host],
@@ -158,21 +185,29 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, tr
       check();
     });
   }
+  let lastTs = null, lastKey = false;
   const onRtp = (rtp, early = false) => {
     const now = performance.now();
     if (early) s.early++;
-    const info = vp8Info(rtp.payload);
+    const isH264 = h264 && rtp.header.payloadType === 102;
+    const info = isH264 ? h264Info(rtp.payload) : vp8Info(rtp.payload);
     if (s.packets === 0) {
       s.firstPacketAt = now; s.firstIsKeyframe = info.keyframe;
       s.payloadType = rtp.header.payloadType; s.ssrc = rtp.header.ssrc;
+      s.codec = isH264 ? 'H264' : 'VP8';
+      if (isH264) s.firstNalTypes = info.types;
     }
     s.packets++; s.bytes += rtp.payload.length;
     const seq = ext(rtp.header.sequenceNumber);
     s.firstSeq ??= seq;
     if (s.maxSeq === null || seq > s.maxSeq) s.maxSeq = seq;
     s.seqs?.add(seq);
-    if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
-    if (info.keyframe) [s.width, s.height] = vp8KeyframeSize(rtp.payload) ?? [null, null];
+    if (isH264) {
+      // A frame is a timestamp; it is a keyframe once one of its packets says so.
+      if (rtp.header.timestamp !== lastTs) { s.frames++; lastTs = rtp.header.timestamp; lastKey = false; }
+      if (info.keyframe && !lastKey) { lastKey = true; s.keyframes++; s.firstKeyframeAt ??= now; }
+    } else if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
+    if (info.keyframe && !isH264) [s.width, s.height] = vp8KeyframeSize(rtp.payload) ?? [null, null];
     notify();
   };
   pc.onTrack.subscribe((track) => { if (track.kind === 'video') track.onReceiveRtp.subscribe((rtp) => onRtp(rtp)); });

@@ -351,6 +351,36 @@ static void test_rejections(void)
 	}
 }
 
+/* H.264 (wire/codec.c chose it): its rtpmap, the fmtp chosen, and the feedback offered for it. */
+static void test_h264(void)
+{
+	char *text = load("offer-safari.sdp"), *ans, detail[160] = "";
+	GstSDPMessage *offer = parse(text), *answer;
+	struct answer_params a = params;
+	const GstSDPMedia *m;
+
+	a.pt = 98;
+	a.encoding = "H264";
+	a.fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
+	ans = answer_build(offer, &a, detail, sizeof(detail));
+	g_assert_nonnull(ans);
+	answer = parse(ans);
+	m = gst_sdp_message_get_media(answer, 0);
+	g_assert_cmpstr(gst_sdp_media_get_format(m, 0), ==, "98");
+	g_assert_cmpuint(gst_sdp_media_formats_len(m), ==, 1);
+	g_assert_cmpuint(count(m, "rtpmap", "98 H264/90000"), ==, 1);
+	g_assert_cmpuint(
+	    count(m, "fmtp",
+	          "98 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"),
+	    ==, 1);
+	g_assert_cmpuint(count(m, "rtcp-fb", "98 nack pli"), ==, 1);
+	g_assert_null(strstr(ans, "VP8"));
+	gst_sdp_message_free(answer);
+	gst_sdp_message_free(offer);
+	g_free(ans);
+	g_free(text);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -359,5 +389,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/answer/inline-offers", test_inline_offers);
 	g_test_add_func("/answer/rejections", test_rejections);
 	g_test_add_func("/answer/remote-credentials", test_remote_credentials);
+	g_test_add_func("/answer/h264", test_h264);
 	return g_test_run();
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/python3
+# A real RTSP camera for the tests: Debian's gst-rtsp-server serving
+# videotestsrc ! x264enc (High profile, no B-frames, a long GOP) at
+# rtsp://[USER:PASS@]127.0.0.1:PORT/PATH. Prints "ready" once it listens.
+# usage: rtsp_server.py PORT PATH [USER PASS]   env: GOP (frames, 120), SIZE (640x360)
+import os
+import sys
+
+import gi
+
+gi.require_version('Gst', '1.0')
+gi.require_version('GstRtspServer', '1.0')
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+Gst.init(None)
+port, path = sys.argv[1], sys.argv[2]
+gop = int(os.environ.get('GOP', '120'))
+width, height = os.environ.get('SIZE', '640x360').split('x')
+server = GstRtspServer.RTSPServer()
+server.set_address('127.0.0.1')
+server.set_service(port)
+factory = GstRtspServer.RTSPMediaFactory()
+factory.set_launch(
+    f'( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate=30/1 '
+    f'! x264enc tune=zerolatency speed-preset=veryfast key-int-max={gop} bframes=0 bitrate=1000 '
+    f'! video/x-h264,profile=high ! rtph264pay name=pay0 pt=96 config-interval=-1 )')
+factory.set_shared(True)
+if len(sys.argv) > 4:
+    user, password = sys.argv[3], sys.argv[4]
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string('media.factory.role', user)
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+    server.set_auth(auth)
+    perms = GstRtspServer.RTSPPermissions()
+    perms.add_permission_for_role(user, 'media.factory.access', True)
+    perms.add_permission_for_role(user, 'media.factory.construct', True)
+    factory.set_permissions(perms)
+server.get_mount_points().add_factory(path, factory)
+if server.attach(None) == 0:
+    sys.exit(f'cannot listen on 127.0.0.1:{port}')
+print('ready', flush=True)
+GLib.MainLoop().run()
