@@ -418,8 +418,27 @@ static size_t min_sealed(const struct dtls_peer *p)
 	       (nid == NID_aes_128_gcm || nid == NID_aes_256_gcm ? DTLS_GCM_NONCE : 0);
 }
 
+size_t dtls_sealed_records(const uint8_t *data, size_t len, uint8_t *out)
+{
+	size_t at = 0, kept = 0, rec;
+
+	/* The datagram passed dtls_datagram_check: whole records, each header complete. */
+	while (at + DTLS_RECORD_HEADER <= len) {
+		rec = DTLS_RECORD_HEADER + ((size_t)data[at + 11] << 8 | data[at + 12]);
+		if (rec > len - at)
+			break;
+		if (((unsigned)data[at + 3] << 8 | data[at + 4]) != 0) {
+			memmove(out + kept, data + at, rec);
+			kept += rec;
+		}
+		at += rec;
+	}
+	return kept;
+}
+
 enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t len)
 {
+	static _Thread_local uint8_t sealed[DTLS_DATAGRAM_MAX];
 	uint8_t sink[4096];
 	int r;
 
@@ -434,6 +453,20 @@ enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t 
 	p->dropped = dtls_datagram_check(data, len, min_sealed(p));
 	if (p->dropped != NULL)
 		return p->state;
+	/*
+	 * Once connected, only sealed (epoch 1) records can be the peer's: a
+	 * plaintext ClientHello would make OpenSSL start over and fail the session
+	 * (found by fuzz_dtls). The epoch-0 records of a retransmitted final flight
+	 * go too; its sealed Finished, which makes OpenSSL resend ours, stays.
+	 */
+	if (p->state == DTLS_CONNECTED) {
+		len = dtls_sealed_records(data, len, sealed);
+		data = sealed;
+		if (len == 0) {
+			p->dropped = "plaintext records after the handshake";
+			return p->state;
+		}
+	}
 	/* The rbio is empty between calls, so OpenSSL's one read per datagram
 	 * gets exactly this one; the reset after makes sure of it. */
 	if (BIO_write(p->rbio, data, (int)len) != (int)len) {

@@ -97,6 +97,12 @@ const char *dtls_peer_dropped(const struct dtls_peer *p);
  * Returns NULL to accept, or the reason to drop.
  */
 const char *dtls_datagram_check(const uint8_t *data, size_t len, size_t min_sealed);
+/*
+ * The sealed (epoch >= 1) records of a datagram that passed
+ * dtls_datagram_check, copied in order to `out` (room for `len`); their
+ * length. After the handshake nothing else can be the peer's.
+ */
+size_t dtls_sealed_records(const uint8_t *data, size_t len, uint8_t *out);
 /* Sends close_notify if connected, so the browser sees the end at once; state becomes CLOSED. */
 void dtls_peer_close(struct dtls_peer *p);
 /*

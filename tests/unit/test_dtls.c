@@ -557,6 +557,23 @@ static void test_forged_records(void)
 	check_connected(l);
 	feed_forgeries(l->peer, TRUE);
 	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CONNECTED);
+	/* A plaintext ClientHello (a real one, from another client) would make OpenSSL start
+	 * over and fail the session (fuzz_dtls found it): dropped after the handshake. */
+	{
+		struct link *other = link_new(BOTH_PROFILES, NULL);
+		char *hello;
+		long n;
+
+		client_step(other);
+		n = BIO_get_mem_data(other->cwbio, &hello);
+		g_assert_cmpint(n, >, 13);
+		g_assert_cmpint(hello[0], ==, 22);
+		dtls_peer_feed(l->peer, (const uint8_t *)hello, (size_t)n);
+		g_assert_cmpstr(dtls_peer_dropped(l->peer), ==,
+		                "plaintext records after the handshake");
+		g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CONNECTED);
+		link_free(other);
+	}
 	g_assert_cmpuint(l->to_client->len, ==, 0); /* and drew no reply */
 	SSL_shutdown(l->client);
 	client_to_peer(l);
