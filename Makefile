@@ -99,11 +99,18 @@ tests/node_modules/.ok: tests/package.json tests/package-lock.json | $(BUILD)/.d
 run: all
 	@BUILD=$(BUILD) PORT=$(PORT) HOST=$(HOST) CONFIG=$(CONFIG) sh deploy/run-local.sh
 
-test: all unit tests/node_modules/.ok
+# The bench's cheap WHEP receiver (tests/load/rx/rx.h): make test and bench use it.
+RX_SRC = $(wildcard tests/load/rx/*.c)
+$(BUILD)/whep_rx: $(RX_SRC) tests/load/rx/rx.h | $(DEPS_OK)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags 'openssl >= 3.0 json-c') $(LDFLAGS_ALL) -o $@ \
+		$(RX_SRC) $(shell $(PKG_CONFIG) --libs 'openssl >= 3.0 json-c')
+
+test: all unit $(BUILD)/whep_rx tests/node_modules/.ok
 	@BUILD=$(BUILD) sh tests/run.sh
 
 # The bench also runs Janus beside whepcam (in a network namespace: iproute2) and plots.
-bench: all tests/node_modules/.ok
+bench: all $(BUILD)/whep_rx tests/node_modules/.ok
 	@sh deploy/install-deps.sh bench
 	@BUILD=$(BUILD) node tests/load/bench.mjs
 
