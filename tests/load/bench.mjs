@@ -178,7 +178,7 @@ try {
       if (rep === 0 && n >= 100 && !lat.post100) lat.post100 = await postLatency(s);
       if (rep === 0 && n >= 1000 && !lat.post1000) lat.post1000 = await postLatency(s);
       await sleep(2000);
-      const w = await window(s, fleet.held());
+      const w = await window(s, fleet.held() + (sample?.held() ?? 0));
       // Rows are keyed by the N asked for: viewers that never joined (or got
       // no media) count against that step, not towards a smaller one.
       w.rep = rep; w.step = n; w.joinFailed = j.failed;
@@ -248,7 +248,7 @@ for (const r of rows)
 const L = results.latency;
 console.log(`\nPOST -> 201 through nginx: p50 ${r1(L.post0?.p50)} ms, p95 ${r1(L.post0?.p95)} ms (0 viewers); p50 ${r1(L.post100?.p50)} ms, p95 ${r1(L.post100?.p95)} ms (100+ viewers)` +
   (L.post1000 ? `; p50 ${r1(L.post1000.p50)} ms, p95 ${r1(L.post1000.p95)} ms (1,000+ viewers)` : ''));
-console.log(`POST -> first RTP at the viewer p50 ${r1(L.firstRtp.p50)} ms p95 ${r1(L.firstRtp.p95)}; -> first keyframe p50 ${r1(L.firstKeyframe.p50)} p95 ${r1(L.firstKeyframe.p95)} (DTLS connected p50 ${r1(L.connect.p50)} ms; ${RECEIVER === 'c' ? 'whep_rx reads its sockets every --tick-ms once joined, werift ' : 'werift'} sleeps 100 ms before its DTLS)`);
+console.log(`POST -> first RTP at the viewer p50 ${r1(L.firstRtp.p50)} ms p95 ${r1(L.firstRtp.p95)}; -> first keyframe p50 ${r1(L.firstKeyframe.p50)} p95 ${r1(L.firstKeyframe.p95)} (DTLS connected p50 ${r1(L.connect.p50)} ms; werift sleeps 100 ms before its DTLS, whep_rx does not)`);
 console.log(`offer -> first keyframe sent, daemon side: p50 ${r1(L.serverFirstKeyframe.p50)} ms p95 ${r1(L.serverFirstKeyframe.p95)} (n=${L.serverFirstKeyframe.n})`);
 if (results.churn) {
   const c = results.churn;

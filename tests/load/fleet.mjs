@@ -56,7 +56,8 @@ export function ticksExcept(pid, skip) {
   return ticks;
 }
 
-function ask(w, msg) {
+// One request to a worker (either kind) and its reply.
+export function ask(w, msg) {
   return new Promise((resolve) => { w.once('message', resolve); w.send(msg); });
 }
 
@@ -78,7 +79,7 @@ function startWhepRx(netns, args) {
     batch: Number(process.env.BENCH_RX_BATCH ?? 50),
     once: (ev, fn) => ee.once(ev, fn),
     send(m) {
-      if (m.cmd === 'join') {
+      if (m.cmd === 'join' && m.target) { // fleet's form; whep_rx's own (base, profile …) goes as it is
         if (m.target.kind !== 'whep') throw new Error(`whep_rx joins WHEP targets only, not ${m.target.kind}`);
         m = { cmd: 'join', n: m.n, base: m.target.base, stream: m.target.stream ?? 'cam', parallel: Number(process.env.BENCH_RX_PARALLEL ?? 25) };
       }

@@ -11,7 +11,8 @@
  *    "parallel":P}  -> {"joined":[{id,post201,ice,connect,firstRtp,firstKey}],
  *                       "failed":K,"reasons":{…}}   (times in ms from the POST)
  *   {"cmd":"counts"} -> {"counts":[packets per held viewer],"cpu":{"user":µs,"system":µs}}
- *   {"cmd":"stats"}  -> {"viewers":[…],"cpu":{…},"loop":{…}}
+ *   {"cmd":"stats"}  -> {"viewers":[…],"cpu":{…},"loop":{…}}   (firstSeq, maxSeq: unwrapped,
+ *                       the first one as it came: one payloader's viewers share its numbers)
  *   {"cmd":"leave","n":K} -> {"left":K,"status":{"200":K}}   (the oldest K, DELETEd)
  *   {"cmd":"exit"}
  * It starts with {"ready":true,"fingerprint":"sha-256 …"}.
@@ -182,7 +183,7 @@ static void reply_stats(void)
 		       "\"width\":%d,\"height\":%d,\"decrypts\":%d,\"decryptOk\":%d,"
 		       "\"decryptFail\":%d,\"consentAnswered\":%llu,\"stunOther\":%llu,"
 		       "\"keepaliveSent\":%llu,\"keepaliveOk\":%llu,\"dtlsAfter\":%llu,"
-		       "\"profile\":\"%s\",",
+		       "\"firstSeq\":%lld,\"maxSeq\":%lld,\"profile\":\"%s\",",
 		       i ? "," : "", v->id, v->ssrc, v->ans.ssrc, (unsigned long long)v->pkts,
 		       (unsigned long long)viewer_missing(v), (unsigned long long)v->dups,
 		       (unsigned long long)v->late, (unsigned long long)v->bytes,
@@ -192,7 +193,7 @@ static void reply_stats(void)
 		       v->height, v->decrypts, v->decrypt_ok, v->decrypt_fail,
 		       (unsigned long long)v->consent_answered, (unsigned long long)v->stun_other,
 		       (unsigned long long)v->keepalive_sent, (unsigned long long)v->keepalive_ok,
-		       (unsigned long long)v->dtls_after,
+		       (unsigned long long)v->dtls_after, (long long)v->first_ext, (long long)v->max_ext,
 		       v->srtp.profile == RX_PROFILE_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
 		put_ms("firstRtp", v->t_first, v->t0, true);
 		put_ms("firstKey", v->t_key, v->t0, false);
