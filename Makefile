@@ -116,11 +116,12 @@ bench: all $(BUILD)/whep_rx tests/node_modules/.ok
 
 # Format, and the daemon's include direction (docs/architecture.md).
 check:
-	@clang-format --dry-run --Werror $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h
+	@clang-format --dry-run --Werror $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h \
+		$(RX_SRC) tests/load/rx/rx.h
 	@sh tests/check_layers.sh
 
 format:
-	clang-format -i $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h
+	clang-format -i $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h $(RX_SRC) tests/load/rx/rx.h
 
 clean:
 	rm -rf $(BUILD)

@@ -10,7 +10,7 @@
 // (--corrupt-key): a receiver that counts headers must not pass bad media.
 import assert from 'node:assert/strict';
 import { startStack } from '../lib/stack.mjs';
-import { untilTornDown, resources, until } from '../lib/daemon.mjs';
+import { untilTornDown, resources, until, assertCleanExit } from '../lib/daemon.mjs';
 import { sentCounters } from '../lib/metrics.mjs';
 import { startFleet, ask } from '../load/fleet.mjs';
 
@@ -22,9 +22,11 @@ const W = 640, H = 360;
 function judge(viewers, sent) {
   const problems = [];
   const n = viewers.length;
-  // Sequence numbers into viewer 0's frame (joins within far less than 32768 packets).
+  // Sequence numbers into viewer 0's frame (joins within far less than 32768
+  // packets, before or after it): whep_rx's firstSeq is the 16-bit number it
+  // first got, maxSeq counts on from it.
   const base = viewers[0].firstSeq;
-  const shift = viewers.map((v) => base + ((v.firstSeq - base) & 0xffff) - v.firstSeq);
+  const shift = viewers.map((v) => base + ((((v.firstSeq - base) & 0xffff) ^ 0x8000) - 0x8000) - v.firstSeq);
   const firsts = viewers.map((v, i) => v.firstSeq + shift[i]);
   // sent = Σ (last_i - first_i + 1); a read in the middle of a frame's fan-out
   // leaves some last_i a frame behind, so the rounded-up mean is the newest
@@ -70,7 +72,9 @@ async function session(s, args, halves) {
     const left = await ask(rx, { cmd: 'leave', n: N });
     return { viewers, sent, left, cpu };
   } finally {
-    fleet.stop();
+    // whep_rx frees every viewer on exit: under ASan (BUILD=build-asan) a leak or worse shows here.
+    const [code] = await fleet.stop();
+    assertCleanExit(`whep_rx ${args.join(' ')}`, code, rx.log());
   }
 }
 

@@ -66,15 +66,19 @@ export function ask(w, msg) {
 // offers; whep_rx only offers). `args`: whep_rx's options (--local, --tick-ms …).
 function startWhepRx(netns, args) {
   if (!fs.existsSync(WHEP_RX)) throw new Error(`${WHEP_RX} is missing: make ${path.relative(process.cwd(), WHEP_RX)}`);
-  const child = netns ? spawn('ip', netns.exec(WHEP_RX, args), { stdio: ['pipe', 'pipe', 'inherit'] })
-    : spawn(WHEP_RX, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = netns ? spawn('ip', netns.exec(WHEP_RX, args), { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(WHEP_RX, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const ee = new EventEmitter();
+  const log = [];
   readline.createInterface({ input: child.stdout }).on('line', (l) => ee.emit('message', JSON.parse(l)));
-  child.on('exit', (code, sig) => {
+  child.stderr.on('data', (d) => { log.push(d.toString()); process.stderr.write(d); });
+  const exited = new Promise((resolve) => child.on('close', (code, sig) => {
     if (!w.stopping) ee.emit('message', { error: `whep_rx exited (${code ?? sig})`, joined: [], failed: 0, counts: [], cpu: { user: 0, system: 0 } });
-  });
+    resolve(code ?? sig);
+  }));
   const w = {
     kind: 'c', child, pid: child.pid, stopping: false,
+    exited, log: () => log.join(''), // its exit status once told to exit; its stderr
     // whep_rx takes up to this many joins per request, `parallel` of them in flight.
     batch: Number(process.env.BENCH_RX_BATCH ?? 50),
     once: (ev, fn) => ee.once(ev, fn),
@@ -113,8 +117,12 @@ export async function startFleet(size, netns = null, { receiver = 'werift', args
     w.held = 0;
     workers.push(w);
   }
+  // stop() resolves with whep_rx's exit statuses once it has exited (werift workers: at once).
   return { workers, receiver, held: () => workers.reduce((a, w) => a + w.held, 0),
-    stop: () => { for (const w of workers) w.send({ cmd: 'exit' }); } };
+    stop: () => {
+      for (const w of workers) w.send({ cmd: 'exit' });
+      return Promise.all(workers.filter((w) => w.exited).map((w) => w.exited));
+    } };
 }
 
 // Per-viewer detail from the whep_rx workers of `fleet` (none for werift):

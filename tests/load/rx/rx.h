@@ -33,7 +33,8 @@ enum rx_profile { RX_PROFILE_NONE, RX_PROFILE_GCM, RX_PROFILE_CM };
 
 bool stun_looks_like(const uint8_t *p, size_t n);
 /* A Binding request: USERNAME, PRIORITY, ICE-CONTROLLING, [USE-CANDIDATE],
- * MESSAGE-INTEGRITY keyed with `pwd`, FINGERPRINT. Returns its length. */
+ * MESSAGE-INTEGRITY keyed with `pwd`, FINGERPRINT. Returns its length: out
+ * must hold 84 bytes more than the username rounded up to 4. */
 size_t stun_write_request(uint8_t *out, const uint8_t txid[12], const char *username,
                           const char *pwd, uint64_t tiebreaker, bool use_candidate);
 /* 1: a Binding success to `txid`, integrity checked with `pwd`; 0 otherwise. */
@@ -78,8 +79,8 @@ SSL *dtls_rx_new(int fd, enum rx_profile profile);
 int dtls_rx_feed(SSL *ssl, const uint8_t *p, size_t n);
 /* After the handshake: the peer's certificate digest must be `want`; the
  * server's SRTP master keys come out. 0, or -1 with *why set. */
-int dtls_rx_finish(SSL *ssl, const uint8_t want[RX_FP_LEN], struct srtp_rx *rx,
-                   bool corrupt_key, const char **why);
+int dtls_rx_finish(SSL *ssl, const uint8_t want[RX_FP_LEN], struct srtp_rx *rx, bool corrupt_key,
+                   const char **why);
 
 /* ---- rx_http.c: offers, answers, HTTP/1.1 ---- */
 
@@ -132,7 +133,7 @@ struct viewer {
 	struct src udp_src, http_src;
 	int id;
 	enum vstate state;
-	bool done;       /* the join is over: played (failed == false) or failed */
+	bool done; /* the join is over: played (failed == false) or failed */
 	bool failed;
 	const char *why; /* a static string, when failed */
 	int udp;

@@ -18,11 +18,11 @@
 
 #include "rx.h"
 
-#define MTU        1200
-#define PROFILES   "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
-#define EXPORTER   "EXTRACTOR-dtls_srtp"
-#define SALT_GCM   12
-#define SALT_CM    14
+#define MTU      1200
+#define PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
+#define EXPORTER "EXTRACTOR-dtls_srtp"
+#define SALT_GCM 12
+#define SALT_CM  14
 
 static SSL_CTX *ctx;
 static BIO_METHOD *out_method;
@@ -67,7 +67,8 @@ int dtls_rx_init(char *fp, size_t fp_len)
 
 	out_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "whep-rx-out");
 	if (key == NULL || x == NULL || out_method == NULL || fp_len < 8 + 3 * RX_FP_LEN ||
-	    !BIO_meth_set_write(out_method, out_write) || !BIO_meth_set_ctrl(out_method, out_ctrl) ||
+	    !BIO_meth_set_write(out_method, out_write) ||
+	    !BIO_meth_set_ctrl(out_method, out_ctrl) ||
 	    RAND_bytes((unsigned char *)&serial, sizeof(serial)) != 1 ||
 	    !X509_set_version(x, X509_VERSION_3) ||
 	    !ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), (serial >> 1) | 1) ||
@@ -126,8 +127,9 @@ SSL *dtls_rx_new(int fd, enum rx_profile profile)
 	SSL_set_connect_state(ssl);
 	DTLS_set_link_mtu(ssl, MTU);
 	if (profile != RX_PROFILE_NONE &&
-	    SSL_set_tlsext_use_srtp(ssl, profile == RX_PROFILE_GCM ? "SRTP_AEAD_AES_128_GCM"
-	                                                           : "SRTP_AES128_CM_SHA1_80") != 0) {
+	    SSL_set_tlsext_use_srtp(ssl, profile == RX_PROFILE_GCM
+	                                     ? "SRTP_AEAD_AES_128_GCM"
+	                                     : "SRTP_AES128_CM_SHA1_80") != 0) {
 		SSL_free(ssl);
 		return NULL;
 	}
@@ -161,8 +163,8 @@ int dtls_rx_feed(SSL *ssl, const uint8_t *p, size_t n)
 	return 1;
 }
 
-int dtls_rx_finish(SSL *ssl, const uint8_t want[RX_FP_LEN], struct srtp_rx *rx,
-                   bool corrupt_key, const char **why)
+int dtls_rx_finish(SSL *ssl, const uint8_t want[RX_FP_LEN], struct srtp_rx *rx, bool corrupt_key,
+                   const char **why)
 {
 	const SRTP_PROTECTION_PROFILE *sp = SSL_get_selected_srtp_profile(ssl);
 	X509 *peer = SSL_get1_peer_certificate(ssl);

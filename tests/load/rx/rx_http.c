@@ -91,7 +91,8 @@ static int fingerprint(const char *v, uint8_t fp[RX_FP_LEN])
 	if (strncasecmp(v, "sha-256 ", 8) != 0 || strlen(v + 8) != 3 * RX_FP_LEN - 1)
 		return -1;
 	for (int i = 0; i < RX_FP_LEN; i++)
-		if (hexbyte(v + 8 + 3 * i, &fp[i]) != 0 || (i < RX_FP_LEN - 1 && v[10 + 3 * i] != ':'))
+		if (hexbyte(v + 8 + 3 * i, &fp[i]) != 0 ||
+		    (i < RX_FP_LEN - 1 && v[10 + 3 * i] != ':'))
 			return -1;
 	return 0;
 }
@@ -253,7 +254,8 @@ int http_step(struct http_req *r, bool *want_write)
 	if (r->out_off < r->out_len) {
 		n = send(r->fd, r->out + r->out_off, r->out_len - r->out_off, MSG_NOSIGNAL);
 		if (n < 0)
-			return errno == EAGAIN || errno == EINPROGRESS || errno == ENOTCONN ? 0 : -1;
+			return errno == EAGAIN || errno == EINPROGRESS || errno == ENOTCONN ? 0
+			                                                                    : -1;
 		r->out_off += (size_t)n;
 		*want_write = r->out_off < r->out_len;
 		return 0;

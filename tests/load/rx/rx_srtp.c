@@ -51,7 +51,8 @@ int srtp_rx_init(struct srtp_rx *s, enum rx_profile profile, const uint8_t *mast
 	memcpy(salt14, master_salt, s->salt_len);
 	if (prf(master_key, salt14, LABEL_KEY, s->key, RX_SRTP_KEY) != 0 ||
 	    prf(master_key, salt14, LABEL_S, s->salt, s->salt_len) != 0 ||
-	    (profile == RX_PROFILE_CM && prf(master_key, salt14, LABEL_A, s->auth, RX_SRTP_AUTH) != 0))
+	    (profile == RX_PROFILE_CM &&
+	     prf(master_key, salt14, LABEL_A, s->auth, RX_SRTP_AUTH) != 0))
 		return -1;
 	return 0;
 }
@@ -146,7 +147,7 @@ int srtp_rx_decrypt(const struct srtp_rx *s, uint8_t *p, size_t n, uint32_t roc)
 
 	if (hl == 0 || (p[0] & 0xc0) != 0x80)
 		return -1;
-	len = s->profile == RX_PROFILE_GCM ? open_gcm(s, p, n, hl, roc)
+	len = s->profile == RX_PROFILE_GCM  ? open_gcm(s, p, n, hl, roc)
 	      : s->profile == RX_PROFILE_CM ? open_cm(s, p, n, hl, roc)
 	                                    : -1;
 	if (len > 0 && (p[0] & 0x20)) { /* padding: its count is the last byte */

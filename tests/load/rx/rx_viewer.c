@@ -19,13 +19,13 @@
 
 #include "rx.h"
 
-#define SLOT_FULL      2048 /* a whole datagram */
-#define SLOT_HEAD      256  /* RTP header and VP8 descriptor, a STUN check, a DTLS alert */
-#define MAX_BATCH      256
-#define CHECK_EVERY_MS 100
-#define ICE_TIMEOUT_MS 5000
+#define SLOT_FULL       2048 /* a whole datagram */
+#define SLOT_HEAD       256  /* RTP header and VP8 descriptor, a STUN check, a DTLS alert */
+#define MAX_BATCH       256
+#define CHECK_EVERY_MS  100
+#define ICE_TIMEOUT_MS  5000
 #define JOIN_TIMEOUT_MS 20000
-#define FULL_READS_MS  2000 /* after the first packet: a late DTLS flight still fits */
+#define FULL_READS_MS   2000 /* after the first packet: a late DTLS flight still fits */
 
 struct rx_global G;
 static uint8_t slots[MAX_BATCH][SLOT_FULL];
@@ -52,7 +52,8 @@ static void fail(struct viewer *v, const char *why)
 
 static void random_text(char *out, size_t n)
 {
-	static const char abc[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
+	static const char abc[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
 	uint8_t r[64];
 
 	RAND_bytes(r, (int)n);
@@ -137,7 +138,7 @@ fail:
 
 static void send_check(struct viewer *v, bool nominate)
 {
-	uint8_t out[512];
+	uint8_t out[1024]; /* USERNAME is at most 2 * RX_MAX_CRED + 1: under 600 bytes in all */
 	size_t n;
 
 	RAND_bytes(v->txid, sizeof(v->txid));
@@ -151,7 +152,6 @@ static void on_answer(struct viewer *v)
 {
 	struct http_req *r = v->http;
 	const char *why = NULL;
-	int n;
 
 	v->t201 = now_ms();
 	if (r->status != 201) {
@@ -174,9 +174,9 @@ static void on_answer(struct viewer *v)
 		fail(v, why);
 		return;
 	}
-	n = snprintf(v->user_out, sizeof(v->user_out), "%s:%s", v->ans.ufrag, v->ufrag);
-	n |= snprintf(v->user_in, sizeof(v->user_in), "%s:%s", v->ufrag, v->ans.ufrag);
-	if (n < 0 || connect(v->udp, (struct sockaddr *)&v->ans.cand, sizeof(v->ans.cand)) != 0) {
+	snprintf(v->user_out, sizeof(v->user_out), "%s:%s", v->ans.ufrag, v->ufrag);
+	snprintf(v->user_in, sizeof(v->user_in), "%s:%s", v->ufrag, v->ans.ufrag);
+	if (connect(v->udp, (struct sockaddr *)&v->ans.cand, sizeof(v->ans.cand)) != 0) {
 		fail(v, "cannot connect the UDP socket to the candidate");
 		return;
 	}

@@ -33,11 +33,11 @@
 
 #include "rx.h"
 
-#define MAX_EVENTS    1024
-#define MAX_LOCALS    64
-#define MAX_LINE      4096
-#define TIMER_MS      20
-#define MAX_DELETING  64 /* DELETEs in flight at once */
+#define MAX_EVENTS   1024
+#define MAX_LOCALS   64
+#define MAX_LINE     4096
+#define TIMER_MS     20
+#define MAX_DELETING 64 /* DELETEs in flight at once */
 
 struct list {
 	struct viewer **v;
@@ -177,24 +177,26 @@ static void reply_stats(void)
 	for (size_t i = 0; i < held.n; i++) {
 		const struct viewer *v = held.v[i];
 
-		printf("%s{\"id\":%d,\"ssrc\":%u,\"answerSsrc\":%u,\"packets\":%llu,\"missing\":%llu,"
-		       "\"dups\":%llu,\"late\":%llu,\"bytes\":%llu,\"foreignSsrc\":%llu,\"rtcp\":%llu,"
-		       "\"badPt\":%llu,\"early\":%llu,\"other\":%llu,\"firstIsKeyframe\":%s,"
-		       "\"width\":%d,\"height\":%d,\"decrypts\":%d,\"decryptOk\":%d,"
-		       "\"decryptFail\":%d,\"consentAnswered\":%llu,\"stunOther\":%llu,"
-		       "\"keepaliveSent\":%llu,\"keepaliveOk\":%llu,\"dtlsAfter\":%llu,"
-		       "\"firstSeq\":%lld,\"maxSeq\":%lld,\"profile\":\"%s\",",
-		       i ? "," : "", v->id, v->ssrc, v->ans.ssrc, (unsigned long long)v->pkts,
-		       (unsigned long long)viewer_missing(v), (unsigned long long)v->dups,
-		       (unsigned long long)v->late, (unsigned long long)v->bytes,
-		       (unsigned long long)v->foreign, (unsigned long long)v->rtcp,
-		       (unsigned long long)v->bad_pt, (unsigned long long)v->early,
-		       (unsigned long long)v->other, v->first_is_key ? "true" : "false", v->width,
-		       v->height, v->decrypts, v->decrypt_ok, v->decrypt_fail,
-		       (unsigned long long)v->consent_answered, (unsigned long long)v->stun_other,
-		       (unsigned long long)v->keepalive_sent, (unsigned long long)v->keepalive_ok,
-		       (unsigned long long)v->dtls_after, (long long)v->first_ext, (long long)v->max_ext,
-		       v->srtp.profile == RX_PROFILE_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
+		printf(
+		    "%s{\"id\":%d,\"ssrc\":%u,\"answerSsrc\":%u,\"packets\":%llu,\"missing\":%llu,"
+		    "\"dups\":%llu,\"late\":%llu,\"bytes\":%llu,\"foreignSsrc\":%llu,\"rtcp\":%llu,"
+		    "\"badPt\":%llu,\"early\":%llu,\"other\":%llu,\"firstIsKeyframe\":%s,"
+		    "\"width\":%d,\"height\":%d,\"decrypts\":%d,\"decryptOk\":%d,"
+		    "\"decryptFail\":%d,\"consentAnswered\":%llu,\"stunOther\":%llu,"
+		    "\"keepaliveSent\":%llu,\"keepaliveOk\":%llu,\"dtlsAfter\":%llu,"
+		    "\"firstSeq\":%lld,\"maxSeq\":%lld,\"profile\":\"%s\",",
+		    i ? "," : "", v->id, v->ssrc, v->ans.ssrc, (unsigned long long)v->pkts,
+		    (unsigned long long)viewer_missing(v), (unsigned long long)v->dups,
+		    (unsigned long long)v->late, (unsigned long long)v->bytes,
+		    (unsigned long long)v->foreign, (unsigned long long)v->rtcp,
+		    (unsigned long long)v->bad_pt, (unsigned long long)v->early,
+		    (unsigned long long)v->other, v->first_is_key ? "true" : "false", v->width,
+		    v->height, v->decrypts, v->decrypt_ok, v->decrypt_fail,
+		    (unsigned long long)v->consent_answered, (unsigned long long)v->stun_other,
+		    (unsigned long long)v->keepalive_sent, (unsigned long long)v->keepalive_ok,
+		    (unsigned long long)v->dtls_after, (long long)v->first_ext,
+		    (long long)v->max_ext,
+		    v->srtp.profile == RX_PROFILE_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
 		put_ms("firstRtp", v->t_first, v->t0, true);
 		put_ms("firstKey", v->t_key, v->t0, false);
 		printf("}");
@@ -251,7 +253,7 @@ static bool command(const char *text)
 			J.parallel = get_int(o, "parallel", 20);
 			J.started = 0;
 			J.vs.n = 0;
-			J.profile = strcmp(profile, "gcm") == 0 ? RX_PROFILE_GCM
+			J.profile = strcmp(profile, "gcm") == 0  ? RX_PROFILE_GCM
 			            : strcmp(profile, "cm") == 0 ? RX_PROFILE_CM
 			                                         : RX_PROFILE_NONE;
 		}
@@ -299,7 +301,8 @@ static void progress(void)
 
 			J.started++;
 			if (v == NULL) {
-				fprintf(stderr, "whep_rx: cannot open a socket: %s\n", strerror(errno));
+				fprintf(stderr, "whep_rx: cannot open a socket: %s\n",
+				        strerror(errno));
 				continue;
 			}
 			push(&J.vs, v);
@@ -432,12 +435,15 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"local", required_argument, NULL, 'l'},     {"batch", required_argument, NULL, 'b'},
-	    {"tick-ms", required_argument, NULL, 't'},   {"decrypt-first", required_argument, NULL, 'd'},
-	    {"sample-ms", required_argument, NULL, 's'}, {"keepalive-ms", required_argument, NULL, 'k'},
-	    {"rcvbuf", required_argument, NULL, 'r'},    {"corrupt-key", no_argument, NULL, 'c'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"local", required_argument, NULL, 'l'},
+	                                     {"batch", required_argument, NULL, 'b'},
+	                                     {"tick-ms", required_argument, NULL, 't'},
+	                                     {"decrypt-first", required_argument, NULL, 'd'},
+	                                     {"sample-ms", required_argument, NULL, 's'},
+	                                     {"keepalive-ms", required_argument, NULL, 'k'},
+	                                     {"rcvbuf", required_argument, NULL, 'r'},
+	                                     {"corrupt-key", no_argument, NULL, 'c'},
+	                                     {NULL, 0, NULL, 0}};
 	struct epoll_event evs[MAX_EVENTS], ev = {.events = EPOLLIN, .data.ptr = &stdin_src};
 	double last_timer = 0;
 	int c;
@@ -491,7 +497,11 @@ int main(int argc, char **argv)
 	for (;;) {
 		bool busy = J.kind != J_NONE || zombies.n > 0;
 		double start = now_ms(), now;
-		int n = epoll_wait(G.ep, evs, MAX_EVENTS, busy ? 5 : tick_ms), i;
+		int n = epoll_wait(G.ep, evs, MAX_EVENTS,
+		                   busy          ? 5
+		                   : tick_ms > 0 ? tick_ms
+		                                 : TIMER_MS),
+		    i;
 
 		G.wakeups++;
 		for (i = 0; i < n; i++) {
@@ -514,7 +524,8 @@ int main(int argc, char **argv)
 		progress();
 		if (!on_stdin(false))
 			goto out;
-		/* Steady state: let a tick's packets gather, so one recvmmsg takes a frame or more. */
+		/* Steady state: let a tick's packets gather, so one recvmmsg takes a frame or more.
+		 */
 		busy = J.kind != J_NONE || zombies.n > 0;
 		if (!busy && n < MAX_EVENTS && tick_ms > 0 && now - start < tick_ms) {
 			double left = tick_ms - (now - start);
