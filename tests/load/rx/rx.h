@@ -60,6 +60,8 @@ int srtp_rx_init(struct srtp_rx *s, enum rx_profile profile, const uint8_t *mast
  * is `roc`; returns the RTP packet's length (header + payload, padding
  * removed), or -1 when the tag does not verify. */
 int srtp_rx_decrypt(const struct srtp_rx *s, uint8_t *p, size_t n, uint32_t roc);
+/* Frees the algorithms fetched on first use. */
+void srtp_rx_cleanup(void);
 /* The RTP header's length (CSRCs and extension included), or 0 when p is too short. */
 size_t rtp_header_len(const uint8_t *p, size_t n);
 /* RFC 7741: a VP8 payload that starts a keyframe (S=1, PID 0, P=0) and carries

@@ -20,6 +20,37 @@
 #define LABEL_A   0x01
 #define LABEL_S   0x02
 
+/* Fetched once: a fetch per packet looked inside (OpenSSL 3 resolves the
+ * provider by name each time for EVP_aes_*()) cost more than the decryption. */
+static struct {
+	EVP_CIPHER *gcm, *ctr;
+	EVP_MAC *hmac;
+	EVP_CIPHER_CTX *ctx;
+} A;
+
+static int algorithms(void)
+{
+	if (A.ctx != NULL)
+		return 0;
+	A.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	A.ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+	A.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	A.ctx = EVP_CIPHER_CTX_new();
+	if (A.gcm != NULL && A.ctr != NULL && A.hmac != NULL && A.ctx != NULL)
+		return 0;
+	srtp_rx_cleanup();
+	return -1;
+}
+
+void srtp_rx_cleanup(void)
+{
+	EVP_CIPHER_free(A.gcm);
+	EVP_CIPHER_free(A.ctr);
+	EVP_MAC_free(A.hmac);
+	EVP_CIPHER_CTX_free(A.ctx);
+	memset(&A, 0, sizeof(A));
+}
+
 /* RFC 3711 4.3.1 with key_derivation_rate 0: AES-CM keystream under the
  * master key from IV = (master_salt XOR label << 48) * 2^16. A 96-bit
  * (GCM) master salt is taken as 112 bits with two zero bytes at the end,
@@ -28,16 +59,15 @@ static int prf(const uint8_t *mkey, const uint8_t salt14[14], uint8_t label, uin
                size_t len)
 {
 	uint8_t iv[16] = {0}, zeros[32] = {0};
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int ok, n = 0;
+	int n = 0;
 
 	memcpy(iv, salt14, 14);
 	iv[7] ^= label;
-	ok = c != NULL && len <= sizeof(zeros) &&
-	     EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, mkey, iv) == 1 &&
-	     EVP_EncryptUpdate(c, out, &n, zeros, (int)len) == 1 && (size_t)n == len;
-	EVP_CIPHER_CTX_free(c);
-	return ok ? 0 : -1;
+	return algorithms() == 0 && len <= sizeof(zeros) &&
+	               EVP_EncryptInit_ex(A.ctx, A.ctr, NULL, mkey, iv) == 1 &&
+	               EVP_EncryptUpdate(A.ctx, out, &n, zeros, (int)len) == 1 && (size_t)n == len
+	           ? 0
+	           : -1;
 }
 
 int srtp_rx_init(struct srtp_rx *s, enum rx_profile profile, const uint8_t *master_key,
@@ -80,8 +110,9 @@ static int open_gcm(const struct srtp_rx *s, uint8_t *p, size_t n, size_t hl, ui
 	int len, ok;
 	size_t i;
 
-	if (n < hl + GCM_TAG)
+	if (n < hl + GCM_TAG || algorithms() != 0)
 		return -1;
+	c = A.ctx;
 	memcpy(iv + 2, p + 8, 4);
 	iv[6] = (uint8_t)(roc >> 24);
 	iv[7] = (uint8_t)(roc >> 16);
@@ -90,13 +121,11 @@ static int open_gcm(const struct srtp_rx *s, uint8_t *p, size_t n, size_t hl, ui
 	memcpy(iv + 10, p + 2, 2);
 	for (i = 0; i < 12; i++)
 		iv[i] ^= s->salt[i];
-	c = EVP_CIPHER_CTX_new();
-	ok = c != NULL && EVP_DecryptInit_ex(c, EVP_aes_128_gcm(), NULL, s->key, iv) == 1 &&
+	ok = EVP_DecryptInit_ex(c, A.gcm, NULL, s->key, iv) == 1 &&
 	     EVP_DecryptUpdate(c, NULL, &len, p, (int)hl) == 1 &&
 	     EVP_DecryptUpdate(c, p + hl, &len, p + hl, (int)(n - hl - GCM_TAG)) == 1 &&
 	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, GCM_TAG, p + n - GCM_TAG) == 1 &&
 	     EVP_DecryptFinal_ex(c, p + hl + len, &len) == 1;
-	EVP_CIPHER_CTX_free(c);
 	return ok ? (int)(n - GCM_TAG) : -1;
 }
 
@@ -108,9 +137,7 @@ static int open_cm(const struct srtp_rx *s, uint8_t *p, size_t n, size_t hl, uin
 	                       OSSL_PARAM_construct_end()};
 	uint8_t mac[EVP_MAX_MD_SIZE], iv[16] = {0}, r[4];
 	uint64_t index = (uint64_t)roc << 16 | (uint64_t)(p[2] << 8 | p[3]);
-	EVP_MAC *m = NULL;
 	EVP_MAC_CTX *mc = NULL;
-	EVP_CIPHER_CTX *c;
 	size_t outl = 0;
 	int len, ok, i;
 
@@ -118,14 +145,12 @@ static int open_cm(const struct srtp_rx *s, uint8_t *p, size_t n, size_t hl, uin
 		return -1;
 	for (i = 0; i < 4; i++)
 		r[i] = (uint8_t)(roc >> (8 * (3 - i)));
-	m = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	mc = m != NULL ? EVP_MAC_CTX_new(m) : NULL;
+	mc = algorithms() == 0 ? EVP_MAC_CTX_new(A.hmac) : NULL;
 	ok = mc != NULL && EVP_MAC_init(mc, s->auth, RX_SRTP_AUTH, params) == 1 &&
 	     EVP_MAC_update(mc, p, n - CM_TAG) == 1 && EVP_MAC_update(mc, r, 4) == 1 &&
 	     EVP_MAC_final(mc, mac, &outl, sizeof(mac)) == 1 && outl >= CM_TAG &&
 	     CRYPTO_memcmp(mac, p + n - CM_TAG, CM_TAG) == 0;
 	EVP_MAC_CTX_free(mc);
-	EVP_MAC_free(m);
 	if (!ok)
 		return -1;
 	memcpy(iv, s->salt, 14);
@@ -133,10 +158,8 @@ static int open_cm(const struct srtp_rx *s, uint8_t *p, size_t n, size_t hl, uin
 		iv[4 + i] ^= p[8 + i];
 	for (i = 0; i < 6; i++)
 		iv[8 + i] ^= (uint8_t)(index >> (8 * (5 - i)));
-	c = EVP_CIPHER_CTX_new();
-	ok = c != NULL && EVP_DecryptInit_ex(c, EVP_aes_128_ctr(), NULL, s->key, iv) == 1 &&
-	     EVP_DecryptUpdate(c, p + hl, &len, p + hl, (int)(n - hl - CM_TAG)) == 1;
-	EVP_CIPHER_CTX_free(c);
+	ok = EVP_DecryptInit_ex(A.ctx, A.ctr, NULL, s->key, iv) == 1 &&
+	     EVP_DecryptUpdate(A.ctx, p + hl, &len, p + hl, (int)(n - hl - CM_TAG)) == 1;
 	return ok ? (int)(n - CM_TAG) : -1;
 }
 

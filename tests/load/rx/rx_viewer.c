@@ -20,7 +20,7 @@
 #include "rx.h"
 
 #define SLOT_FULL       2048 /* a whole datagram */
-#define SLOT_HEAD       256  /* RTP header and VP8 descriptor, a STUN check, a DTLS alert */
+#define SLOT_HEAD       128  /* an RTP header, a consent check (96 bytes), a DTLS alert */
 #define MAX_BATCH       256
 #define CHECK_EVERY_MS  100
 #define ICE_TIMEOUT_MS  5000

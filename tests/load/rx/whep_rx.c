@@ -545,6 +545,7 @@ out:
 	free(J.vs.v);
 	free(zombies.v);
 	dtls_rx_cleanup();
+	srtp_rx_cleanup();
 	close(G.ep);
 	return 0;
 }
