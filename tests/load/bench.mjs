@@ -43,6 +43,9 @@ const RX_ARGS = env('BENCH_RX_ARGS', '').split(' ').filter(Boolean);
 // Every step's viewers, the sample and the bench's own POSTs fit under the cap.
 const MAX_VIEWERS = Math.max(400, Math.max(...STEPS) + 50);
 const OUT = path.join(buildDir, 'bench');
+// Packets per second of the 2 Mbps stream (≈ 1,150-byte packets): what a
+// viewer's receiver cost is projected to from its µs per packet.
+const PPS_2MBPS = 220;
 const r1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 
 async function metric(base, name) {
@@ -80,7 +83,10 @@ async function window(s, n) {
   const kind = (k) => {
     const g = w.byKind[k];
     if (!g) return null;
-    return { n: g.rates.length, cpu: g.cpu, cpuPerViewer: g.rates.length ? g.cpu / g.rates.length : null,
+    const pps = g.rates.reduce((a, x) => a + x, 0);
+    // µs of CPU per packet received: what a viewer costs at any packet rate,
+    // also when a starved encoder sends less than 2 Mbps.
+    return { n: g.rates.length, cpu: g.cpu, cpuPerViewer: g.rates.length ? g.cpu / g.rates.length : null, usPerPacket: pps ? (g.cpu * 1e4) / pps : null,
       pktMin: g.rates.length ? Math.min(...g.rates) : 0, pktMedian: g.rates.length ? median(g.rates) : 0,
       below95: g.rates.filter((x) => x < 0.95 * sentPerViewer).length };
   };
@@ -184,7 +190,7 @@ try {
       w.rep = rep; w.step = n; w.joinFailed = j.failed;
       results.steps.push(w);
       const kinds = [w.c && `whep_rx ${w.c.n}: min ${w.c.pktMin.toFixed(0)} med ${w.c.pktMedian.toFixed(0)} cpu ${w.c.cpu.toFixed(1)}%` +
-        (w.c.n ? ` (${(w.c.cpuPerViewer).toFixed(4)} %/viewer)` : ''), w.werift && `werift ${w.werift.n}: min ${w.werift.pktMin.toFixed(0)} med ${w.werift.pktMedian.toFixed(0)} cpu ${w.werift.cpu.toFixed(1)}%`].filter(Boolean);
+        (w.c.n ? ` (${(w.c.cpuPerViewer).toFixed(4)} %/viewer, ${w.c.usPerPacket?.toFixed(2)} µs/packet)` : ''), w.werift && `werift ${w.werift.n}: min ${w.werift.pktMin.toFixed(0)} med ${w.werift.pktMedian.toFixed(0)} cpu ${w.werift.cpu.toFixed(1)}%`].filter(Boolean);
       console.log(`rep ${rep} N=${n}${w.viewers !== n ? ` (held ${w.viewers})` : ''}${j.failed ? ` (${j.failed} failed joins)` : ''}: cpu ${w.cpu.toFixed(1)}% rss ${w.rssMb.toFixed(1)} MB threads ${w.threads} ` +
         `pkt/s min ${w.pktMin.toFixed(0)} med ${w.pktMedian.toFixed(0)} (sent ${w.sentPerViewer.toFixed(0)}) fps ${w.fps.toFixed(1)} below95 ${w.below95} client ${w.clientCpu.toFixed(0)}%` +
         (n ? ` [${kinds.join('; ')}]` : '') + (w.rx ? ` rx: ${w.rx.decryptOk} decrypted, ${w.rx.decryptFail} failed, ${w.rx.notKeyframeFirst} not keyframe-first` : ''));
@@ -226,6 +232,7 @@ const rows = [...byN.entries()].sort((a, b) => a[0] - b[0]).map(([n, ws]) => {
     pktMedian: m('pktMedian'), sent: m('sentPerViewer'), fpsMin: Math.min(...ws.map((w) => w.fps)), below95: Math.max(...ws.map((w) => w.below95)), clientCpu: m('clientCpu'),
     clientCpuMax: Math.max(...ws.map((w) => w.clientCpu)),
     rxCpu: ws[0].c ? median(ws.map((w) => w.c.cpu)) : null, rxPerViewer: ws[0].c?.n ? median(ws.map((w) => w.c.cpuPerViewer)) : null,
+    rxUsPerPacket: ws[0].c?.n ? median(ws.map((w) => w.c.usPerPacket)) : null,
     sampleCpu: ws[0].werift && sample ? median(ws.map((w) => w.werift.cpu)) : null,
     sampleMin: ws[0].werift && sample ? Math.min(...ws.map((w) => w.werift.pktMin)) : null,
     sampleBelow95: ws[0].werift && sample ? Math.max(...ws.map((w) => w.werift.below95)) : null,
@@ -242,9 +249,11 @@ results.table = rows;
 console.log(`\n<95%: viewers that got under 95 % of the packets sent to each viewer in the window; fps: the encoder's (configured ${FPS})`);
 console.log('\nper viewer: whole-process CPU above the 0-viewer window / N (the encoder\'s own +-5 % dominates it), and in brackets the same for the relay alone (all threads but source+encoder)');
 console.log(`load client: ${RECEIVER === 'c' ? `whep_rx${SAMPLE ? ` + a sample of ${SAMPLE} werift peers (in the counts above)` : ''}` : `werift, ${WORKERS} workers`}, at nice ${env('BENCH_CLIENT_NICE', 10)}; client CPU = all of it, % of one core (a capacity step fails above ${CLIENT_MAX} %)`);
-console.log('\n viewers | daemon CPU % | per viewer % (relay) | RSS MB | MB/viewer (rep 0) | threads | thr/viewer | pkt/s min | pkt/s med | sent/viewer | fps min | <95% | failed joins | client CPU % | whep_rx CPU % (per viewer) | sample min pkt/s, <95%');
+console.log(`whep_rx CPU: % of a core in all (per viewer at the rate sent) [µs per packet received; per viewer at 2 Mbps = ${PPS_2MBPS} packets/s]`);
+console.log('\n viewers | daemon CPU % | per viewer % (relay) | RSS MB | MB/viewer (rep 0) | threads | thr/viewer | pkt/s min | pkt/s med | sent/viewer | fps min | <95% | failed joins | client CPU % | whep_rx CPU % (per viewer) [µs/pkt; at 2 Mbps] | sample min pkt/s, <95%');
 for (const r of rows)
-  console.log(` ${String(r.n).padStart(7)} | ${r.cpu.toFixed(1).padStart(12)} | ${((r.cpuPerViewer ?? 0).toFixed(2) + ' (' + (r.relayPerViewer ?? 0).toFixed(2) + ')').padStart(20)} | ${r.rssMb.toFixed(1).padStart(6)} | ${(r.rssPerViewerMb ?? 0).toFixed(2).padStart(17)} | ${String(r.threads).padStart(7)} | ${(r.threadsPerViewer ?? 0).toFixed(1).padStart(10)} | ${r.pktMin.toFixed(0).padStart(9)} | ${r.pktMedian.toFixed(0).padStart(9)} | ${r.sent.toFixed(0).padStart(11)} | ${r.fpsMin.toFixed(1).padStart(7)} | ${String(r.below95).padStart(4)} | ${String(r.joinFailed).padStart(12)} | ${r.clientCpu.toFixed(0).padStart(12)} | ${(r.rxCpu === null ? '-' : `${r.rxCpu.toFixed(1)} (${r.rxPerViewer === null ? '-' : r.rxPerViewer.toFixed(4)})`).padStart(26)} | ${r.sampleMin === null ? '-' : `${r.sampleMin.toFixed(0)}, ${r.sampleBelow95}`}`);
+  console.log(` ${String(r.n).padStart(7)} | ${r.cpu.toFixed(1).padStart(12)} | ${((r.cpuPerViewer ?? 0).toFixed(2) + ' (' + (r.relayPerViewer ?? 0).toFixed(2) + ')').padStart(20)} | ${r.rssMb.toFixed(1).padStart(6)} | ${(r.rssPerViewerMb ?? 0).toFixed(2).padStart(17)} | ${String(r.threads).padStart(7)} | ${(r.threadsPerViewer ?? 0).toFixed(1).padStart(10)} | ${r.pktMin.toFixed(0).padStart(9)} | ${r.pktMedian.toFixed(0).padStart(9)} | ${r.sent.toFixed(0).padStart(11)} | ${r.fpsMin.toFixed(1).padStart(7)} | ${String(r.below95).padStart(4)} | ${String(r.joinFailed).padStart(12)} | ${r.clientCpu.toFixed(0).padStart(12)} | ${(r.rxCpu === null ? '-' : `${r.rxCpu.toFixed(1)} (${r.rxPerViewer === null ? '-' : r.rxPerViewer.toFixed(4)})` +
+    (r.rxUsPerPacket === null ? '' : ` [${r.rxUsPerPacket.toFixed(2)}; ${(r.rxUsPerPacket * PPS_2MBPS / 1e4).toFixed(4)}]`)).padStart(45)} | ${r.sampleMin === null ? '-' : `${r.sampleMin.toFixed(0)}, ${r.sampleBelow95}`}`);
 const L = results.latency;
 console.log(`\nPOST -> 201 through nginx: p50 ${r1(L.post0?.p50)} ms, p95 ${r1(L.post0?.p95)} ms (0 viewers); p50 ${r1(L.post100?.p50)} ms, p95 ${r1(L.post100?.p95)} ms (100+ viewers)` +
   (L.post1000 ? `; p50 ${r1(L.post1000.p50)} ms, p95 ${r1(L.post1000.p95)} ms (1,000+ viewers)` : ''));
@@ -302,6 +311,12 @@ const targets = [
   // decrypts every one, so media that does not decrypt shows there.
   [`independent sample (${SAMPLE} werift peers, every packet decrypted) >= 95 % at every step`,
     SAMPLE && withN.length ? withN.every((r) => r.sampleBelow95 === 0) : null],
+  (() => {
+    const r = [...withN].reverse().find((x) => x.rxUsPerPacket !== null);
+    const at = r ? (r.rxUsPerPacket * PPS_2MBPS) / 1e4 : null;
+    return [`whep_rx <= 0.02 % of a core per viewer at 2 Mbps (${r ? `${at.toFixed(4)} % at N = ${r.n}: ${r.rxUsPerPacket.toFixed(2)} µs per packet x ${PPS_2MBPS} packets/s` : 'no whep_rx viewers'})`,
+      r ? at <= 0.02 : null];
+  })(),
   ['whep_rx: every viewer\'s first packet a VP8 keyframe, every packet it decrypted authentic',
     withN.some((r) => r.rxViewers > 0) ? withN.every((r) => r.rxDecryptFail === 0 && r.rxNotKeyframeFirst === 0 && (r.rxViewers === 0 || r.rxDecryptOk > 0)) : null],
   ['<= 0.6 MB RSS per viewer (fresh daemon)', top.rssPerViewerMb !== null ? top.rssPerViewerMb <= 0.6 : null],

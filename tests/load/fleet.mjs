@@ -137,6 +137,7 @@ export async function rxStats(fleet) {
 export async function setViewers(fleet, target, n) {
   const { workers } = fleet;
   const joined = [];
+  const reasons = {}; // why joins failed (whep_rx says; a werift worker only counts)
   let failed = 0;
   for (;;) {
     const held = fleet.held();
@@ -152,10 +153,13 @@ export async function setViewers(fleet, target, n) {
     const want = n - held;
     const per = workers.map((w, i) => Math.min(w.batch ?? 10, Math.floor(want / workers.length) + (i < want % workers.length ? 1 : 0)));
     const replies = await Promise.all(workers.map((w, i) => (per[i] ? ask(w, { cmd: 'join', n: per[i], target }) : { joined: [], failed: 0 })));
-    replies.forEach((r, i) => { workers[i].held += r.joined.length; joined.push(...r.joined); failed += r.failed; });
+    replies.forEach((r, i) => {
+      workers[i].held += r.joined.length; joined.push(...r.joined); failed += r.failed;
+      for (const [k, v] of Object.entries(r.reasons ?? (r.failed ? { 'werift join failed': r.failed } : {}))) reasons[k] = (reasons[k] ?? 0) + v;
+    });
     if (replies.every((r) => r.joined.length === 0)) break; // nothing more will join
   }
-  return { joined, failed };
+  return { joined, failed, reasons };
 }
 
 // Packets each viewer has received so far, and the workers' own CPU time;
