@@ -117,8 +117,11 @@ struct viewer *viewer_start(int id, const struct in_addr *local, enum rx_profile
 	v->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (v->udp < 0)
 		goto fail;
-	if (G.rcvbuf > 0)
-		setsockopt(v->udp, SOL_SOCKET, SO_RCVBUFFORCE, &G.rcvbuf, sizeof(G.rcvbuf));
+	/* FORCE passes net.core.rmem_max as root; as anyone else the plain option is capped by it.
+	 */
+	if (G.rcvbuf > 0 &&
+	    setsockopt(v->udp, SOL_SOCKET, SO_RCVBUFFORCE, &G.rcvbuf, sizeof(G.rcvbuf)) != 0)
+		setsockopt(v->udp, SOL_SOCKET, SO_RCVBUF, &G.rcvbuf, sizeof(G.rcvbuf));
 	if (bind(v->udp, (struct sockaddr *)&v->local, sizeof(v->local)) != 0 ||
 	    getsockname(v->udp, (struct sockaddr *)&v->local, &len) != 0)
 		goto fail;
