@@ -191,4 +191,12 @@ void viewer_free(struct viewer *v);
 /* Sequence numbers missing between the first and the highest received. */
 uint64_t viewer_missing(const struct viewer *v);
 
+/* ---- rx_report.c: the replies' text ---- */
+
+/* "key":ms from t0 (or null when t never came) and a comma when `comma`. */
+void report_ms(const char *key, double t, double t0, bool comma);
+void report_counts(struct viewer *const *held, size_t n);
+void report_stats(struct viewer *const *held, size_t n);
+void report_error(const char *what);
+
 #endif

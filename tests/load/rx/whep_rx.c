@@ -1,9 +1,9 @@
 /*
  * whep_rx.c - the bench's cheap WHEP receiver (tests/load/fleet.mjs drives
  * it): options, the control protocol, the jobs and the one event loop. A
- * viewer's own work is in rx_viewer.c. One process, one thread; owns every
- * viewer, in three lists: held (playing), the running job's, and the ones
- * whose DELETE is on its way.
+ * viewer's own work is in rx_viewer.c, the replies' text in rx_report.c. One process, one thread;
+ * owns every viewer, in three lists: held (playing), the running job's, and the ones whose DELETE
+ * is on its way.
  *
  * Control: one JSON object a line on stdin, one reply a line on stdout, in
  * order; the next command is read once the one before is answered.
@@ -76,30 +76,6 @@ static void push(struct list *l, struct viewer *v)
 	l->v[l->n++] = v;
 }
 
-static double ms(double t, double t0)
-{
-	return t > 0 ? t - t0 : -1;
-}
-
-/* A time as JSON: a number, or null when it never happened. */
-static void put_ms(const char *key, double t, double t0, bool comma)
-{
-	if (t > 0)
-		printf("\"%s\":%.2f%s", key, ms(t, t0), comma ? "," : "");
-	else
-		printf("\"%s\":null%s", key, comma ? "," : "");
-}
-
-static void put_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	printf("\"cpu\":{\"user\":%lld,\"system\":%lld}",
-	       (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
-	       (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec);
-}
-
 static int set_base(const char *base, const char *stream)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -157,11 +133,11 @@ static void reply_join(void)
 			continue;
 		}
 		printf("%s{\"id\":%d,", first ? "" : ",", v->id);
-		put_ms("post201", v->t201, v->t0, true);
-		put_ms("ice", v->t_ice, v->t0, true);
-		put_ms("connect", v->t_dtls, v->t0, true);
-		put_ms("firstRtp", v->t_first, v->t0, true);
-		put_ms("firstKey", v->t_key, v->t0, false);
+		report_ms("post201", v->t201, v->t0, true);
+		report_ms("ice", v->t_ice, v->t0, true);
+		report_ms("connect", v->t_dtls, v->t0, true);
+		report_ms("firstRtp", v->t_first, v->t0, true);
+		report_ms("firstKey", v->t_key, v->t0, false);
 		printf("}");
 		first = false;
 		push(&held, v);
@@ -170,50 +146,6 @@ static void reply_join(void)
 	for (int k = 0; k < nwhy; k++)
 		printf("%s\"%s\":%d", k ? "," : "", why[k], count[k]);
 	printf("}}\n");
-	fflush(stdout);
-}
-
-static void reply_stats(void)
-{
-	printf("{\"viewers\":[");
-	for (size_t i = 0; i < held.n; i++) {
-		const struct viewer *v = held.v[i];
-
-		printf(
-		    "%s{\"id\":%d,\"ssrc\":%u,\"answerSsrc\":%u,\"packets\":%llu,\"missing\":%llu,"
-		    "\"dups\":%llu,\"late\":%llu,\"bytes\":%llu,\"foreignSsrc\":%llu,\"rtcp\":%llu,"
-		    "\"badPt\":%llu,\"early\":%llu,\"other\":%llu,\"firstIsKeyframe\":%s,"
-		    "\"width\":%d,\"height\":%d,\"decrypts\":%d,\"decryptOk\":%d,"
-		    "\"decryptFail\":%d,\"consentAnswered\":%llu,\"stunOther\":%llu,"
-		    "\"keepaliveSent\":%llu,\"keepaliveOk\":%llu,\"dtlsAfter\":%llu,"
-		    "\"firstSeq\":%lld,\"maxSeq\":%lld,\"profile\":\"%s\",",
-		    i ? "," : "", v->id, v->ssrc, v->ans.ssrc, (unsigned long long)v->pkts,
-		    (unsigned long long)viewer_missing(v), (unsigned long long)v->dups,
-		    (unsigned long long)v->late, (unsigned long long)v->bytes,
-		    (unsigned long long)v->foreign, (unsigned long long)v->rtcp,
-		    (unsigned long long)v->bad_pt, (unsigned long long)v->early,
-		    (unsigned long long)v->other, v->first_is_key ? "true" : "false", v->width,
-		    v->height, v->decrypts, v->decrypt_ok, v->decrypt_fail,
-		    (unsigned long long)v->consent_answered, (unsigned long long)v->stun_other,
-		    (unsigned long long)v->keepalive_sent, (unsigned long long)v->keepalive_ok,
-		    (unsigned long long)v->dtls_after, (long long)v->first_ext,
-		    (long long)v->max_ext,
-		    v->srtp.profile == RX_PROFILE_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
-		put_ms("firstRtp", v->t_first, v->t0, true);
-		put_ms("firstKey", v->t_key, v->t0, false);
-		printf("}");
-	}
-	printf("],");
-	put_cpu();
-	printf(",\"loop\":{\"wakeups\":%llu,\"recvCalls\":%llu,\"datagrams\":%llu}}\n",
-	       (unsigned long long)G.wakeups, (unsigned long long)G.recv_calls,
-	       (unsigned long long)G.datagrams);
-	fflush(stdout);
-}
-
-static void reply_error(const char *what)
-{
-	printf("{\"error\":\"%s\"}\n", what);
 	fflush(stdout);
 }
 
@@ -243,12 +175,12 @@ static bool command(const char *text)
 	bool go_on = true;
 
 	if (o == NULL) {
-		reply_error("not JSON");
+		report_error("not JSON");
 	} else if (strcmp(cmd, "join") == 0) {
 		const char *profile = get_str(o, "profile", "");
 
 		if (set_base(get_str(o, "base", ""), get_str(o, "stream", "cam")) != 0) {
-			reply_error("join: base must be http://IPv4:PORT");
+			report_error("join: base must be http://IPv4:PORT");
 		} else {
 			J.kind = J_JOIN;
 			J.want = get_int(o, "n", 1);
@@ -271,19 +203,13 @@ static bool command(const char *text)
 		held.n -= k;
 		J.started = 0;
 	} else if (strcmp(cmd, "counts") == 0) {
-		printf("{\"counts\":[");
-		for (size_t i = 0; i < held.n; i++)
-			printf("%s%llu", i ? "," : "", (unsigned long long)held.v[i]->pkts);
-		printf("],");
-		put_cpu();
-		printf("}\n");
-		fflush(stdout);
+		report_counts(held.v, held.n);
 	} else if (strcmp(cmd, "stats") == 0) {
-		reply_stats();
+		report_stats(held.v, held.n);
 	} else if (strcmp(cmd, "exit") == 0) {
 		go_on = false;
 	} else {
-		reply_error("unknown cmd");
+		report_error("unknown cmd");
 	}
 	json_object_put(o);
 	return go_on;
