@@ -63,8 +63,10 @@ async function setViewers(base, n) {
   const target = { kind: 'whep', base };
   const k = sample ? Math.min(SAMPLE, n) : 0;
   const a = await fleetSet(fleet, target, n - k);
-  const b = sample ? await fleetSet(sample, target, k) : { joined: [], failed: 0 };
-  return { joined: [...a.joined, ...b.joined], failed: a.failed + b.failed };
+  const b = sample ? await fleetSet(sample, target, k) : { joined: [], failed: 0, reasons: {}, leftStatus: {} };
+  const merge = (x, y) => { const o = { ...x }; for (const [key, v] of Object.entries(y)) o[key] = (o[key] ?? 0) + v; return o; };
+  return { joined: [...a.joined, ...b.joined], failed: a.failed + b.failed, reasons: merge(a.reasons, b.reasons),
+    leftStatus: merge(a.leftStatus, b.leftStatus) };
 }
 // Two questions per window: does every viewer get what the stream sent
 // (delivery: packets received against packets sent per viewer), and does the
@@ -191,11 +193,14 @@ try {
       results.steps.push(w);
       const kinds = [w.c && `whep_rx ${w.c.n}: min ${w.c.pktMin.toFixed(0)} med ${w.c.pktMedian.toFixed(0)} cpu ${w.c.cpu.toFixed(1)}%` +
         (w.c.n ? ` (${(w.c.cpuPerViewer).toFixed(4)} %/viewer, ${w.c.usPerPacket?.toFixed(2)} µs/packet)` : ''), w.werift && `werift ${w.werift.n}: min ${w.werift.pktMin.toFixed(0)} med ${w.werift.pktMedian.toFixed(0)} cpu ${w.werift.cpu.toFixed(1)}%`].filter(Boolean);
-      console.log(`rep ${rep} N=${n}${w.viewers !== n ? ` (held ${w.viewers})` : ''}${j.failed ? ` (${j.failed} failed joins)` : ''}: cpu ${w.cpu.toFixed(1)}% rss ${w.rssMb.toFixed(1)} MB threads ${w.threads} ` +
+      w.joinReasons = j.reasons;
+      console.log(`rep ${rep} N=${n}${w.viewers !== n ? ` (held ${w.viewers})` : ''}${j.failed ? ` (${j.failed} failed joins: ${JSON.stringify(j.reasons)})` : ''}: cpu ${w.cpu.toFixed(1)}% rss ${w.rssMb.toFixed(1)} MB threads ${w.threads} ` +
         `pkt/s min ${w.pktMin.toFixed(0)} med ${w.pktMedian.toFixed(0)} (sent ${w.sentPerViewer.toFixed(0)}) fps ${w.fps.toFixed(1)} below95 ${w.below95} client ${w.clientCpu.toFixed(0)}%` +
         (n ? ` [${kinds.join('; ')}]` : '') + (w.rx ? ` rx: ${w.rx.decryptOk} decrypted, ${w.rx.decryptFail} failed, ${w.rx.notKeyframeFirst} not keyframe-first` : ''));
     }
-    await setViewers(s.base, 0);
+    const left = await setViewers(s.base, 0);
+    // A DELETE that got no 200 left a session behind on the daemon (or it had already gone).
+    if (Object.keys(left.leftStatus).some((st) => st !== '200')) console.log(`rep ${rep}: DELETE statuses ${JSON.stringify(left.leftStatus)}`);
   }
   results.latency = {
     post0: lat.post0, post100: lat.post100,
@@ -207,8 +212,17 @@ try {
   if (CHURN > 0) results.churn = await churn(s, CHURN);
   if (BROWSER_TRIES > 0) results.browser = await browserFirstFrame(s, BROWSER_TRIES);
 } finally {
-  fleet?.stop();
-  await s.stop();
+  await fleet?.stop();
+  sample?.stop();
+  // A daemon that cannot stop cleanly (SIGKILLed after 10 s) fails the run
+  // without taking the figures measured so far with it.
+  try {
+    await s.stop();
+  } catch (e) {
+    console.log(`\nthe stack did not stop cleanly: ${e.message.split('\n')[0]}`);
+    results.stopError = e.message;
+    code = 1;
+  }
 }
 // Each server alone on the box in turn, after the main run has let go of it.
 if (JANUS_STEPS.length > 1)
@@ -312,9 +326,11 @@ const targets = [
   [`independent sample (${SAMPLE} werift peers, every packet decrypted) >= 95 % at every step`,
     SAMPLE && withN.length ? withN.every((r) => r.sampleBelow95 === 0) : null],
   (() => {
-    const r = [...withN].reverse().find((x) => x.rxUsPerPacket !== null);
+    // With a handful of viewers the loop's own wake-ups (fixed, ~0.1 % of a
+    // core) dominate: judged where whep_rx holds 50 viewers or more.
+    const r = [...withN].reverse().find((x) => x.rxUsPerPacket !== null && x.rxViewers >= 50);
     const at = r ? (r.rxUsPerPacket * PPS_2MBPS) / 1e4 : null;
-    return [`whep_rx <= 0.02 % of a core per viewer at 2 Mbps (${r ? `${at.toFixed(4)} % at N = ${r.n}: ${r.rxUsPerPacket.toFixed(2)} µs per packet x ${PPS_2MBPS} packets/s` : 'no whep_rx viewers'})`,
+    return [`whep_rx <= 0.02 % of a core per viewer at 2 Mbps (${r ? `${at.toFixed(4)} % at N = ${r.n}: ${r.rxUsPerPacket.toFixed(2)} µs per packet x ${PPS_2MBPS} packets/s` : 'no step with 50 whep_rx viewers'})`,
       r ? at <= 0.02 : null];
   })(),
   ['whep_rx: every viewer\'s first packet a VP8 keyframe, every packet it decrypted authentic',

@@ -138,6 +138,7 @@ export async function setViewers(fleet, target, n) {
   const { workers } = fleet;
   const joined = [];
   const reasons = {}; // why joins failed (whep_rx says; a werift worker only counts)
+  const leftStatus = {}; // DELETE statuses of the viewers let go (whep_rx's)
   let failed = 0;
   for (;;) {
     const held = fleet.held();
@@ -146,7 +147,12 @@ export async function setViewers(fleet, target, n) {
       let extra = held - n;
       for (const w of workers) {
         const k = Math.min(extra, w.held);
-        if (k) { await ask(w, { cmd: 'leave', n: k }); w.held -= k; extra -= k; }
+        if (k) {
+          const r = await ask(w, { cmd: 'leave', n: k });
+          w.held -= k; extra -= k;
+          // whep_rx says how each DELETE went ({"200": k} when all went well).
+          for (const [st, c] of Object.entries(r.status ?? {})) leftStatus[st] = (leftStatus[st] ?? 0) + c;
+        }
       }
       continue;
     }
@@ -159,7 +165,7 @@ export async function setViewers(fleet, target, n) {
     });
     if (replies.every((r) => r.joined.length === 0)) break; // nothing more will join
   }
-  return { joined, failed, reasons };
+  return { joined, failed, reasons, leftStatus };
 }
 
 // Packets each viewer has received so far, and the workers' own CPU time;

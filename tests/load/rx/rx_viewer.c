@@ -19,13 +19,15 @@
 
 #include "rx.h"
 
-#define SLOT_FULL       2048 /* a whole datagram */
-#define SLOT_HEAD       128  /* an RTP header, a consent check (96 bytes), a DTLS alert */
-#define MAX_BATCH       256
-#define CHECK_EVERY_MS  100
-#define ICE_TIMEOUT_MS  5000
-#define JOIN_TIMEOUT_MS 20000
-#define FULL_READS_MS   2000 /* after the first packet: a late DTLS flight still fits */
+#define SLOT_FULL      2048 /* a whole datagram */
+#define SLOT_HEAD      128  /* an RTP header, a consent check (96 bytes), a DTLS alert */
+#define MAX_BATCH      256
+#define CHECK_EVERY_MS 100
+/* As patient as a browser: a loaded server answers late, and the bench reports how late. */
+#define ICE_TIMEOUT_MS    15000
+#define JOIN_TIMEOUT_MS   30000
+#define DELETE_TIMEOUT_MS 30000
+#define FULL_READS_MS     2000 /* after the first packet: a late DTLS flight still fits */
 
 struct rx_global G;
 static uint8_t slots[MAX_BATCH][SLOT_FULL];
@@ -449,6 +451,13 @@ void viewer_tick(struct viewer *v, double now)
 			v->next_keepalive = now + G.keepalive_ms;
 		}
 		break;
+	case V_DELETE:
+		if (now >= v->deadline) { /* no answer: the DELETE counts as failed (-1) */
+			end_request(v);
+			v->delete_status = -1;
+			v->state = V_GONE;
+		}
+		break;
 	default:
 		break;
 	}
@@ -463,6 +472,7 @@ void viewer_delete(struct viewer *v)
 		return;
 	}
 	v->state = V_DELETE;
+	v->deadline = now_ms() + DELETE_TIMEOUT_MS;
 }
 
 void viewer_free(struct viewer *v)
