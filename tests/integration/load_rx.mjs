@@ -38,6 +38,7 @@ function judge(viewers, got, perViewer) {
 // Joins N viewers with whep_rx `args` (one join per SRTP profile in `halves`),
 // measures a window, DELETEs them all; returns what judge() needs.
 async function session(s, args, halves) {
+  process.env.BENCH_CLIENT_NICE = '0'; // whep_rx answers at once, as the daemon does (the bench's is 10)
   const fleet = await startFleet(1, null, { receiver: 'c', args });
   const [rx] = fleet.workers;
   try {

@@ -169,6 +169,14 @@ static const char *get_str(json_object *o, const char *key, const char *def)
 	           : def;
 }
 
+/* Reads what every held viewer's socket holds: a count asked for between
+ * two ticks includes what had arrived by then, not what had by the last tick. */
+static void drain(void)
+{
+	for (size_t i = 0; i < held.n; i++)
+		viewer_on_udp(held.v[i]);
+}
+
 /* One command; false on exit. */
 static bool command(const char *text)
 {
@@ -205,8 +213,10 @@ static bool command(const char *text)
 		held.n -= k;
 		J.started = 0;
 	} else if (strcmp(cmd, "counts") == 0) {
+		drain();
 		report_counts(held.v, held.n);
 	} else if (strcmp(cmd, "stats") == 0) {
+		drain();
 		report_stats(held.v, held.n);
 	} else if (strcmp(cmd, "exit") == 0) {
 		go_on = false;
