@@ -50,8 +50,14 @@ async function session(s, args, halves) {
     }
     assert.equal(joined.length, N);
     assert.equal((await resources(s.daemon)).viewers, N, 'the daemon holds every viewer');
-    // The counter, then at once the counts, at both ends: the same lag at each.
-    const read = async () => ({ sent: (await sentCounters(s.daemon)).sent, counts: (await ask(rx, { cmd: 'counts' })).counts });
+    // The counter between two counts, at both ends: each viewer's count at the
+    // moment the daemon answered lies between them (a loaded main loop answers late).
+    const read = async () => {
+      const c0 = (await ask(rx, { cmd: 'counts' })).counts;
+      const sent = (await sentCounters(s.daemon)).sent;
+      const c1 = (await ask(rx, { cmd: 'counts' })).counts;
+      return { sent, counts: c0.map((c, i) => (c + c1[i]) / 2) };
+    };
     const a = await read();
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     const b = await read();
