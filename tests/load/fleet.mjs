@@ -133,7 +133,9 @@ export async function rxStats(fleet) {
 }
 
 // Bring the fleet to `n` viewers of `target`; joins go in batches of up to
-// 10 per worker, all workers at once. Returns each join's timings.
+// w.batch per worker (werift 10, whep_rx BENCH_RX_BATCH = 50), all workers at
+// once. Returns each join's timings, the failures and why, and the statuses
+// of the DELETEs of viewers let go.
 export async function setViewers(fleet, target, n) {
   const { workers } = fleet;
   const joined = [];
