@@ -99,22 +99,30 @@ tests/node_modules/.ok: tests/package.json tests/package-lock.json | $(BUILD)/.d
 run: all
 	@BUILD=$(BUILD) PORT=$(PORT) HOST=$(HOST) CONFIG=$(CONFIG) sh deploy/run-local.sh
 
+# The bench's cheap WHEP receiver (tests/load/rx/rx.h): make test and bench use it.
+RX_SRC = $(wildcard tests/load/rx/*.c)
+$(BUILD)/whep_rx: $(RX_SRC) tests/load/rx/rx.h | $(DEPS_OK)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags 'openssl >= 3.0 json-c') $(LDFLAGS_ALL) -o $@ \
+		$(RX_SRC) $(shell $(PKG_CONFIG) --libs 'openssl >= 3.0 json-c')
+
 # Also the ASan build's units and daemon scenarios, and each fuzzer for a few seconds (tests/run.sh).
-test: all unit asan fuzz-build tests/node_modules/.ok
+test: all unit asan fuzz-build $(BUILD)/whep_rx tests/node_modules/.ok
 	@BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) sh tests/run.sh
 
 # The bench also runs Janus beside whepcam (in a network namespace: iproute2) and plots.
-bench: all tests/node_modules/.ok
+bench: all $(BUILD)/whep_rx tests/node_modules/.ok
 	@sh deploy/install-deps.sh bench
 	@BUILD=$(BUILD) node tests/load/bench.mjs
 
 # Format, and the daemon's include direction (docs/architecture.md).
 check:
-	@clang-format --dry-run --Werror $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h
+	@clang-format --dry-run --Werror $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h \
+		$(RX_SRC) tests/load/rx/rx.h
 	@sh tests/check_layers.sh
 
 format:
-	clang-format -i $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h
+	clang-format -i $(COMMON_SRC) $(DAEMON_SRC) $(FCGI_SRC) common/*.h $(DAEMON_HDR) fcgi/*.h $(RX_SRC) tests/load/rx/rx.h
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
