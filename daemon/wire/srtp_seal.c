@@ -15,19 +15,19 @@
 
 #include "srtp_seal.h"
 
-#define RTP_HEADER    12
-#define KEY_LEN       16
-#define CM_SALT_LEN   14
-#define GCM_SALT_LEN  12
-#define CM_AUTH_LEN   20 /* HMAC-SHA1 key (RFC 3711 §4.2: n_a = 160) */
-#define CM_TAG_LEN    10 /* HMAC-SHA1-80 */
-#define GCM_TAG_LEN   16
-#define SEQ_MEDIAN    0x8000
-#define SEQ_SPAN      0x10000
-#define LABEL_ENC     0x00 /* RFC 3711 §4.3.2 */
-#define LABEL_AUTH    0x01
-#define LABEL_SALT    0x02
-#define MAX_ROC       0xffffffffu
+#define RTP_HEADER   12
+#define KEY_LEN      16
+#define CM_SALT_LEN  14
+#define GCM_SALT_LEN 12
+#define CM_AUTH_LEN  20 /* HMAC-SHA1 key (RFC 3711 §4.2: n_a = 160) */
+#define CM_TAG_LEN   10 /* HMAC-SHA1-80 */
+#define GCM_TAG_LEN  16
+#define SEQ_MEDIAN   0x8000
+#define SEQ_SPAN     0x10000
+#define LABEL_ENC    0x00 /* RFC 3711 §4.3.2 */
+#define LABEL_AUTH   0x01
+#define LABEL_SALT   0x02
+#define MAX_ROC      0xffffffffu
 
 struct seal_stream {
 	uint32_t ssrc;  /* as on the wire (network order): compared, never computed with */
@@ -266,7 +266,8 @@ static int seal_cm(struct srtp_seal *s, uint8_t *pkt, int hdr, int len, uint64_t
 		roc[i] = (uint8_t)(index >> (40 - 8 * i));
 	if (EVP_EncryptInit_ex(s->cipher, NULL, NULL, NULL, iv) != 1 ||
 	    EVP_EncryptUpdate(s->cipher, pkt + hdr, &outl, pkt + hdr, len - hdr) != 1 ||
-	    EVP_MAC_init(s->mac, NULL, 0, NULL) != 1 || EVP_MAC_update(s->mac, pkt, (size_t)len) != 1 ||
+	    EVP_MAC_init(s->mac, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(s->mac, pkt, (size_t)len) != 1 ||
 	    EVP_MAC_update(s->mac, roc, sizeof(roc)) != 1 ||
 	    EVP_MAC_final(s->mac, mac, &macl, sizeof(mac)) != 1 || macl < CM_TAG_LEN)
 		return -1;
