@@ -237,6 +237,30 @@ static void compare_many_wraps(gconstpointer data)
 	g_rand_free(r);
 }
 
+/*
+ * Until the index passes 0x8000 libsrtp takes the ROC as 0 whatever the
+ * jump (a ROC of -1 cannot be); a stream that starts low and leaps back
+ * must get the same indices from us.
+ */
+static void compare_early(gconstpointer data)
+{
+	static const uint16_t seqs[] = {10, 65530, 65531, 3, 40000, 7000, 100, 20, 39990, 0};
+	enum dtls_srtp_profile profile = GPOINTER_TO_INT(data);
+	GRand *r = g_rand_new_with_seed(11);
+	struct pair p;
+	size_t i;
+
+	pair_init(&p, profile, r);
+	for (i = 0; i < G_N_ELEMENTS(seqs); i++) {
+		both(&p, 0x55, seqs[i], NULL, NULL);
+		both(&p, 0x56, (uint16_t)(seqs[i] + 32000), NULL, NULL);
+	}
+	/* The rest are 1024 or more behind: refused by both. */
+	g_assert_cmpuint(p.sealed, ==, 10);
+	pair_clear(&p);
+	g_rand_free(r);
+}
+
 /* A resend across the wrap gets the ROC of the first send: the very same bytes again. */
 static void test_resend_same_bytes(gconstpointer data)
 {
@@ -318,6 +342,10 @@ int main(int argc, char **argv)
 	                     GINT_TO_POINTER(DTLS_SRTP_AEAD_AES_128_GCM), compare_many_wraps);
 	g_test_add_data_func("/srtp_seal/cm/many-wraps",
 	                     GINT_TO_POINTER(DTLS_SRTP_AES128_CM_SHA1_80), compare_many_wraps);
+	g_test_add_data_func("/srtp_seal/gcm/early-indices",
+	                     GINT_TO_POINTER(DTLS_SRTP_AEAD_AES_128_GCM), compare_early);
+	g_test_add_data_func("/srtp_seal/cm/early-indices",
+	                     GINT_TO_POINTER(DTLS_SRTP_AES128_CM_SHA1_80), compare_early);
 	g_test_add_data_func("/srtp_seal/gcm/resend-same-bytes",
 	                     GINT_TO_POINTER(DTLS_SRTP_AEAD_AES_128_GCM), test_resend_same_bytes);
 	g_test_add_data_func("/srtp_seal/cm/resend-same-bytes",
