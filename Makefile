@@ -81,13 +81,15 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) | $(D
 	@$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) \
 		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
 
-# ns per sealed packet, libsrtp2 against wire/srtp_seal.c (issue 17): make seal-bench [SEAL_BENCH='-v 1000']
-$(BUILD)/tests/bench_seal: tests/load/bench_seal.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) | $(DEPS_OK)
+# Microbenchmarks of the send path (issue 17), tests/load/bench_<name>.c: make seal-bench runs
+# bench_seal (ns per sealed packet, libsrtp2 against wire/srtp_seal.c) [SEAL_BENCH='-v 1000'];
+# $(BUILD)/tests/bench_gso compares sendmmsg with UDP GSO.
+$(BUILD)/tests/bench_%: tests/load/bench_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) \
 		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
-seal-bench: $(BUILD)/tests/bench_seal
+seal-bench: $(BUILD)/tests/bench_seal $(BUILD)/tests/bench_gso
 	$(BUILD)/tests/bench_seal $(SEAL_BENCH)
 
 # Exactly one binary per tests/unit/test_*.c: one whose source is gone is removed.

@@ -7,7 +7,7 @@
  * ns per packet, min and median over the reps (the implementations take
  * turns within each rep, so load on the box hits them alike), the heap
  * one session costs, and "copy" alone as the floor.
- * Usage: bench_seal [-v viewers] [-p packets] [-r reps] [-s size]
+ * Usage: bench_seal [-v viewers] [-p packets] [-r reps] [-s size] [-P gcm|cm|both]
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -142,6 +142,7 @@ int main(int argc, char **argv)
 {
 	unsigned long nv = 1, np = 20000, reps = 9;
 	int size = 1200, i;
+	const char *which = "both";
 	char *err = NULL;
 
 	for (i = 1; i + 1 < argc; i += 2) {
@@ -153,13 +154,15 @@ int main(int argc, char **argv)
 			reps = arg(argv[i + 1]);
 		else if (strcmp(argv[i], "-s") == 0)
 			size = (int)arg(argv[i + 1]);
+		else if (strcmp(argv[i], "-P") == 0)
+			which = argv[i + 1];
 		else
 			break;
 	}
 	if (i != argc || reps > MAX_REPS || size < 12 || size > MAX_SIZE) {
 		fprintf(stderr,
 		        "usage: bench_seal [-v viewers] [-p packets] [-r reps<=%d] "
-		        "[-s size 12..%d]\n",
+		        "[-s size 12..%d] [-P gcm|cm|both]\n",
 		        MAX_REPS, MAX_SIZE);
 		return 2;
 	}
@@ -167,7 +170,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_seal: %s\n", err);
 		return 1;
 	}
-	bench(DTLS_SRTP_AEAD_AES_128_GCM, nv, np, reps, size);
-	bench(DTLS_SRTP_AES128_CM_SHA1_80, nv, np, reps, size);
+	if (strcmp(which, "cm") != 0)
+		bench(DTLS_SRTP_AEAD_AES_128_GCM, nv, np, reps, size);
+	if (strcmp(which, "gcm") != 0)
+		bench(DTLS_SRTP_AES128_CM_SHA1_80, nv, np, reps, size);
 	return 0;
 }
