@@ -57,10 +57,11 @@ int srtp_seal_derive(enum dtls_srtp_profile profile, const uint8_t *key, size_t 
  * srtp_seal_trailer(s); pkt must have that much room past *len. The
  * packet's index (ROC and SEQ, RFC 3711 §3.3.1) is estimated from the
  * newest sent on its SSRC, so a resend of an older sequence number gets
- * its own index again. Returns 0, or -1 with pkt, *len and the counters
- * untouched: not an RTP packet (header, CSRCs or extension past *len), an
- * SSRC past SRTP_SEAL_MAX_SSRC, a sequence number SRTP_SEAL_WINDOW or
- * more behind, or the rollover counter exhausted (2^48 packets).
+ * its own index again. Returns 0, or -1: do not send pkt. A refusal
+ * leaves pkt, *len and the counters untouched: not an RTP packet (header,
+ * CSRCs or extension past *len), an SSRC past SRTP_SEAL_MAX_SSRC, a
+ * sequence number SRTP_SEAL_WINDOW or more behind, or the rollover counter
+ * exhausted (2^48 packets); should OpenSSL itself fail, pkt is garbage.
  */
 int srtp_seal(struct srtp_seal *s, uint8_t *pkt, int *len);
 
