@@ -44,7 +44,7 @@ UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEPS_OK = $(BUILD)/.deps-ok
 
-.PHONY: all deps run test unit bench fuzz fuzz-build fuzz-seeds asan check format install deb clean
+.PHONY: all deps run test unit bench seal-bench fuzz fuzz-build fuzz-seeds asan check format install deb clean
 all: $(BUILD)/whepcamd $(BUILD)/whepcam-fcgi
 
 # Installs what is missing (apt-get when root), once per checkout.
@@ -80,6 +80,17 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) | $(D
 	@echo "  CCLD    $@"
 	@$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) \
 		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+
+# Microbenchmarks of the send path (issue 17), tests/load/bench_<name>.c: make seal-bench runs
+# bench_seal (ns per sealed packet, libsrtp2 against wire/srtp_seal.c) [SEAL_BENCH='-v 1000'];
+# $(BUILD)/tests/bench_gso compares sendmmsg with UDP GSO.
+$(BUILD)/tests/bench_%: tests/load/bench_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) -Idaemon $(shell $(PKG_CONFIG) --cflags '$(DAEMON_PKGS)') $(LDFLAGS_ALL) -o $@ $(filter %.c %.o,$^) \
+		$(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
+seal-bench: $(BUILD)/tests/bench_seal $(BUILD)/tests/bench_gso
+	$(BUILD)/tests/bench_seal $(SEAL_BENCH)
 
 # Exactly one binary per tests/unit/test_*.c: one whose source is gone is removed.
 unit: $(UNIT_BIN)
