@@ -41,14 +41,14 @@ static struct {
  * One viewer: main thread creates and frees it. tx, fd and addr are
  * written on the receive thread (fanout_set_sender) under the fanout lock;
  * the send thread reads them under that lock, the receive thread (resends)
- * without it. Every srtp_protect with tx holds `seal`: the send thread's and
+ * without it. Every srtp_seal with tx holds `seal`: the send thread's and
  * the receive thread's would otherwise race on libsrtp's stream state.
  */
 struct fanout_member {
 	int pt;                     /* the viewer's payload type: written into every packet */
 	struct branch *branch;      /* gate and counters, shared with the session layer */
 	char sid[SHORT_ID_LEN + 1]; /* for log lines */
-	srtp_t tx;                  /* NULL until the DTLS handshake ends */
+	struct srtp_seal *tx;       /* NULL until the DTLS handshake ends */
 	GMutex seal;                /* taken with tx in use; after the fanout lock, if both */
 	int fd;
 	struct sockaddr_storage addr;
@@ -68,7 +68,7 @@ struct fanout {
 	GstPad *tee_pad;
 	GstElement *bin;
 	/* the send thread's scratch: one batch of protected packets */
-	uint8_t out[DIRECT_BATCH][DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN];
+	uint8_t out[DIRECT_BATCH][DIRECT_MAX_PACKET + SRTP_SEAL_MAX_TRAILER];
 	struct mmsghdr msgs[DIRECT_BATCH];
 	struct iovec iov[DIRECT_BATCH];
 	GstMapInfo maps[FANOUT_MAX_PACKETS];
@@ -173,7 +173,7 @@ static void send_to(struct fanout *f, struct fanout_member *m, const uint8_t *co
 				f->out[batch][6] = (uint8_t)(ts[i] >> 8);
 				f->out[batch][7] = (uint8_t)ts[i];
 			}
-			if (srtp_protect(m->tx, f->out[batch], &len) != srtp_err_status_ok)
+			if (srtp_seal(m->tx, f->out[batch], &len) != 0)
 				continue;
 			bytes += lens[i];
 			f->iov[batch].iov_base = f->out[batch];
@@ -450,14 +450,13 @@ void fanout_remove(struct fanout *f, struct fanout_member *m)
 	g_ptr_array_remove_fast(f->members, m);
 	f->removals++;
 	g_mutex_unlock(&f->lock);
-	if (m->tx != NULL)
-		srtp_dealloc(m->tx);
+	srtp_seal_free(m->tx);
 	g_mutex_clear(&m->seal);
 	branch_unref(m->branch);
 	g_free(m);
 }
 
-void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int fd,
+void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_seal *tx, int fd,
                        const struct sockaddr_storage *addr, socklen_t addrlen)
 {
 	g_mutex_lock(&f->lock);
@@ -498,7 +497,7 @@ guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *s
 	if (m->tx == NULL || g_atomic_int_get(&m->branch->gate) != GATE_OPEN)
 		return 0;
 	for (i = 0; i < n; i++) {
-		srtp_err_status_t st;
+		int st;
 		int len, rtp_len;
 
 		switch (resend_budget_check(&m->resend, seqs[i], now)) {
@@ -517,14 +516,12 @@ guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *s
 			continue; /* too old: the viewer will ask for a keyframe instead */
 		resend_budget_spend(&m->resend, seqs[i], (size_t)len, now);
 		scratch[1] = (uint8_t)((scratch[1] & 0x80) | m->pt);
-		/* The same packet again under the same index: libsrtp allows it (allow_repeat_tx).
-		 */
+		/* The same packet again under the same index (within SRTP_SEAL_WINDOW). */
 		g_mutex_lock(&m->seal);
-		st = srtp_protect(m->tx, scratch, &len);
+		st = srtp_seal(m->tx, scratch, &len);
 		g_mutex_unlock(&m->seal);
-		if (st == srtp_err_status_ok &&
-		    sendto(m->fd, scratch, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&m->addr,
-		           m->addrlen) > 0) {
+		if (st == 0 && sendto(m->fd, scratch, (size_t)len, MSG_DONTWAIT,
+		                      (struct sockaddr *)&m->addr, m->addrlen) > 0) {
 			sent++;
 			bytes += (guint64)rtp_len;
 		}

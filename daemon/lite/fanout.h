@@ -16,12 +16,12 @@
 
 #include <glib.h>
 #include <gst/gst.h>
-#include <srtp2/srtp.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "base/config.h"
 #include "media/branch.h"
+#include "wire/srtp_seal.h"
 
 struct fanout;        /* opaque */
 struct fanout_member; /* opaque: one viewer's place in a fan-out */
@@ -54,7 +54,7 @@ void fanout_remove(struct fanout *f, struct fanout_member *m);
  * Receive thread: where m's media now goes (addr NULL: nowhere, consent
  * lapsed), and (tx not NULL) its SRTP sender, which the fan-out takes.
  */
-void fanout_set_sender(struct fanout *f, struct fanout_member *m, srtp_t tx, int fd,
+void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_seal *tx, int fd,
                        const struct sockaddr_storage *addr, socklen_t addrlen);
 /*
  * Receive thread: send m again the packets it NACKed that are still in the

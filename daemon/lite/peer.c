@@ -80,7 +80,7 @@ static void send_to_peer(const uint8_t *data, size_t len, void *user)
 }
 
 /* The fan-out's copy of where media goes (nowhere without consent), and its SRTP sender once. */
-static void push_sender(struct peer *p, srtp_t tx)
+static void push_sender(struct peer *p, struct srtp_seal *tx)
 {
 	const struct path *sel = p->paths.sel;
 
@@ -203,12 +203,13 @@ static void on_dtls_connected(struct peer *p)
 {
 	uint8_t local[DTLS_SRTP_KEY_MAX], remote[DTLS_SRTP_KEY_MAX];
 	enum dtls_srtp_profile profile;
-	srtp_t tx = NULL;
+	struct srtp_seal *tx = NULL;
 	size_t len = 0;
 
+	/* Ours (wire/srtp_seal.c, OpenSSL EVP) seals; libsrtp2 reads the viewer's SRTCP. */
 	if (dtls_peer_srtp_keys(p->dtls, &profile, local, remote, &len) != 0 ||
 	    srtp_session_new(&p->rx, profile, remote, len, false) != 0 ||
-	    srtp_session_new(&tx, profile, local, len, true) != 0) {
+	    (tx = srtp_seal_new(profile, local, len)) == NULL) {
 		g_warning("viewer %s: no SRTP keys from the DTLS handshake", p->sid);
 		p->events->state(p->user, PEER_FAILED);
 		return;
