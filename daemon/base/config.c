@@ -3,17 +3,9 @@
  * command-line overrides, each value range-checked. Owns struct
  * daemon_config and the stream configs it holds.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/videodev2.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
-#include <arpa/inet.h>
 #include <gio/gio.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 
 #include "proto.h"
 
@@ -120,28 +112,14 @@ void config_clear(struct daemon_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-/* Parse a decimal int in [min, max]; the one number helper of the daemon. */
-static int parse_int(const char *s, int min, int max, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 static int set_int_key(void *base, const struct int_key *keys, const char *key, const char *value,
                        char **err)
 {
 	for (; keys->key != NULL; keys++) {
 		if (strcmp(keys->key, key) != 0)
 			continue;
-		if (parse_int(value, keys->min, keys->max, (int *)((char *)base + keys->offset)) !=
-		    0) {
+		if (config_parse_int(value, keys->min, keys->max,
+		                     (int *)((char *)base + keys->offset)) != 0) {
 			*err = g_strdup_printf("%s must be a number from %d to %d, not \"%s\"", key,
 			                       keys->min, keys->max, value);
 			return -1;
@@ -259,62 +237,6 @@ static int set_stream_key(struct stream_config *sc, const char *key, const char 
 	return -1;
 }
 
-static int set_port_range(struct daemon_config *cfg, const char *value, char **err)
-{
-	char **parts = g_strsplit(value, "-", 3);
-	int rc = -1;
-
-	if (g_strv_length(parts) == 2 && parse_int(parts[0], 1, 65535, &cfg->min_port) == 0 &&
-	    parse_int(parts[1], 1, 65535, &cfg->max_port) == 0 && cfg->min_port <= cfg->max_port)
-		rc = 0;
-	else
-		*err = g_strdup_printf("port-range must be LOW-HIGH, not \"%s\"", value);
-	g_strfreev(parts);
-	return rc;
-}
-
-/* An interface allow-list, as the IPv4/IPv6 addresses those interfaces have now. */
-static int set_interfaces(struct daemon_config *cfg, const char *value, char **err)
-{
-	char **names = g_strsplit(value, ",", 16);
-	GPtrArray *addrs = g_ptr_array_new();
-	struct ifaddrs *ifs = NULL, *i;
-	guint n;
-
-	if (getifaddrs(&ifs) != 0) {
-		*err = g_strdup("interfaces: cannot list the network interfaces");
-		goto fail;
-	}
-	for (n = 0; names[n] != NULL; n++) {
-		guint before = addrs->len;
-
-		for (i = ifs; i != NULL; i = i->ifa_next) {
-			char buf[INET6_ADDRSTRLEN];
-
-			if (strcmp(i->ifa_name, g_strstrip(names[n])) == 0 &&
-			    util_usable_address(i->ifa_addr, buf, sizeof(buf)))
-				g_ptr_array_add(addrs, g_strdup(buf));
-		}
-		if (addrs->len == before) {
-			*err = g_strdup_printf("interfaces: %s has no usable address", names[n]);
-			goto fail;
-		}
-	}
-	g_ptr_array_add(addrs, NULL);
-	g_strfreev(cfg->ice_addresses);
-	cfg->ice_addresses = (char **)g_ptr_array_free(addrs, FALSE);
-	freeifaddrs(ifs);
-	g_strfreev(names);
-	return 0;
-fail:
-	g_ptr_array_set_free_func(addrs, g_free);
-	g_ptr_array_unref(addrs);
-	if (ifs != NULL)
-		freeifaddrs(ifs);
-	g_strfreev(names);
-	return -1;
-}
-
 /* Empty means unset. */
 static int set_string(char **field, const char *value)
 {
@@ -392,7 +314,7 @@ static int set_daemon_key(struct daemon_config *cfg, const char *key, const char
 			return -1;
 		}
 	} else if (strcmp(key, "port-range") == 0) {
-		return set_port_range(cfg, value, err);
+		return config_parse_port_range(value, &cfg->min_port, &cfg->max_port, err);
 	} else if (strcmp(key, "addresses") == 0 || strcmp(key, "ice-address") == 0) {
 		/* Empty, like every other key, means the default: every address. */
 		g_strfreev(cfg->ice_addresses);
@@ -403,7 +325,7 @@ static int set_daemon_key(struct daemon_config *cfg, const char *key, const char
 			cfg->ice_addresses = NULL;
 			return 0;
 		}
-		return set_interfaces(cfg, value, err);
+		return config_parse_interfaces(value, &cfg->ice_addresses, err);
 	} else {
 		*err = g_strdup_printf("unknown key %s", key);
 		return -1;
@@ -578,21 +500,4 @@ fail:
 	if (kf != NULL)
 		g_key_file_unref(kf);
 	return -1;
-}
-
-char *config_resolve_source(const char *source, const char *device)
-{
-	struct v4l2_capability cap;
-	int fd;
-	bool ok;
-
-	if (strcmp(source, "auto") != 0)
-		return g_strdup(source);
-	fd = open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return g_strdup("test:");
-	ok = ioctl(fd, VIDIOC_QUERYCAP, &cap) == 0 &&
-	     ((cap.device_caps ? cap.device_caps : cap.capabilities) & V4L2_CAP_VIDEO_CAPTURE);
-	close(fd);
-	return ok ? g_strdup_printf("v4l2:%s", device) : g_strdup("test:");
 }

@@ -63,6 +63,13 @@ int config_load(struct daemon_config *cfg, int argc, char **argv, char **err);
 int config_load_keyfile(struct daemon_config *cfg, GKeyFile *kf, char **err);
 void config_clear(struct daemon_config *cfg);
 void config_defaults(struct daemon_config *cfg);
+/* ---- config_values.c ---- */
+/* A decimal int in [min, max]; 0, or -1 (nothing written). */
+int config_parse_int(const char *s, int min, int max, int *out);
+/* "LOW-HIGH" within 1-65535; 0, or -1 with *err set (caller frees). */
+int config_parse_port_range(const char *value, int *low, int *high, char **err);
+/* "if1,if2": the IPv4/IPv6 addresses those interfaces have now, into *addresses (replaced). */
+int config_parse_interfaces(const char *value, char ***addresses, char **err);
 /* "auto" becomes v4l2:DEVICE when `device` opens as a capture device, else test:. Caller frees. */
 char *config_resolve_source(const char *source, const char *device);
 

@@ -1,5 +1,5 @@
 /*
- * codec.c - the codec a viewer gets (the offer's rtpmap and fmtp lines read
+ * codec.c - the codec a viewer is sent (the offer's rtpmap and fmtp lines read
  * against the stream's order of preference) and the H.264 profile a stream
  * sends (RFC 6184 §8.1 profile-level-id; the profile classes as libwebrtc
  * and Safari compare them). Pure functions over untrusted text and bytes.

@@ -28,8 +28,7 @@
 /* Our preference: GCM first, it is the cheaper per packet with AES-NI (no HMAC-SHA1). */
 #define DTLS_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 #define DTLS_EXPORTER      "EXTRACTOR-dtls_srtp" /* RFC 5764 4.2 */
-#define DTLS_RECORD_HEADER 13 /* type, version, epoch, sequence number, length (RFC 6347 4.1) */
-#define DTLS_AEAD_TAG      16 /* GCM and ChaCha20-Poly1305 */
+#define DTLS_AEAD_TAG      16                    /* GCM and ChaCha20-Poly1305 */
 #define DTLS_GCM_NONCE     8  /* GCM's explicit nonce in each record (RFC 5288 3) */
 #define DTLS_SRTP_KEY_LEN  16 /* AES-128 master key, both profiles */
 
@@ -371,37 +370,6 @@ static int handshake_done(struct dtls_peer *p)
 	return 0;
 }
 
-const char *dtls_datagram_check(const uint8_t *data, size_t len, size_t min_sealed)
-{
-	size_t at = 0, rec;
-	unsigned type, epoch;
-
-	if (len == 0 || len > DTLS_DATAGRAM_MAX)
-		return "empty or oversized datagram";
-	while (at < len) {
-		if (len - at < DTLS_RECORD_HEADER)
-			return "truncated record header";
-		type = data[at];
-		epoch = (unsigned)data[at + 3] << 8 | data[at + 4];
-		rec = (size_t)data[at + 11] << 8 | data[at + 12];
-		if (type < 20 ||
-		    type > 23) /* change_cipher_spec, alert, handshake, application_data */
-			return "unknown record type";
-		if (data[at + 1] != 0xfe || (data[at + 2] != 0xff && data[at + 2] != 0xfd))
-			return "not DTLS 1.0 or 1.2";
-		if (rec == 0 || rec > len - at - DTLS_RECORD_HEADER)
-			return "record length does not fit the datagram";
-		if (epoch > 1)
-			return "epoch past 1 (no renegotiation)";
-		if (epoch == 0 && (type == 21 || type == 23))
-			return "plaintext alert or application data";
-		if (epoch == 1 && (min_sealed == 0 || rec < min_sealed))
-			return "sealed record too short for its cipher";
-		at += DTLS_RECORD_HEADER + rec;
-	}
-	return NULL;
-}
-
 /* The shortest epoch-1 record the chosen cipher can produce (its nonce and tag), or 0. */
 static size_t min_sealed(const struct dtls_peer *p)
 {
@@ -416,24 +384,6 @@ static size_t min_sealed(const struct dtls_peer *p)
 	/* One byte of content at least; GCM adds its explicit nonce, ChaCha20 has none. */
 	return 1 + DTLS_AEAD_TAG +
 	       (nid == NID_aes_128_gcm || nid == NID_aes_256_gcm ? DTLS_GCM_NONCE : 0);
-}
-
-size_t dtls_sealed_records(const uint8_t *data, size_t len, uint8_t *out)
-{
-	size_t at = 0, kept = 0, rec;
-
-	/* The datagram passed dtls_datagram_check: whole records, each header complete. */
-	while (at + DTLS_RECORD_HEADER <= len) {
-		rec = DTLS_RECORD_HEADER + ((size_t)data[at + 11] << 8 | data[at + 12]);
-		if (rec > len - at)
-			break;
-		if (((unsigned)data[at + 3] << 8 | data[at + 4]) != 0) {
-			memmove(out + kept, data + at, rec);
-			kept += rec;
-		}
-		at += rec;
-	}
-	return kept;
 }
 
 enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t len)
