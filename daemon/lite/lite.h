@@ -23,6 +23,7 @@
 #define DIRECT_SOCKET_BUF  (4 << 20) /* send buffer shared by every viewer on a socket */
 #define DIRECT_TICK_MS     50        /* DTLS retransmission timers are checked this often */
 #define DIRECT_MAX_PATHS   4         /* remote addresses per peer that passed an ICE check */
+#define DIRECT_HELD_DATAGRAMS 4   /* handshake datagrams kept while consent is pending */
 #define DIRECT_MAX_NACKS   64        /* lost packets one RTCP packet may ask for again */
 /* RFC 7675 consent freshness (consent.c); WHEPCAM_PEER_SILENCE_S is how long an answer lasts. */
 #define DIRECT_CONSENT_INTERVAL_MS 5000 /* our checks on the path in use, each x0.8-1.2 */

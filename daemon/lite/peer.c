@@ -40,9 +40,11 @@ struct peer {
 	struct dtls_peer *dtls;
 	srtp_t rx;                /* SRTCP from the peer (PLI/FIR) */
 	struct paths paths;       /* where it is, where it consents, where media goes */
-	uint8_t *held;            /* the latest handshake datagram waiting for consent */
-	size_t held_len;          /* 0: none */
-	struct addr_key held_key; /* where it came from (a copy: paths come and go) */
+	/* the latest handshake datagrams waiting for consent, DIRECT_MAX_PACKET bytes each */
+	uint8_t *held;
+	size_t held_len[DIRECT_HELD_DATAGRAMS];
+	guint held_count;         /* 0: none */
+	struct addr_key held_key; /* where they came from (a copy: paths come and go) */
 	int held_fd;
 	enum dtls_state told_state; /* the DTLS state the owner last heard of */
 	bool checked;               /* the owner heard of its first valid check */
@@ -171,19 +173,20 @@ static void on_stun_response(int fd, const uint8_t *buf, size_t n,
 	void *owner = NULL;
 	struct path *path = paths_find(fd, from, &owner);
 	struct peer *p = owner;
-	size_t held;
+	guint i, held;
 
 	if (path == NULL || !paths_answered(&p->paths, path, buf, n, g_get_monotonic_time()))
 		return;
 	heard(p);
 	R.due_us = 0; /* a path that consents is checked on schedule */
-	/* The handshake datagram that waited for this consent goes in now. */
-	if (p->held_len > 0 && p->held_fd == path->fd &&
-	    memcmp(&p->held_key, &path->key, sizeof(path->key)) == 0 && p->paths.sel == path &&
-	    dtls_peer_state(p->dtls) == DTLS_HANDSHAKING) {
-		held = p->held_len;
-		p->held_len = 0;
-		feed_dtls(p, p->held, held);
+	/* The handshake datagrams that waited for this consent go in now, in order. */
+	if (p->held_count > 0 && p->held_fd == path->fd &&
+	    memcmp(&p->held_key, &path->key, sizeof(path->key)) == 0 && p->paths.sel == path) {
+		held = p->held_count;
+		p->held_count = 0;
+		for (i = 0; i < held && dtls_peer_state(p->dtls) == DTLS_HANDSHAKING; i++)
+			feed_dtls(p, p->held + i * DIRECT_MAX_PACKET, p->held_len[i]);
+		g_clear_pointer(&p->held, g_free);
 	}
 }
 
@@ -262,9 +265,12 @@ static void feed_dtls(struct peer *p, const uint8_t *buf, size_t n)
 /*
  * A handshake datagram from `path`. Our flights go only where consent is
  * fresh: when the viewer's handshake comes from an address that has not
- * answered our check yet, its latest datagram waits (one, replaced by the
- * next) and goes in when the answer comes, an RTT later. Fed at once, its
- * reply would go nowhere and wait for the 1 s DTLS retransmission.
+ * answered our check yet, its datagrams wait and go in when the answer
+ * comes, an RTT later. Fed at once, its reply would go nowhere and wait for
+ * the DTLS retransmission. The last DIRECT_HELD_DATAGRAMS are kept, not
+ * one: Chromium's ClientHello (with a post-quantum key share) comes in two
+ * datagrams, and half of it is no handshake: keeping only the latest cost
+ * every Chromium join a retransmission, ~50 ms of its first frame.
  */
 static void on_handshake(struct peer *p, const struct path *path, const uint8_t *buf, size_t n)
 {
@@ -274,11 +280,21 @@ static void on_handshake(struct peer *p, const struct path *path, const uint8_t 
 		return;
 	}
 	if (p->held == NULL) {
-		p->held = g_malloc(DIRECT_MAX_PACKET);
+		p->held = g_malloc(DIRECT_HELD_DATAGRAMS * DIRECT_MAX_PACKET);
 		g_debug("viewer %s: its handshake waits for consent from where it comes", p->sid);
 	}
-	p->held_len = MIN(n, (size_t)DIRECT_MAX_PACKET);
-	memcpy(p->held, buf, p->held_len);
+	if (p->held_count > 0 &&
+	    (p->held_fd != path->fd || memcmp(&p->held_key, &path->key, sizeof(path->key)) != 0))
+		p->held_count = 0; /* a handshake from elsewhere now: only its datagrams count */
+	if (p->held_count == DIRECT_HELD_DATAGRAMS) { /* full: the oldest makes room */
+		memmove(p->held, p->held + DIRECT_MAX_PACKET,
+		        (DIRECT_HELD_DATAGRAMS - 1) * DIRECT_MAX_PACKET);
+		memmove(p->held_len, p->held_len + 1, (DIRECT_HELD_DATAGRAMS - 1) * sizeof(size_t));
+		p->held_count--;
+	}
+	p->held_len[p->held_count] = MIN(n, (size_t)DIRECT_MAX_PACKET);
+	memcpy(p->held + p->held_count * DIRECT_MAX_PACKET, buf, p->held_len[p->held_count]);
+	p->held_count++;
 	p->held_key = path->key;
 	p->held_fd = path->fd;
 }

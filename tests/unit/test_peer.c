@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <openssl/ssl.h>
 
 #include "lite/consent.h"
 #include "lite/lite.h"
@@ -249,6 +250,74 @@ static void test_consent_checks(void)
 	close(vfd);
 }
 
+/*
+ * A ClientHello in several datagrams (Chromium's, with its post-quantum key
+ * share, comes in two) from an address that has not answered our consent
+ * check yet: every datagram waits, and once the answer comes the handshake
+ * goes on at once. Keeping only the latest cost every Chromium join a DTLS
+ * retransmission (~50 ms of its first frame).
+ */
+static void test_handshake_waits_whole(void)
+{
+	struct sockaddr_storage local, viewer;
+	struct stun_request req;
+	uint8_t buf[STUN_MAX_REQUEST], in[1500], out[STUN_MAX_RESPONSE];
+	int fd = udp_socket(&local), vfd = udp_socket(&viewer), n, got, len, records = 0;
+	char host[201];
+	SSL_CTX *ctx = SSL_CTX_new(DTLS_client_method());
+	SSL *client = SSL_new(ctx);
+	BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());
+	char *hello;
+	long hello_len, at;
+	struct peer *p;
+	gint64 until;
+	bool answered = false;
+
+	peer_registry_init();
+	p = make_peer(OUR_UFRAG);
+	n = check(buf, sizeof(buf), OUR_UFRAG);
+	receive(fd, buf, (size_t)n, &viewer);
+	g_assert_cmpint(next_datagram(vfd, in, sizeof(in), 1000), >, 0); /* its answer */
+	got = next_datagram(vfd, in, sizeof(in), 1000);                  /* our check */
+	g_assert_cmpint(stun_parse_binding_request(in, (size_t)got, &req), ==, 0);
+
+	/* A ClientHello bigger than the MTU: OpenSSL sends it in fragments, a record each. */
+	memset(host, 'a', sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	SSL_set_bio(client, rbio, wbio);
+	SSL_set_connect_state(client);
+	SSL_set_options(client, SSL_OP_NO_QUERY_MTU);
+	g_assert_true(SSL_set_mtu(client, 256));
+	g_assert_true(SSL_set_tlsext_host_name(client, host));
+	g_assert_cmpint(SSL_do_handshake(client), <=, 0);
+	hello_len = BIO_get_mem_data(wbio, &hello);
+	for (at = 0; at + 13 <= hello_len; records++) {
+		long rec = 13 + ((uint8_t)hello[at + 11] << 8 | (uint8_t)hello[at + 12]);
+
+		receive(fd, hello + at, (size_t)rec, &viewer); /* each record its own datagram */
+		at += rec;
+	}
+	g_assert_cmpint(records, >=, 2);
+	g_assert_cmpint(next_datagram(vfd, in, sizeof(in), 100), ==, -1); /* no consent: silence */
+
+	len = stun_binding_success(&req, (struct sockaddr *)&local, THEIR_PWD, out, sizeof(out));
+	receive(fd, out, (size_t)len, &viewer);
+	until = g_get_monotonic_time() + 500 * 1000;
+	while (!answered && g_get_monotonic_time() < until) {
+		got = next_datagram(vfd, in, sizeof(in), 50);
+		answered = got > 13 && in[0] == 22; /* a DTLS handshake record: our ServerHello */
+	}
+	g_assert_true(answered);
+
+	SSL_free(client);
+	SSL_CTX_free(ctx);
+	peer_unregister(p);
+	peer_free(p);
+	peer_registry_clear();
+	close(fd);
+	close(vfd);
+}
+
 /* The viewer's credentials go into every check: RFC 8839 sizes, no ':' in the ufrag. */
 static void test_remote_ice(void)
 {
@@ -277,5 +346,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/peer/registry-bounded", test_registry_bounded);
 	g_test_add_func("/peer/consent-checks", test_consent_checks);
 	g_test_add_func("/peer/remote-ice", test_remote_ice);
+	g_test_add_func("/peer/handshake-waits-whole", test_handshake_waits_whole);
 	return g_test_run();
 }
