@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "fanout.h"
+#include "gop.h"
 #include "lite.h"
+#include "media/track.h"
 #include "wire/resend.h"
 #include "wire/rtp.h"
 
@@ -23,6 +25,8 @@
 #define FANOUT_SEND_WAIT_MS  200  /* per frame: how long a full socket buffer is waited for */
 #define FANOUT_HISTORY       512  /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
 #define FANOUT_GOP_PACKETS   2048 /* a passed-through GOP kept for joins: 4 s at ~5 Mbps */
+#define FANOUT_FRESH_PACKETS 256  /* our encoder's: the join's keyframe and what followed */
+#define FANOUT_FRESH_MS      150  /* ... while that keyframe is this young */
 
 /* A packet as the payloader made it, for viewers that lost it (RFC 4585 NACK). */
 struct sent_packet {
@@ -54,6 +58,7 @@ struct fanout_member {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	struct resend_budget resend; /* the receive thread's alone */
+	bool asked_keyframe;         /* the send thread's: it waits, and nothing kept would do */
 };
 
 struct fanout {
@@ -75,19 +80,8 @@ struct fanout {
 	const uint8_t *data[FANOUT_MAX_PACKETS]; /* the frame's packets, as maps[] */
 	gsize len[FANOUT_MAX_PACKETS];
 	struct sent_packet *history; /* FANOUT_HISTORY slots, under the lock */
-	/*
-	 * Passed through (a camera's GOP, which no join can shorten): the packets
-	 * since the last keyframe, under the lock, so that a joining viewer starts
-	 * from that keyframe at once (gop_send). NULL when an encoder of ours
-	 * gives each join its own keyframe.
-	 */
-	struct sent_packet *gop;
-	guint16 *gop_frame; /* each kept packet's frame, counted from the keyframe */
-	guint gop_len, gop_frames;
-	bool gop_full; /* overflowed: nothing to offer until the next keyframe */
-	const uint8_t **gop_data;
-	gsize *gop_lens;
-	guint32 *gop_ts;
+	struct track *track; /* whose keyframes a waiting viewer asks for */
+	struct gop *gop;     /* the frames since the last keyframe, for joins: gop.h */
 };
 
 /* Send thread, lock held: keep the frame's packets for NACKs. */
@@ -194,56 +188,32 @@ static void send_to(struct fanout *f, struct fanout_member *m, const uint8_t *co
 	__atomic_fetch_add(&m->branch->bytes, bytes, __ATOMIC_RELAXED);
 }
 
-/* Send thread, lock held: keep the frame's packets in the GOP (a keyframe starts it anew). */
-static void gop_keep(struct fanout *f, guint npackets, bool keyframe)
-{
-	guint i;
-
-	if (keyframe) {
-		f->gop_len = f->gop_frames = 0;
-		f->gop_full = false;
-	} else if (f->gop_len == 0 || f->gop_full) {
-		return; /* no keyframe to start from */
-	}
-	if (f->gop_len + npackets > FANOUT_GOP_PACKETS || f->gop_frames >= G_MAXUINT16) {
-		f->gop_full = true;
-		f->gop_len = 0;
-		return;
-	}
-	for (i = 0; i < npackets; i++) {
-		struct sent_packet *g = &f->gop[f->gop_len];
-
-		if (f->len[i] < 12 || f->len[i] > DIRECT_MAX_PACKET)
-			continue;
-		g->len = (uint16_t)f->len[i];
-		memcpy(g->data, f->data[i], f->len[i]);
-		f->gop_frame[f->gop_len++] = (guint16)f->gop_frames;
-	}
-	f->gop_frames++;
-}
-
 /*
- * Send thread, lock held: a viewer waiting for a keyframe while a camera's
- * GOP runs gets the GOP kept so far at once, its timestamps drawn together
- * just before `live_ts` (one tick a frame), so that the player decodes it
- * in a burst and shows the newest picture now instead of pacing old frames
- * out over seconds and staying that far behind. Opens its gate.
+ * Send thread, lock held: a viewer waiting for a keyframe gets the frames
+ * kept since the last one (gop.h) before the frame with timestamp
+ * `live_ts`, which opens its gate. When nothing kept will do, its track is
+ * asked for a keyframe, once per wait.
  */
 static void gop_send(struct fanout *f, struct fanout_member *m, guint32 live_ts, gint64 deadline_us)
 {
-	guint i;
+	const uint8_t *const *data;
+	const gsize *lens;
+	const guint32 *ts;
+	guint n = gop_offer(f->gop, live_ts, g_get_monotonic_time(), &data, &lens, &ts);
 
-	for (i = 0; i < f->gop_len; i++) {
-		f->gop_data[i] = f->gop[i].data;
-		f->gop_lens[i] = f->gop[i].len;
-		f->gop_ts[i] = live_ts - (f->gop_frames - f->gop_frame[i]);
+	if (n == 0) {
+		if (!m->asked_keyframe)
+			track_request_keyframe_any_thread(f->track, KEYFRAME_FOR_JOIN);
+		m->asked_keyframe = true;
+		return;
 	}
+	m->asked_keyframe = false;
 	if (branch_gate(m->branch, true) == GATE_OPENED)
 		g_message("viewer %s: first keyframe sent %.1f ms after the offer (the GOP kept, "
 		          "%u frames)",
 		          m->sid, (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0,
-		          f->gop_frames);
-	send_to(f, m, f->gop_data, f->gop_lens, f->gop_ts, f->gop_len, deadline_us);
+		          gop_frames(f->gop));
+	send_to(f, m, data, lens, ts, n, deadline_us);
 }
 
 /* Send thread: the join gate; true when m gets this frame. */
@@ -314,14 +284,13 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 
 		if (m->tx == NULL || m->fd < 0)
 			continue;
-		if (f->gop != NULL && f->gop_len > 0 && !keyframe && n > 0 && f->len[0] >= 12 &&
+		if (!keyframe && n > 0 && f->len[0] >= 12 &&
 		    g_atomic_int_get(&m->branch->gate) == GATE_WAIT_KEYFRAME)
 			gop_send(f, m, GST_READ_UINT32_BE(f->data[0] + 4), deadline_us);
 		if (gate_pass(m, keyframe))
 			send_to(f, m, f->data, f->len, NULL, n, deadline_us);
 	}
-	if (f->gop != NULL)
-		gop_keep(f, n, keyframe);
+	gop_keep(f->gop, f->data, f->len, n, keyframe, g_get_monotonic_time());
 	f->first++;
 	g_mutex_unlock(&f->lock);
 	for (i = 0; i < n; i++) {
@@ -336,8 +305,7 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 void fanout_forget_gop(struct fanout *f)
 {
 	g_mutex_lock(&f->lock);
-	f->gop_len = f->gop_frames = 0;
-	f->gop_full = false;
+	gop_forget(f->gop);
 	g_mutex_unlock(&f->lock);
 }
 
@@ -346,9 +314,9 @@ guint32 fanout_ssrc(const struct fanout *f)
 	return f->ssrc;
 }
 
-struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, unsigned kbps,
-                          bool keep_gop, char **err)
+struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, char **err)
 {
+	enum codec c = track_codec(t);
 	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
 	/* The queue's thread is "<name>:src": "fanout:src" is what docs/benchmarks.md profiles. */
 	const char *name = c == CODEC_VP8 ? "fanout" : "fanout-h264";
@@ -374,14 +342,11 @@ struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, u
 	f->codec = c;
 	f->kbps = kbps;
 	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
-	if (keep_gop) {
-		f->gop = g_new(struct sent_packet, FANOUT_GOP_PACKETS);
-		f->gop_frame = g_new(guint16, FANOUT_GOP_PACKETS);
-		f->gop_data = g_new(const uint8_t *, FANOUT_GOP_PACKETS);
-		f->gop_lens = g_new(gsize, FANOUT_GOP_PACKETS);
-		f->gop_ts = g_new(guint32, FANOUT_GOP_PACKETS);
-	}
-	f->tee = gst_object_ref(tee);
+	f->track = t;
+	/* A camera's GOP, however old; our encoder's only fresh (fanout.h). */
+	f->gop = track_passthrough(t) ? gop_new(FANOUT_GOP_PACKETS, 0)
+	                              : gop_new(FANOUT_FRESH_PACKETS, FANOUT_FRESH_MS * 1000);
+	f->tee = gst_object_ref(track_tee(t));
 	f->bin = gst_bin_new(name);
 	gst_bin_add_many(GST_BIN(f->bin), queue, pay, sink, NULL);
 	g_object_set(queue, "leaky", 2, "max-size-buffers", FANOUT_QUEUE_BUFFERS, "max-size-bytes",
@@ -400,7 +365,7 @@ struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, u
 	gst_element_add_pad(f->bin, gst_ghost_pad_new("sink", pad));
 	gst_object_unref(pad);
 	gst_bin_add(GST_BIN(pipeline), f->bin);
-	f->tee_pad = gst_element_request_pad_simple(tee, "src_%u");
+	f->tee_pad = gst_element_request_pad_simple(f->tee, "src_%u");
 	pad = gst_element_get_static_pad(f->bin, "sink");
 	gst_pad_link(f->tee_pad, pad);
 	gst_object_unref(pad);
@@ -418,11 +383,7 @@ void fanout_free(struct fanout *f)
 	gst_object_unref(f->tee);
 	g_ptr_array_unref(f->members);
 	g_free(f->history);
-	g_free(f->gop);
-	g_free(f->gop_frame);
-	g_free(f->gop_data);
-	g_free(f->gop_lens);
-	g_free(f->gop_ts);
+	gop_free(f->gop);
 	g_mutex_clear(&f->lock);
 	g_free(f);
 }
@@ -460,6 +421,9 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
                        const struct sockaddr_storage *addr, socklen_t addrlen)
 {
 	g_mutex_lock(&f->lock);
+	/* DTLS is up: the gate waits for a keyframe from now on, without a hop to the main loop. */
+	if (tx != NULL)
+		g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_WAIT_KEYFRAME);
 	if (tx != NULL)
 		m->tx = tx;
 	m->fd = addr != NULL ? fd : -1;

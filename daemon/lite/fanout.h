@@ -21,20 +21,21 @@
 
 #include "base/config.h"
 #include "media/branch.h"
+#include "media/track.h"
 #include "wire/srtp_seal.h"
 
 struct fanout;        /* opaque */
 struct fanout_member; /* opaque: one viewer's place in a fan-out */
 
 /*
- * Main thread, before the pipeline plays: codec `c`'s payloader on a request
- * pad of `tee`. `kbps`: the stream's configured bitrate, which sets each
- * viewer's resend budget. `keep_gop` (a camera's frames passed through,
- * whose keyframes no join can hasten): the packets since the last keyframe
- * are kept, and a joining viewer starts from them at once.
+ * Main thread, before the pipeline plays: track `t`'s payloader on a
+ * request pad of its tee. `kbps`: the stream's configured bitrate, which
+ * sets each viewer's resend budget. The packets since the last keyframe are
+ * kept (gop.h) and a viewer whose DTLS just came up starts from them: a
+ * camera's whole GOP (its keyframes no join can hasten), our encoder's
+ * while its keyframe is fresh (the one its join asked for with the offer).
  */
-struct fanout *fanout_new(GstElement *pipeline, GstElement *tee, enum codec c, unsigned kbps,
-                          bool keep_gop, char **err);
+struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, char **err);
 /* Main thread, after the pipeline is NULL and every member is removed. NULL is fine. */
 void fanout_free(struct fanout *f);
 /* Main thread: the source restarted: the GOP kept from before is not sent to anyone. */

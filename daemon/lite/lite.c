@@ -62,7 +62,7 @@ static void on_peer_keyframe_request(void *user)
 	    now - lv->last_keyframe_request_us < KEYFRAME_VIEWER_INTERVAL_MS * 1000)
 		return;
 	lv->last_keyframe_request_us = now;
-	track_request_keyframe_any_thread(lv->video);
+	track_request_keyframe_any_thread(lv->video, KEYFRAME_FOR_PLI);
 }
 
 static const struct peer_events peer_events = {
@@ -153,8 +153,7 @@ void lite_shutdown(void)
 
 int lite_track_added(struct stream *s, struct track *t, char **err)
 {
-	struct fanout *f = fanout_new(s->pipeline, track_tee(t), track_codec(t),
-	                              (unsigned)s->cfg->bitrate_kbps, track_passthrough(t), err);
+	struct fanout *f = fanout_new(s->pipeline, t, (unsigned)s->cfg->bitrate_kbps, err);
 
 	if (f == NULL)
 		return -1;
@@ -280,6 +279,12 @@ static enum session_start lite_start(const struct session_offer *o, void **path,
 	lv->member = fanout_add(lv->fanout, o->pt, o->branch, o->sid);
 	peer_set_media(lv->peer, lv->fanout, lv->member, a.nack);
 	peer_register(lv->peer);
+	/*
+	 * Its DTLS is up in tens of ms, about as long as the encoder takes for
+	 * a keyframe: asked for now, it is out by then, kept by the fan-out
+	 * (gop.h), and sent the moment the gate opens.
+	 */
+	track_request_keyframe(lv->video, KEYFRAME_FOR_JOIN);
 	*answer = (struct session_answer){
 	    .sdp = text, .ssrc = fanout_ssrc(lv->fanout), .candidates = udp_candidates()};
 	*path = lv;
@@ -351,6 +356,7 @@ static int lite_last_rx_s(void *path)
 
 const struct session_ops lite_session_ops = {
     .join_note = " (direct)",
+    .keyframe_at_offer = true,
     .start = lite_start,
     .add_candidate = NULL, /* ICE-lite learns the peer's address from its checks */
     .restart_ice = lite_restart_ice,

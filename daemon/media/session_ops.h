@@ -57,6 +57,13 @@ struct session_ops {
 	/* Appended to the "join from" log line (" (direct)" on the direct path). */
 	const char *join_note;
 	/*
+	 * The path asks for the viewer's first keyframe itself, with the offer,
+	 * and opens its gate when DTLS is up (lite: its fan-out keeps the frames
+	 * since a fresh keyframe). false: the session layer opens the gate and
+	 * asks at SESSION_LINK_CONNECTED.
+	 */
+	bool keyframe_at_offer;
+	/*
 	 * Start sending `o`'s viewer its track. Unless it fails, *path is the
 	 * path's state for this viewer, handed to every op below until stop().
 	 */

@@ -97,9 +97,16 @@ static gboolean keyframe_for_pli_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-void track_request_keyframe_any_thread(struct track *t)
+static gboolean keyframe_for_join_cb(gpointer data)
 {
-	g_main_context_invoke(NULL, keyframe_for_pli_cb, t);
+	track_request_keyframe(data, KEYFRAME_FOR_JOIN);
+	return G_SOURCE_REMOVE;
+}
+
+void track_request_keyframe_any_thread(struct track *t, enum keyframe_reason why)
+{
+	g_main_context_invoke(NULL, why == KEYFRAME_FOR_JOIN ? keyframe_for_join_cb : keyframe_for_pli_cb,
+	                      t);
 }
 
 /* Streaming thread: a viewer's PLI/FIR travelling up the tee. */

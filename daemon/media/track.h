@@ -86,8 +86,8 @@ enum keyframe_reason { KEYFRAME_FOR_JOIN, KEYFRAME_FOR_PLI };
  * join never waits for a PLI's.
  */
 void track_request_keyframe(struct track *t, enum keyframe_reason why);
-/* Any thread (lock-free): a viewer's PLI/FIR, handed to the main loop's track_request_keyframe. */
-void track_request_keyframe_any_thread(struct track *t);
+/* Any thread (lock-free): the same, handed to the main loop. */
+void track_request_keyframe_any_thread(struct track *t, enum keyframe_reason why);
 
 /* For /metrics: frames out of the track (any thread), their rate over the last second,
  * keyframes forced. */

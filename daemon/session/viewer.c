@@ -383,9 +383,14 @@ static void on_link(struct viewer *v, enum session_link st)
 			v->ice_timer = 0;
 		}
 		g_message("viewer %s: connected after %.1f ms", v->sid, elapsed_ms(v));
-		/* A keyframe sent before DTLS is up is lost: ask for it now. */
-		g_atomic_int_set(&v->branch->gate, GATE_WAIT_KEYFRAME);
-		track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);
+		/*
+		 * A keyframe sent before DTLS is up is lost: ask for it now (unless
+		 * the path did). Only a closed gate waits: the path may have opened
+		 * it already.
+		 */
+		g_atomic_int_compare_and_exchange(&v->branch->gate, GATE_CLOSED, GATE_WAIT_KEYFRAME);
+		if (!V.ops->keyframe_at_offer)
+			track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);
 		break;
 	case SESSION_LINK_FAILED:
 		viewer_remove(v, "connection-failed");
