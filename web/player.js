@@ -18,6 +18,9 @@
 
   const api = window.whepcam = {
     state: 'stopped', firstFrameMs: null, postToFirstFrameMs: null, session: null, frames: 0,
+    // Milliseconds from the click to each step of the last Start: where the
+    // time to the first frame goes (post, answer, connected, firstFrame).
+    timings: {},
     framesDecoded: () => api.frames,
     // The live RTCPeerConnection, for tests and the curious (null when stopped).
     peerConnection: () => (s && s.pc) || null,
@@ -43,6 +46,7 @@
       streamSel.innerHTML = '<option>custom endpoint</option>';
       streamSel.disabled = true;
       $('endpoint').textContent = endpointFor('');
+      prepareWarmPeer(endpointFor(''));
       return;
     }
     let list = [];
@@ -64,6 +68,7 @@
     }
     if (wantedName) streamSel.value = wantedName;
     $('endpoint').textContent = endpointFor(streamSel.value);
+    prepareWarmPeer(endpointFor(streamSel.value));
   }
 
   // Link: <turn:…>; rel="ice-server"; username="…"; credential="…" (RFC 9725 §4.6).
@@ -84,12 +89,22 @@
     }).filter(Boolean);
   }
 
-  // Ask the endpoint for its STUN/TURN servers before gathering (a plain OPTIONS).
-  async function fetchIceServers(endpoint) {
-    try {
-      const r = await fetch(endpoint, { method: 'OPTIONS' });
-      return parseIceServers(r.headers.get('Link'));
-    } catch (e) { return []; }
+  // Ask the endpoint for its STUN/TURN servers (a plain OPTIONS). Asked
+  // ahead, when the stream is picked and after each Start, so that a click
+  // does not wait a round trip for them; an answer older than
+  // ICE_SERVERS_MAX_AGE_MS is asked again (TURN credentials expire).
+  const ICE_SERVERS_MAX_AGE_MS = 60000;
+  const iceServersAsked = new Map(); // endpoint -> { at, servers: Promise }
+  function prefetchIceServers(endpoint) {
+    const servers = fetch(endpoint, { method: 'OPTIONS' })
+      .then((r) => parseIceServers(r.headers.get('Link')), () => []);
+    iceServersAsked.set(endpoint, { at: performance.now(), servers });
+    return servers;
+  }
+  function fetchIceServers(endpoint) {
+    const asked = iceServersAsked.get(endpoint);
+    if (asked && performance.now() - asked.at < ICE_SERVERS_MAX_AGE_MS) return asked.servers;
+    return prefetchIceServers(endpoint);
   }
 
   // Trickle ICE (RFC 8840, WHEP §4.3): the offer goes out as soon as it is
@@ -198,10 +213,55 @@
     catch (e) { return text.split('\n')[0].slice(0, 200) || `HTTP ${res.status}`; }
   }
 
+  // A peer connection with our two receivers and its offer: what a Start
+  // needs before it can POST. ?relay=1 forces TURN, to check a relay path.
+  async function makePeer(endpoint) {
+    const iceServers = await fetchIceServers(endpoint);
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers,
+      iceTransportPolicy: params.get('relay') === '1' ? 'relay' : 'all' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    return { pc, offer: await pc.createOffer() };
+  }
+
+  // One made ahead (when the page is ready and after each attempt), so that
+  // a click goes straight to the POST: making one costs Chromium ~20 ms.
+  // Nothing is gathered or sent before setLocalDescription, at the click.
+  // It is remade when older than ICE_SERVERS_MAX_AGE_MS (its TURN
+  // credentials) or made for another endpoint.
+  let warm = null; // { endpoint, at, made: Promise }
+  function dropWarmPeer() {
+    if (!warm) return;
+    warm.made.then(({ pc }) => pc.close(), () => {});
+    clearTimeout(warm.timer);
+    warm = null;
+  }
+  function prepareWarmPeer(endpoint) {
+    dropWarmPeer();
+    const w = warm = { endpoint, at: performance.now(), made: makePeer(endpoint) };
+    w.made.catch(() => { if (warm === w) warm = null; });
+    w.timer = setTimeout(() => { if (warm === w && !s) prepareWarmPeer(endpoint); }, ICE_SERVERS_MAX_AGE_MS);
+  }
+  async function takeWarmPeer(endpoint) {
+    const w = warm;
+    if (!w || w.endpoint !== endpoint || performance.now() - w.at >= ICE_SERVERS_MAX_AGE_MS) {
+      dropWarmPeer();
+      return null;
+    }
+    warm = null;
+    clearTimeout(w.timer);
+    try { return await w.made; } catch (e) { return null; }
+  }
+
+  function mark(cur, step) {
+    if (cur === s && api.timings[step] === undefined) api.timings[step] = Math.round(performance.now() - cur.clickAt);
+  }
+
   function watchFrames(cur) {
     const first = () => {
       if (cur !== s || cur.firstFrameAt) return;
       cur.firstFrameAt = performance.now();
+      mark(cur, 'firstFrame');
       api.firstFrameMs = Math.round(cur.firstFrameAt - cur.clickAt);
       // The server's share: from sending the offer to a decoded frame.
       api.postToFirstFrameMs = Math.round(cur.firstFrameAt - cur.postAt);
@@ -210,9 +270,14 @@
       backoff = BACKOFF_MIN_MS;
     };
     if ('requestVideoFrameCallback' in HTMLVideoElement.prototype) {
-      const tick = () => {
+      const tick = (now, meta) => {
         if (cur !== s) return;
         api.frames++;
+        if (!cur.firstFrameAt && meta) {
+          // WebRTC frames carry when their last packet came, and when shown.
+          if (meta.receiveTime) api.timings.received = Math.round(meta.receiveTime - cur.clickAt);
+          if (meta.presentationTime) api.timings.presented = Math.round(meta.presentationTime - cur.clickAt);
+        }
         first();
         video.requestVideoFrameCallback(tick);
       };
@@ -234,17 +299,14 @@
       offerSdp: '', pending: [], gathered: false, trickle: false, patching: false, endSent: false,
       restarting: false };
     s = cur;
-    api.frames = 0; api.firstFrameMs = null; api.postToFirstFrameMs = null;
+    api.frames = 0; api.firstFrameMs = null; api.postToFirstFrameMs = null; api.timings = {};
     startBtn.disabled = true; stopBtn.disabled = false;
     setStatus('connecting', `Connecting to ${name}…`);
     try {
-      const iceServers = await fetchIceServers(endpoint);
-      if (cur !== s) return;
-      // ?relay=1 forces TURN, to check a relay path.
-      const pc = cur.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers,
-        iceTransportPolicy: params.get('relay') === '1' ? 'relay' : 'all' });
-      pc.addTransceiver('video', { direction: 'recvonly' });
-      pc.addTransceiver('audio', { direction: 'recvonly' });
+      const made = (await takeWarmPeer(endpoint)) || (await makePeer(endpoint));
+      if (cur !== s) { made.pc.close(); return; }
+      mark(cur, 'offer');
+      const pc = cur.pc = made.pc;
       const media = new MediaStream();
       pc.ontrack = (ev) => {
         const stream = ev.streams && ev.streams[0];
@@ -255,12 +317,13 @@
       pc.onconnectionstatechange = () => onConnectionState(cur);
       pc.onicecandidate = (ev) => onCandidate(cur, ev);
       watchFrames(cur);
-      await pc.setLocalDescription(await pc.createOffer());
+      await pc.setLocalDescription(made.offer);
       if (cur !== s) return;
       cur.offerSdp = pc.localDescription.sdp;
       const headers = { 'Content-Type': 'application/sdp' };
       if (tokenInput.value) headers.Authorization = `Bearer ${tokenInput.value}`;
       cur.postAt = performance.now();
+      mark(cur, 'post');
       const res = await fetch(endpoint, { method: 'POST', headers, body: cur.offerSdp });
       if (cur !== s) return;
       if (res.status !== 201) {
@@ -280,10 +343,12 @@
       api.session = cur.location;
       const answer = await res.text();
       if (cur !== s) return;
+      mark(cur, 'answer');
       await pc.setRemoteDescription({ type: 'answer', sdp: answer });
       cur.trickle = !/^a=ice-lite\r?$/m.test(answer);
       if (cur.trickle) sendCandidates(cur); else cur.pending = [];
       pc.onnegotiationneeded = () => onNegotiationNeeded(cur);
+      prefetchIceServers(endpoint); // fresh ones for the next Start, off its path
       cur.statsTimer = setInterval(() => updateStats(cur), 1000);
     } catch (e) {
       fail(cur, e && e.message ? e.message : String(e), true);
@@ -294,6 +359,7 @@
     if (cur !== s) return;
     const st = cur.pc.connectionState;
     if (st === 'connected') {
+      mark(cur, 'connected');
       clearTimeout(cur.lostTimer);
       if (!cur.firstFrameAt) setStatus('connecting', `Connected to ${cur.name}, waiting for the first frame…`);
       else setStatus('playing', `Playing ${cur.name}`);
@@ -347,6 +413,7 @@
     }
     api.session = null;
     if (s === cur) s = null;
+    if (!keepalive) prepareWarmPeer(cur.endpoint); // the next Start's
   }
 
   function stop() {
@@ -388,9 +455,12 @@
 
   $('controls').addEventListener('submit', (e) => { e.preventDefault(); start(); });
   stopBtn.addEventListener('click', stop);
-  streamSel.addEventListener('change', () => { $('endpoint').textContent = endpointFor(streamSel.value); });
+  streamSel.addEventListener('change', () => {
+    $('endpoint').textContent = endpointFor(streamSel.value);
+    prepareWarmPeer(endpointFor(streamSel.value));
+  });
   // Leaving the page frees the session on the server too.
-  window.addEventListener('pagehide', () => teardown(s, { keepalive: true }));
+  window.addEventListener('pagehide', () => { dropWarmPeer(); teardown(s, { keepalive: true }); });
 
   loadStreams().then(() => { if (params.get('autoplay') === '1') start(); });
 })();

@@ -142,7 +142,7 @@ async function churn(s, cycles) {
 
 async function browserFirstFrame(s, tries) {
   const browser = await launchChromium();
-  const ms = [], post = [];
+  const ms = [], post = [], steps = [];
   try {
     const page = await browser.newPage();
     await page.goto(s.base + '/');
@@ -152,13 +152,17 @@ async function browserFirstFrame(s, tries) {
       await page.waitForFunction(() => window.whepcam.firstFrameMs !== null, null, { timeout: 20000 });
       ms.push(await page.evaluate(() => window.whepcam.firstFrameMs));
       post.push(await page.evaluate(() => window.whepcam.postToFirstFrameMs));
+      steps.push(await page.evaluate(() => window.whepcam.timings));
       await page.click('#stop');
       await page.waitForFunction(() => window.whepcam.state === 'stopped');
     }
   } finally {
     await browser.close();
   }
-  return { p50: median(ms), all: ms, postP50: median(post), post };
+  // Where the time goes: each step's median, in ms from the click (web/player.js timings).
+  const keys = [...new Set(steps.flatMap((t) => Object.keys(t)))];
+  const stepsP50 = Object.fromEntries(keys.map((k) => [k, median(steps.map((t) => t[k]).filter((x) => x != null))]));
+  return { p50: median(ms), all: ms, postP50: median(post), post, stepsP50 };
 }
 
 // First-keyframe times as the daemon logs them (server side, not the client's ICE).
@@ -277,7 +281,10 @@ if (results.churn) {
   const c = results.churn;
   console.log(`churn: ${c.cycles} cycles (${c.failed} failed joins) in ${c.seconds.toFixed(0)} s; RSS ${(c.before.rssKb / 1024).toFixed(1)} -> ${(c.after.rssKb / 1024).toFixed(1)} MB (${c.rssGrowthPct.toFixed(1)} %), fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
 }
-if (results.browser) console.log(`Chromium click -> first frame p50 ${r1(results.browser.p50)} ms, POST -> first frame p50 ${r1(results.browser.postP50)} ms over ${results.browser.all.length} tries`);
+if (results.browser) {
+  console.log(`Chromium click -> first frame p50 ${r1(results.browser.p50)} ms, POST -> first frame p50 ${r1(results.browser.postP50)} ms over ${results.browser.all.length} tries`);
+  console.log(`  steps from the click, medians (ms): ${Object.entries(results.browser.stepsP50).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
 for (const c of results.janus ?? []) {
   console.log(`\nside by side at ${c.bitrateKbps} kbps, pattern ${c.pattern} (same receivers; per viewer = CPU above the server's own 0-viewer window / N; whepcamd's relay CPU leaves out its source+encoder threads):`);
   console.log(' viewers | whepcamd relay CPU % | per viewer % (whole process) | Janus CPU % | per viewer % | ratio | whepcamd MB/thr per viewer | Janus MB/thr per viewer | pkt/s med w/J');
