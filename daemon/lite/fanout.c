@@ -26,7 +26,13 @@
 #define FANOUT_HISTORY       512  /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
 #define FANOUT_GOP_PACKETS   2048 /* a passed-through GOP kept for joins: 4 s at ~5 Mbps */
 #define FANOUT_FRESH_PACKETS 256  /* our encoder's: the join's keyframe and what followed */
-#define FANOUT_FRESH_MS      150  /* ... while that keyframe is this young */
+
+/* One batch of protected packets for sendmmsg: a thread's scratch. */
+struct batch {
+	uint8_t out[DIRECT_BATCH][DIRECT_MAX_PACKET + SRTP_SEAL_MAX_TRAILER];
+	struct mmsghdr msgs[DIRECT_BATCH];
+	struct iovec iov[DIRECT_BATCH];
+};
 
 /* A packet as the payloader made it, for viewers that lost it (RFC 4585 NACK). */
 struct sent_packet {
@@ -72,10 +78,9 @@ struct fanout {
 	GstElement *tee; /* a reference: the tee_pad is released from it */
 	GstPad *tee_pad;
 	GstElement *bin;
-	/* the send thread's scratch: one batch of protected packets */
-	uint8_t out[DIRECT_BATCH][DIRECT_MAX_PACKET + SRTP_SEAL_MAX_TRAILER];
-	struct mmsghdr msgs[DIRECT_BATCH];
-	struct iovec iov[DIRECT_BATCH];
+	struct batch sending; /* the send thread's */
+	struct batch joining; /* the receive thread's: a GOP sent as DTLS comes up */
+	struct gop_packets sending_gop, joining_gop;
 	GstMapInfo maps[FANOUT_MAX_PACKETS];
 	const uint8_t *data[FANOUT_MAX_PACKETS]; /* the frame's packets, as maps[] */
 	gsize len[FANOUT_MAX_PACKETS];
@@ -113,12 +118,13 @@ static void remember(struct fanout *f, guint npackets)
  * upstream. The wait is without the lock, so joins and leaves never wait for
  * a slow network; a viewer removed meanwhile gets nothing more.
  */
-static guint send_batch(struct fanout *f, int fd, guint batch, gint64 deadline_us)
+static guint send_batch(struct fanout *f, struct batch *b, int fd, guint batch,
+                        gint64 deadline_us)
 {
 	guint done = 0, removals = f->removals;
 
 	while (done < batch) {
-		int n = sendmmsg(fd, f->msgs + done, batch - done, MSG_DONTWAIT);
+		int n = sendmmsg(fd, b->msgs + done, batch - done, MSG_DONTWAIT);
 		gint64 left_ms;
 		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 
@@ -143,11 +149,13 @@ static guint send_batch(struct fanout *f, int fd, guint batch, gint64 deadline_u
 }
 
 /*
- * Send thread, fanout lock held: packets data[i] (len[i] bytes) to one
- * viewer, with RTP timestamp ts[i] instead of their own when ts is not NULL.
+ * Fanout lock held: packets data[i] (len[i] bytes) to one viewer, with RTP
+ * timestamp ts[i] instead of their own when ts is not NULL, prepared in
+ * `b`: the send thread's, or the receive thread's (which never waits).
  */
-static void send_to(struct fanout *f, struct fanout_member *m, const uint8_t *const *data,
-                    const gsize *lens, const guint32 *ts, guint npackets, gint64 deadline_us)
+static void send_to(struct fanout *f, struct batch *b, struct fanout_member *m,
+                    const uint8_t *const *data, const gsize *lens, const guint32 *ts,
+                    guint npackets, gint64 deadline_us)
 {
 	guint i = 0, batch, sent = 0, removals = f->removals;
 	guint64 bytes = 0;
@@ -159,28 +167,28 @@ static void send_to(struct fanout *f, struct fanout_member *m, const uint8_t *co
 			len = (int)lens[i];
 			if (len > DIRECT_MAX_PACKET || len < 12)
 				continue;
-			memcpy(f->out[batch], data[i], (size_t)len);
-			f->out[batch][1] = (uint8_t)((f->out[batch][1] & 0x80) | m->pt);
+			memcpy(b->out[batch], data[i], (size_t)len);
+			b->out[batch][1] = (uint8_t)((b->out[batch][1] & 0x80) | m->pt);
 			if (ts != NULL) {
-				f->out[batch][4] = (uint8_t)(ts[i] >> 24);
-				f->out[batch][5] = (uint8_t)(ts[i] >> 16);
-				f->out[batch][6] = (uint8_t)(ts[i] >> 8);
-				f->out[batch][7] = (uint8_t)ts[i];
+				b->out[batch][4] = (uint8_t)(ts[i] >> 24);
+				b->out[batch][5] = (uint8_t)(ts[i] >> 16);
+				b->out[batch][6] = (uint8_t)(ts[i] >> 8);
+				b->out[batch][7] = (uint8_t)ts[i];
 			}
-			if (srtp_seal(m->tx, f->out[batch], &len) != 0)
+			if (srtp_seal(m->tx, b->out[batch], &len) != 0)
 				continue;
 			bytes += lens[i];
-			f->iov[batch].iov_base = f->out[batch];
-			f->iov[batch].iov_len = (size_t)len;
-			memset(&f->msgs[batch], 0, sizeof(f->msgs[batch]));
-			f->msgs[batch].msg_hdr.msg_iov = &f->iov[batch];
-			f->msgs[batch].msg_hdr.msg_iovlen = 1;
-			f->msgs[batch].msg_hdr.msg_name = &m->addr;
-			f->msgs[batch].msg_hdr.msg_namelen = m->addrlen;
+			b->iov[batch].iov_base = b->out[batch];
+			b->iov[batch].iov_len = (size_t)len;
+			memset(&b->msgs[batch], 0, sizeof(b->msgs[batch]));
+			b->msgs[batch].msg_hdr.msg_iov = &b->iov[batch];
+			b->msgs[batch].msg_hdr.msg_iovlen = 1;
+			b->msgs[batch].msg_hdr.msg_name = &m->addr;
+			b->msgs[batch].msg_hdr.msg_namelen = m->addrlen;
 			batch++;
 		}
 		g_mutex_unlock(&m->seal);
-		sent += send_batch(f, m->fd, batch, deadline_us);
+		sent += send_batch(f, b, m->fd, batch, deadline_us);
 		if (f->removals != removals)
 			return; /* m may have been freed while send_batch waited */
 	}
@@ -189,31 +197,37 @@ static void send_to(struct fanout *f, struct fanout_member *m, const uint8_t *co
 }
 
 /*
- * Send thread, lock held: a viewer waiting for a keyframe gets the frames
- * kept since the last one (gop.h) before the frame with timestamp
- * `live_ts`, which opens its gate. When nothing kept will do, its track is
- * asked for a keyframe, once per wait.
+ * Lock held: a viewer waiting for a keyframe gets the frames kept since the
+ * last one (gop.h) before the frame with timestamp `live_ts`, which opens
+ * its gate; false when nothing kept will do.
  */
-static void gop_send(struct fanout *f, struct fanout_member *m, guint32 live_ts, gint64 deadline_us)
+static bool gop_send(struct fanout *f, struct batch *b, struct gop_packets *out,
+                     struct fanout_member *m, guint32 live_ts, gint64 deadline_us)
 {
-	const uint8_t *const *data;
-	const gsize *lens;
-	const guint32 *ts;
-	guint n = gop_offer(f->gop, live_ts, g_get_monotonic_time(), &data, &lens, &ts);
+	/* Our encoder's frames only from the keyframe this join asked for; a camera's, any. */
+	gint64 not_before_us = track_passthrough(f->track) ? 0 : m->branch->created_us;
+	guint n = gop_offer(f->gop, not_before_us, live_ts, out);
 
-	if (n == 0) {
-		if (!m->asked_keyframe)
-			track_request_keyframe_any_thread(f->track, KEYFRAME_FOR_JOIN);
-		m->asked_keyframe = true;
-		return;
-	}
+	if (n == 0)
+		return false;
 	m->asked_keyframe = false;
 	if (branch_gate(m->branch, true) == GATE_OPENED)
 		g_message("viewer %s: first keyframe sent %.1f ms after the offer (the GOP kept, "
 		          "%u frames)",
 		          m->sid, (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0,
 		          gop_frames(f->gop));
-	send_to(f, m, data, lens, ts, n, deadline_us);
+	send_to(f, b, m, out->data, out->lens, out->ts, n, deadline_us);
+	return true;
+}
+
+/* Send thread, lock held: a waiting viewer that nothing kept will do asks for a keyframe, once. */
+static void gop_send_or_ask(struct fanout *f, struct fanout_member *m, guint32 live_ts,
+                            gint64 deadline_us)
+{
+	if (gop_send(f, &f->sending, &f->sending_gop, m, live_ts, deadline_us) || m->asked_keyframe)
+		return;
+	track_request_keyframe_any_thread(f->track, KEYFRAME_FOR_JOIN);
+	m->asked_keyframe = true;
 }
 
 /* Send thread: the join gate; true when m gets this frame. */
@@ -286,9 +300,9 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 			continue;
 		if (!keyframe && n > 0 && f->len[0] >= 12 &&
 		    g_atomic_int_get(&m->branch->gate) == GATE_WAIT_KEYFRAME)
-			gop_send(f, m, GST_READ_UINT32_BE(f->data[0] + 4), deadline_us);
+			gop_send_or_ask(f, m, GST_READ_UINT32_BE(f->data[0] + 4), deadline_us);
 		if (gate_pass(m, keyframe))
-			send_to(f, m, f->data, f->len, NULL, n, deadline_us);
+			send_to(f, &f->sending, m, f->data, f->len, NULL, n, deadline_us);
 	}
 	gop_keep(f->gop, f->data, f->len, n, keyframe, g_get_monotonic_time());
 	f->first++;
@@ -343,9 +357,10 @@ struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, 
 	f->kbps = kbps;
 	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
 	f->track = t;
-	/* A camera's GOP, however old; our encoder's only fresh (fanout.h). */
-	f->gop = track_passthrough(t) ? gop_new(FANOUT_GOP_PACKETS, 0)
-	                              : gop_new(FANOUT_FRESH_PACKETS, FANOUT_FRESH_MS * 1000);
+	/* A camera's whole GOP; our encoder's from the keyframe a join asked for (fanout.h). */
+	f->gop = gop_new(track_passthrough(t) ? FANOUT_GOP_PACKETS : FANOUT_FRESH_PACKETS);
+	gop_packets_init(&f->sending_gop, f->gop);
+	gop_packets_init(&f->joining_gop, f->gop);
 	f->tee = gst_object_ref(track_tee(t));
 	f->bin = gst_bin_new(name);
 	gst_bin_add_many(GST_BIN(f->bin), queue, pay, sink, NULL);
@@ -384,6 +399,8 @@ void fanout_free(struct fanout *f)
 	g_ptr_array_unref(f->members);
 	g_free(f->history);
 	gop_free(f->gop);
+	gop_packets_clear(&f->sending_gop);
+	gop_packets_clear(&f->joining_gop);
 	g_mutex_clear(&f->lock);
 	g_free(f);
 }
@@ -420,16 +437,25 @@ void fanout_remove(struct fanout *f, struct fanout_member *m)
 void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_seal *tx, int fd,
                        const struct sockaddr_storage *addr, socklen_t addrlen)
 {
+	bool up;
+
 	g_mutex_lock(&f->lock);
-	/* DTLS is up: the gate waits for a keyframe from now on, without a hop to the main loop. */
-	if (tx != NULL)
-		g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_WAIT_KEYFRAME);
 	if (tx != NULL)
 		m->tx = tx;
 	m->fd = addr != NULL ? fd : -1;
 	if (addr != NULL)
 		memcpy(&m->addr, addr, addrlen);
 	m->addrlen = addr != NULL ? addrlen : 0;
+	/*
+	 * DTLS is up: the gate waits for a keyframe from now on, without a hop
+	 * to the main loop, and what is kept goes at once rather than with the
+	 * next frame (up to a frame interval later). Sent without waiting for
+	 * room: what does not fit is NACKed.
+	 */
+	up = tx != NULL &&
+	     g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_WAIT_KEYFRAME);
+	if (up && m->fd >= 0)
+		gop_send(f, &f->joining, &f->joining_gop, m, gop_after_newest(f->gop), 0);
 	g_mutex_unlock(&f->lock);
 }
 

@@ -12,11 +12,15 @@
 
 struct gop; /* opaque */
 
-/*
- * At most `max_packets` kept, and offered only while the keyframe is at
- * most `max_age_us` old (0: any age).
- */
-struct gop *gop_new(guint max_packets, gint64 max_age_us);
+/* What gop_offer fills: a thread's own, room for the GOP's max_packets. */
+struct gop_packets {
+	const uint8_t **data;
+	gsize *lens;
+	guint32 *ts;
+};
+
+/* At most `max_packets` kept: beyond, nothing is offered until the next keyframe. */
+struct gop *gop_new(guint max_packets);
 void gop_free(struct gop *g);
 /* One frame's packets as the payloader made them; a keyframe starts the GOP anew. */
 void gop_keep(struct gop *g, const uint8_t *const *data, const gsize *lens, guint npackets,
@@ -26,12 +30,16 @@ void gop_keep(struct gop *g, const uint8_t *const *data, const gsize *lens, guin
  * `live_ts`: the packets kept, their timestamps drawn together just before
  * it (one tick a frame), so that the player decodes them in a burst and
  * shows the newest picture now rather than pacing old frames out and
- * staying that far behind. Returns how many (0: nothing to offer: no
- * keyframe kept, more than max_packets since, or too old); *data, *lens and
- * *ts are valid until the next call.
+ * staying that far behind. Fills `out` and returns how many (0: nothing
+ * to offer: no keyframe kept, more than max_packets since, or a keyframe
+ * that came before `not_before_us`).
  */
-guint gop_offer(struct gop *g, guint32 live_ts, gint64 now_us, const uint8_t *const **data,
-                const gsize **lens, const guint32 **ts);
+guint gop_offer(const struct gop *g, gint64 not_before_us, guint32 live_ts,
+                struct gop_packets *out);
+/* A live_ts for gop_offer that leaves the newest frame kept its own timestamp. */
+guint32 gop_after_newest(const struct gop *g);
+void gop_packets_init(struct gop_packets *p, const struct gop *g);
+void gop_packets_clear(struct gop_packets *p);
 /* Frames kept, the keyframe's included. */
 guint gop_frames(const struct gop *g);
 /* Nothing kept is offered (the source restarted): until the next keyframe. */

@@ -19,6 +19,10 @@ try {
     await page.waitForFunction(() => window.whepcam.firstFrameMs !== null, null, { timeout: 20000 });
     const t = await page.evaluate(async () => {
       const out = { ...window.whepcam.timings };
+      const rt = performance.getEntriesByType('resource').filter((e) => e.initiatorType === 'fetch' && /\/whep\/cam$/.test(e.name));
+      const e = rt[rt.length - 1];
+      if (e) Object.assign(out, { fetchStart: Math.round(e.fetchStart), connect: Math.round(e.connectEnd - e.connectStart),
+        requestToResponse: Math.round(e.responseStart - e.requestStart), startToRequest: Math.round(e.requestStart - e.startTime), dur: Math.round(e.duration) });
       const stats = await window.whepcam.peerConnection().getStats();
       stats.forEach((r) => {
         if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
