@@ -258,9 +258,11 @@
   }
 
   function watchFrames(cur) {
-    const first = () => {
+    // shownAt: when the compositor presented the frame (requestVideoFrameCallback
+    // says; its callback runs up to a frame later).
+    const first = (shownAt) => {
       if (cur !== s || cur.firstFrameAt) return;
-      cur.firstFrameAt = performance.now();
+      cur.firstFrameAt = shownAt || performance.now();
       mark(cur, 'firstFrame');
       api.firstFrameMs = Math.round(cur.firstFrameAt - cur.clickAt);
       // The server's share: from sending the offer to a decoded frame.
@@ -273,12 +275,9 @@
       const tick = (now, meta) => {
         if (cur !== s) return;
         api.frames++;
-        if (!cur.firstFrameAt && meta) {
-          // WebRTC frames carry when their last packet came, and when shown.
-          if (meta.receiveTime) api.timings.received = Math.round(meta.receiveTime - cur.clickAt);
-          if (meta.presentationTime) api.timings.presented = Math.round(meta.presentationTime - cur.clickAt);
-        }
-        first();
+        // WebRTC frames carry when their last packet came.
+        if (!cur.firstFrameAt && meta && meta.receiveTime) api.timings.received = Math.round(meta.receiveTime - cur.clickAt);
+        first(meta && meta.presentationTime);
         video.requestVideoFrameCallback(tick);
       };
       video.requestVideoFrameCallback(tick);
@@ -317,14 +316,18 @@
       pc.onconnectionstatechange = () => onConnectionState(cur);
       pc.onicecandidate = (ev) => onCandidate(cur, ev);
       watchFrames(cur);
-      await pc.setLocalDescription(made.offer);
-      if (cur !== s) return;
-      cur.offerSdp = pc.localDescription.sdp;
+      // The offer goes out while Chromium applies it (~10 ms): the SDP is
+      // the same, and the answer is applied after it.
+      const applied = pc.setLocalDescription(made.offer);
+      cur.offerSdp = made.offer.sdp;
       const headers = { 'Content-Type': 'application/sdp' };
       if (tokenInput.value) headers.Authorization = `Bearer ${tokenInput.value}`;
       cur.postAt = performance.now();
       mark(cur, 'post');
-      const res = await fetch(endpoint, { method: 'POST', headers, body: cur.offerSdp });
+      const posted = fetch(endpoint, { method: 'POST', headers, body: cur.offerSdp });
+      posted.catch(() => {}); // a failure is read below, after the offer is applied
+      await applied;
+      const res = await posted;
       if (cur !== s) return;
       if (res.status !== 201) {
         const detail = await problemDetail(res);
