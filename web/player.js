@@ -215,13 +215,20 @@
 
   // A peer connection with our two receivers and its offer: what a Start
   // needs before it can POST. ?relay=1 forces TURN, to check a relay path.
-  async function makePeer(endpoint) {
+  // Made ahead with no STUN or TURN server to ask, the offer is applied too
+  // (gathering host addresses only: nothing leaves the machine), so that a
+  // click only POSTs: applying it costs Chromium ~20 ms. With one, that
+  // waits for the click (an idle page holds no TURN allocation).
+  async function makePeer(endpoint, ahead = false) {
     const iceServers = await fetchIceServers(endpoint);
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers,
       iceTransportPolicy: params.get('relay') === '1' ? 'relay' : 'all' });
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addTransceiver('audio', { direction: 'recvonly' });
-    return { pc, offer: await pc.createOffer() };
+    const offer = await pc.createOffer();
+    if (!ahead || iceServers.length > 0) return { pc, offer, applied: false };
+    await pc.setLocalDescription(offer);
+    return { pc, offer, applied: true };
   }
 
   // One made ahead (when the page is ready and after each attempt), so that
@@ -238,7 +245,7 @@
   }
   function prepareWarmPeer(endpoint) {
     dropWarmPeer();
-    const w = warm = { endpoint, at: performance.now(), made: makePeer(endpoint) };
+    const w = warm = { endpoint, at: performance.now(), made: makePeer(endpoint, true) };
     w.made.catch(() => { if (warm === w) warm = null; });
     w.timer = setTimeout(() => { if (warm === w && !s) prepareWarmPeer(endpoint); }, ICE_SERVERS_MAX_AGE_MS);
   }
@@ -263,7 +270,7 @@
     const first = (shownAt) => {
       if (cur !== s || cur.firstFrameAt) return;
       cur.firstFrameAt = shownAt || performance.now();
-      mark(cur, 'firstFrame');
+      api.timings.firstFrame = Math.round(cur.firstFrameAt - cur.clickAt);
       api.firstFrameMs = Math.round(cur.firstFrameAt - cur.clickAt);
       // The server's share: from sending the offer to a decoded frame.
       api.postToFirstFrameMs = Math.round(cur.firstFrameAt - cur.postAt);
@@ -316,10 +323,12 @@
       pc.onconnectionstatechange = () => onConnectionState(cur);
       pc.onicecandidate = (ev) => onCandidate(cur, ev);
       watchFrames(cur);
-      // The offer goes out while Chromium applies it (~10 ms): the SDP is
-      // the same, and the answer is applied after it.
-      const applied = pc.setLocalDescription(made.offer);
-      cur.offerSdp = made.offer.sdp;
+      // Not applied ahead: the offer goes out while Chromium applies it (the
+      // SDP is the same), and the answer is applied after it. Applied ahead:
+      // it goes out with the candidates gathered so far; later ones trickle.
+      const applied = made.applied ? Promise.resolve() : pc.setLocalDescription(made.offer);
+      cur.offerSdp = made.applied ? pc.localDescription.sdp : made.offer.sdp;
+      cur.gathered = made.applied && pc.iceGatheringState === 'complete';
       const headers = { 'Content-Type': 'application/sdp' };
       if (tokenInput.value) headers.Authorization = `Bearer ${tokenInput.value}`;
       cur.postAt = performance.now();
