@@ -2,7 +2,8 @@
  * source.c - what a stream's source is in GStreamer terms: the description
  * of its bin (a camera, a clip, an RTSP URL, a test pattern), whether it
  * gives raw frames (to be encoded) or H.264 (passed through), and its name
- * with any credentials taken out, for logs and the stream list. Pure text.
+ * with any credentials taken out, for logs and the stream list. Pure text,
+ * but for asking a USB camera what it offers (source_v4l2_offered).
  */
 #define G_LOG_DOMAIN "stream"
 #include <string.h>
@@ -66,6 +67,84 @@ static char *rtsp_head(const struct stream_config *cfg, const char *url)
 	                       url, RTSP_LATENCY_MS, protocols);
 }
 
+GstCaps *source_v4l2_offered(const char *device)
+{
+	GstElement *src = gst_element_factory_make("v4l2src", NULL);
+	GstCaps *caps = NULL;
+	GstPad *pad;
+
+	if (src == NULL)
+		return NULL;
+	g_object_set(src, "device", device, NULL);
+	/* READY opens the device; its pad's caps are then every format it lists. */
+	if (gst_element_set_state(src, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS) {
+		pad = gst_element_get_static_pad(src, "src");
+		caps = gst_pad_query_caps(pad, NULL);
+		gst_object_unref(pad);
+	}
+	gst_element_set_state(src, GST_STATE_NULL);
+	gst_object_unref(src);
+	if (caps != NULL && (gst_caps_is_empty(caps) || gst_caps_is_any(caps)))
+		gst_clear_caps(&caps);
+	return caps;
+}
+
+/* Whether the camera has `media` at exactly the stream's size and rate. */
+static bool v4l2_has(const GstCaps *offered, const char *media, const struct stream_config *cfg)
+{
+	GstCaps *want = gst_caps_new_simple(media, "width", G_TYPE_INT, cfg->width, "height",
+	                                    G_TYPE_INT, cfg->height, "framerate", GST_TYPE_FRACTION,
+	                                    cfg->fps, 1, NULL);
+	bool yes = offered != NULL && gst_caps_can_intersect(offered, want);
+
+	gst_caps_unref(want);
+	return yes;
+}
+
+static bool wants_h264(const struct stream_config *cfg)
+{
+	int i;
+
+	if (cfg->n_codecs == 0)
+		return true; /* the default: what the source gives without re-encoding */
+	for (i = 0; i < cfg->n_codecs; i++)
+		if (cfg->codecs[i] == CODEC_H264)
+			return true;
+	return false;
+}
+
+char *source_v4l2_describe(const struct stream_config *cfg, const char *device,
+                           const GstCaps *offered, enum source_kind *kind)
+{
+	char *mode = g_strdup_printf("width=%d,height=%d,framerate=%d/1", cfg->width, cfg->height,
+	                             cfg->fps);
+	char *desc;
+
+	*kind = SOURCE_RAW;
+	/* H.264 from the camera, passed through: no decode, no encode (a viewer that lacks it is transcoded for). */
+	if (wants_h264(cfg) && v4l2_has(offered, "video/x-h264", cfg)) {
+		*kind = SOURCE_H264;
+		desc = g_strdup_printf("v4l2src device=\"%s\" ! video/x-h264,%s ! " H264_PARSED, device,
+		                       mode);
+	} else if (v4l2_has(offered, "video/x-raw", cfg)) {
+		desc = g_strdup_printf("v4l2src device=\"%s\" ! video/x-raw,%s ! videoconvert ! "
+		                       "capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
+		                       device, mode, mode);
+	} else if (v4l2_has(offered, "image/jpeg", cfg)) {
+		/* USB 2 cameras give 720p30 and up only as MJPEG: decoded once, for every codec. */
+		desc = g_strdup_printf("v4l2src device=\"%s\" ! image/jpeg,%s ! jpegdec ! videoconvert ! "
+		                       "capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
+		                       device, mode, mode);
+	} else {
+		/* Unknown, or nothing at that size and rate: whatever it gives, decoded and scaled. */
+		desc = g_strdup_printf("v4l2src device=\"%s\" ! decodebin ! videoconvert ! videoscale ! "
+		                       "videorate ! capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
+		                       device, mode);
+	}
+	g_free(mode);
+	return desc;
+}
+
 char *stream_source_describe(const struct stream_config *cfg, const char *source,
                              enum source_kind *kind)
 {
@@ -78,9 +157,19 @@ char *stream_source_describe(const struct stream_config *cfg, const char *source
 		return rtsp_head(cfg, source);
 	}
 	if (g_str_has_prefix(source, "v4l2:")) {
-		/* decodebin takes raw or MJPEG caps, whichever the camera offers. */
-		head = g_strdup_printf("v4l2src device=\"%s\" ! decodebin", source + 5);
-	} else if (g_str_has_prefix(source, "file:")) {
+		GstCaps *offered = source_v4l2_offered(source + 5);
+
+		desc = source_v4l2_describe(cfg, source + 5, offered, kind);
+		if (offered != NULL) {
+			char *list = gst_caps_to_string(offered);
+
+			g_debug("stream %s: %s offers %s", cfg->name, source + 5, list);
+			g_free(list);
+			gst_caps_unref(offered);
+		}
+		return desc;
+	}
+	if (g_str_has_prefix(source, "file:")) {
 		head = g_strdup_printf("multifilesrc location=\"%s\" loop=true ! decodebin",
 		                       source + 5);
 	} else {

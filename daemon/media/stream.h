@@ -90,6 +90,16 @@ void stream_codec_sends(const struct stream *s, struct codec_sends *out);
  */
 char *stream_source_describe(const struct stream_config *cfg, const char *source,
                              enum source_kind *kind);
+/*
+ * A USB camera (v4l2:): its formats at the stream's size and rate pick the
+ * description: H.264 passed through (when the stream may send H.264), raw,
+ * MJPEG decoded once, else whatever it gives decoded and scaled. `offered`:
+ * the camera's caps (source_v4l2_offered), NULL when unknown. Caller frees.
+ */
+char *source_v4l2_describe(const struct stream_config *cfg, const char *device,
+                           const GstCaps *offered, enum source_kind *kind);
+/* v4l2src's caps once it opened `device` (every format it lists); NULL when it cannot be. */
+GstCaps *source_v4l2_offered(const char *device);
 /* The same for a raw source (the description only). Caller frees. */
 char *stream_source_description(const struct stream_config *cfg, const char *source);
 /* `source` with a URL's user:password replaced by "***". Caller frees. */
