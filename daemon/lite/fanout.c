@@ -85,8 +85,8 @@ struct fanout {
 	const uint8_t *data[FANOUT_MAX_PACKETS]; /* the frame's packets, as maps[] */
 	gsize len[FANOUT_MAX_PACKETS];
 	struct sent_packet *history; /* FANOUT_HISTORY slots, under the lock */
-	struct track *track; /* whose keyframes a waiting viewer asks for */
-	struct gop *gop;     /* the frames since the last keyframe, for joins: gop.h */
+	struct track *track;         /* whose keyframes a waiting viewer asks for */
+	struct gop *gop;             /* the frames since the last keyframe, for joins: gop.h */
 };
 
 /* Send thread, lock held: keep the frame's packets for NACKs. */
@@ -118,8 +118,7 @@ static void remember(struct fanout *f, guint npackets)
  * upstream. The wait is without the lock, so joins and leaves never wait for
  * a slow network; a viewer removed meanwhile gets nothing more.
  */
-static guint send_batch(struct fanout *f, struct batch *b, int fd, guint batch,
-                        gint64 deadline_us)
+static guint send_batch(struct fanout *f, struct batch *b, int fd, guint batch, gint64 deadline_us)
 {
 	guint done = 0, removals = f->removals;
 

@@ -21,9 +21,9 @@ struct gop {
 	guint max_packets;
 	struct kept_packet *packets;
 	guint len, frames;
-	bool full;           /* overflowed, or forgotten: nothing to offer until the next keyframe */
-	gint64 keyframe_us;  /* when the keyframe came */
-	guint32 newest_ts;   /* the newest frame's RTP timestamp */
+	bool full;          /* overflowed, or forgotten: nothing to offer until the next keyframe */
+	gint64 keyframe_us; /* when the keyframe came */
+	guint32 newest_ts;  /* the newest frame's RTP timestamp */
 };
 
 struct gop *gop_new(guint max_packets)
@@ -88,8 +88,7 @@ void gop_keep(struct gop *g, const uint8_t *const *data, const gsize *lens, guin
 	g->frames++;
 }
 
-guint gop_offer(const struct gop *g, gint64 not_before_us, guint32 live_ts,
-                struct gop_packets *out)
+guint gop_offer(const struct gop *g, gint64 not_before_us, guint32 live_ts, struct gop_packets *out)
 {
 	guint i;
 

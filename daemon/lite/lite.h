@@ -14,17 +14,17 @@
 #include "media/session_ops.h"
 #include "media/stream.h"
 
-#define DIRECT_UFRAG_LEN   8         /* ours: 48 random bits, base64url */
-#define DIRECT_PWD_LEN     24        /* ours: 144 random bits (RFC 8445 asks for >= 128) */
-#define DIRECT_MAX_SOCKETS 16        /* local addresses we listen on */
-#define DIRECT_RTP_MTU     1200      /* payloader MTU: fits any tunnel with SRTP's trailer */
-#define DIRECT_MAX_PACKET  1500      /* largest datagram we read or write */
-#define DIRECT_BATCH       64        /* datagrams per recvmmsg/sendmmsg call */
-#define DIRECT_SOCKET_BUF  (4 << 20) /* send buffer shared by every viewer on a socket */
-#define DIRECT_TICK_MS     50        /* DTLS retransmission timers are checked this often */
-#define DIRECT_MAX_PATHS   4         /* remote addresses per peer that passed an ICE check */
-#define DIRECT_HELD_DATAGRAMS 4   /* handshake datagrams kept while consent is pending */
-#define DIRECT_MAX_NACKS   64        /* lost packets one RTCP packet may ask for again */
+#define DIRECT_UFRAG_LEN      8         /* ours: 48 random bits, base64url */
+#define DIRECT_PWD_LEN        24        /* ours: 144 random bits (RFC 8445 asks for >= 128) */
+#define DIRECT_MAX_SOCKETS    16        /* local addresses we listen on */
+#define DIRECT_RTP_MTU        1200      /* payloader MTU: fits any tunnel with SRTP's trailer */
+#define DIRECT_MAX_PACKET     1500      /* largest datagram we read or write */
+#define DIRECT_BATCH          64        /* datagrams per recvmmsg/sendmmsg call */
+#define DIRECT_SOCKET_BUF     (4 << 20) /* send buffer shared by every viewer on a socket */
+#define DIRECT_TICK_MS        50        /* DTLS retransmission timers are checked this often */
+#define DIRECT_MAX_PATHS      4         /* remote addresses per peer that passed an ICE check */
+#define DIRECT_HELD_DATAGRAMS 4         /* handshake datagrams kept while consent is pending */
+#define DIRECT_MAX_NACKS      64        /* lost packets one RTCP packet may ask for again */
 /* RFC 7675 consent freshness (consent.c); WHEPCAM_PEER_SILENCE_S is how long an answer lasts. */
 #define DIRECT_CONSENT_INTERVAL_MS 5000 /* our checks on the path in use, each x0.8-1.2 */
 #define DIRECT_CONSENT_TRIGGER_MS  500  /* least gap between checks to a path not consented yet */

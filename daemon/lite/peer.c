@@ -38,8 +38,8 @@ struct peer {
 
 	/* receive thread, under the registry lock */
 	struct dtls_peer *dtls;
-	srtp_t rx;                /* SRTCP from the peer (PLI/FIR) */
-	struct paths paths;       /* where it is, where it consents, where media goes */
+	srtp_t rx;          /* SRTCP from the peer (PLI/FIR) */
+	struct paths paths; /* where it is, where it consents, where media goes */
 	/* the latest handshake datagrams waiting for consent, DIRECT_MAX_PACKET bytes each */
 	uint8_t *held;
 	size_t held_len[DIRECT_HELD_DATAGRAMS];

@@ -92,9 +92,9 @@ GstCaps *source_v4l2_offered(const char *device)
 /* Whether the camera has `media` at exactly the stream's size and rate. */
 static bool v4l2_has(const GstCaps *offered, const char *media, const struct stream_config *cfg)
 {
-	GstCaps *want = gst_caps_new_simple(media, "width", G_TYPE_INT, cfg->width, "height",
-	                                    G_TYPE_INT, cfg->height, "framerate", GST_TYPE_FRACTION,
-	                                    cfg->fps, 1, NULL);
+	GstCaps *want =
+	    gst_caps_new_simple(media, "width", G_TYPE_INT, cfg->width, "height", G_TYPE_INT,
+	                        cfg->height, "framerate", GST_TYPE_FRACTION, cfg->fps, 1, NULL);
 	bool yes = offered != NULL && gst_caps_can_intersect(offered, want);
 
 	gst_caps_unref(want);
@@ -116,30 +116,34 @@ static bool wants_h264(const struct stream_config *cfg)
 char *source_v4l2_describe(const struct stream_config *cfg, const char *device,
                            const GstCaps *offered, enum source_kind *kind)
 {
-	char *mode = g_strdup_printf("width=%d,height=%d,framerate=%d/1", cfg->width, cfg->height,
-	                             cfg->fps);
+	char *mode =
+	    g_strdup_printf("width=%d,height=%d,framerate=%d/1", cfg->width, cfg->height, cfg->fps);
 	char *desc;
 
 	*kind = SOURCE_RAW;
-	/* H.264 from the camera, passed through: no decode, no encode (a viewer that lacks it is transcoded for). */
+	/* H.264 from the camera, passed through: no decode, no encode (a viewer that lacks it is
+	 * transcoded for). */
 	if (wants_h264(cfg) && v4l2_has(offered, "video/x-h264", cfg)) {
 		*kind = SOURCE_H264;
-		desc = g_strdup_printf("v4l2src device=\"%s\" ! video/x-h264,%s ! " H264_PARSED, device,
-		                       mode);
+		desc = g_strdup_printf("v4l2src device=\"%s\" ! video/x-h264,%s ! " H264_PARSED,
+		                       device, mode);
 	} else if (v4l2_has(offered, "video/x-raw", cfg)) {
 		desc = g_strdup_printf("v4l2src device=\"%s\" ! video/x-raw,%s ! videoconvert ! "
 		                       "capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
 		                       device, mode, mode);
 	} else if (v4l2_has(offered, "image/jpeg", cfg)) {
 		/* USB 2 cameras give 720p30 and up only as MJPEG: decoded once, for every codec. */
-		desc = g_strdup_printf("v4l2src device=\"%s\" ! image/jpeg,%s ! jpegdec ! videoconvert ! "
-		                       "capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
-		                       device, mode, mode);
+		desc = g_strdup_printf(
+		    "v4l2src device=\"%s\" ! image/jpeg,%s ! jpegdec ! videoconvert ! "
+		    "capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
+		    device, mode, mode);
 	} else {
-		/* Unknown, or nothing at that size and rate: whatever it gives, decoded and scaled. */
-		desc = g_strdup_printf("v4l2src device=\"%s\" ! decodebin ! videoconvert ! videoscale ! "
-		                       "videorate ! capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
-		                       device, mode);
+		/* Unknown, or nothing at that size and rate: whatever it gives, decoded and scaled.
+		 */
+		desc = g_strdup_printf(
+		    "v4l2src device=\"%s\" ! decodebin ! videoconvert ! videoscale ! "
+		    "videorate ! capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
+		    device, mode);
 	}
 	g_free(mode);
 	return desc;

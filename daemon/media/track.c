@@ -105,8 +105,8 @@ static gboolean keyframe_for_join_cb(gpointer data)
 
 void track_request_keyframe_any_thread(struct track *t, enum keyframe_reason why)
 {
-	g_main_context_invoke(NULL, why == KEYFRAME_FOR_JOIN ? keyframe_for_join_cb : keyframe_for_pli_cb,
-	                      t);
+	g_main_context_invoke(
+	    NULL, why == KEYFRAME_FOR_JOIN ? keyframe_for_join_cb : keyframe_for_pli_cb, t);
 }
 
 /* Streaming thread: a viewer's PLI/FIR travelling up the tee. */

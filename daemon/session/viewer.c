@@ -388,7 +388,8 @@ static void on_link(struct viewer *v, enum session_link st)
 		 * the path did). Only a closed gate waits: the path may have opened
 		 * it already.
 		 */
-		g_atomic_int_compare_and_exchange(&v->branch->gate, GATE_CLOSED, GATE_WAIT_KEYFRAME);
+		g_atomic_int_compare_and_exchange(&v->branch->gate, GATE_CLOSED,
+		                                  GATE_WAIT_KEYFRAME);
 		if (!V.ops->keyframe_at_offer)
 			track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);
 		break;
@@ -508,31 +509,6 @@ int viewer_delete(struct stream *s, const char *session)
 unsigned viewer_count(void)
 {
 	return V.table != NULL ? g_hash_table_size(V.table) : 0;
-}
-
-struct reap {
-	struct stream *stream;
-	const char *reason;
-};
-
-static gboolean on_stream_of(gpointer key, gpointer value, gpointer data)
-{
-	struct viewer *v = value;
-	struct reap *r = data;
-
-	if (v->stream != r->stream)
-		return FALSE;
-	g_message("viewer %s: leave (%s)", v->sid, r->reason);
-	viewer_retire(v, r->reason);
-	return TRUE;
-}
-
-void viewer_reap_stream(struct stream *s, const char *reason)
-{
-	struct reap r = {s, reason};
-
-	if (V.table != NULL)
-		g_hash_table_foreach_remove(V.table, on_stream_of, &r);
 }
 
 void viewer_stream_back(struct stream *s)

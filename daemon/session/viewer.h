@@ -56,8 +56,6 @@ int viewer_patch(struct stream *s, const char *session, const char *frag, const 
 unsigned viewer_count(void);
 /* Add the RTP packets and encoded bytes sent to the viewers there are now. */
 void viewer_traffic(guint64 *packets, guint64 *bytes);
-/* End every viewer of `s`, each logged and counted with `reason`. */
-void viewer_reap_stream(struct stream *s, const char *reason);
 /*
  * Main thread: stream `s`'s source is back after being offline: each of its
  * connected viewers waits for a keyframe again (its player lost the
