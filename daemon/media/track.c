@@ -360,15 +360,23 @@ struct track *track_new_encoded(struct stream *s, enum codec c, GstElement *raw_
 {
 	struct track *t = track_alloc(s, c);
 	const char *codec = c == CODEC_H264 ? "h264" : "vp8";
-	GstElement *head =
-	    lazy ? lazy_head(codec, NULL, err) : gst_element_factory_make("identity", NULL);
+	GstElement *head = lazy ? lazy_head(codec, NULL, err) : gst_element_factory_make("queue", NULL);
 
 	if (head == NULL) {
 		if (*err == NULL)
-			*err = g_strdup("identity missing: install gstreamer1.0-plugins-base");
+			*err = g_strdup("queue missing: install gstreamer1.0-plugins-base");
 		track_free(t);
 		return NULL;
 	}
+	/*
+	 * The always-on encoder gets a thread of its own: the source makes the
+	 * next frame while this one is encoded (serially they took most of a
+	 * frame's 33 ms at 720p, and a forced keyframe waited up to 58 ms for its
+	 * frame). Leaky: an encoder that falls behind drops frames, not the source.
+	 */
+	if (!lazy)
+		g_object_set(head, "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time",
+		             (guint64)0, "leaky", 2, NULL);
 	if (c == CODEC_H264) /* what the encoder is set to make, until its first SPS says */
 		t->h264_profile = ENCODER_H264_PROFILE;
 	return build_encoding(t, raw_tee, head, lazy, err);
