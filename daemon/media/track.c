@@ -360,7 +360,8 @@ struct track *track_new_encoded(struct stream *s, enum codec c, GstElement *raw_
 {
 	struct track *t = track_alloc(s, c);
 	const char *codec = c == CODEC_H264 ? "h264" : "vp8";
-	GstElement *head = lazy ? lazy_head(codec, NULL, err) : gst_element_factory_make("queue", NULL);
+	GstElement *head =
+	    lazy ? lazy_head(codec, NULL, err) : gst_element_factory_make("queue", NULL);
 
 	if (head == NULL) {
 		if (*err == NULL)
