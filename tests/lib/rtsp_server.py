@@ -15,14 +15,17 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 Gst.init(None)
 port, path = sys.argv[1], sys.argv[2]
 gop = int(os.environ.get('GOP', '120'))
+kbps = int(os.environ.get('KBPS', '1000'))
+pattern = os.environ.get('PATTERN', 'ball')
+moving = '' if pattern == 'ball' else ' horizontal-speed=4'  # a picture that costs bits
 width, height = os.environ.get('SIZE', '640x360').split('x')
 server = GstRtspServer.RTSPServer()
 server.set_address('127.0.0.1')
 server.set_service(port)
 factory = GstRtspServer.RTSPMediaFactory()
 factory.set_launch(
-    f'( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate=30/1 '
-    f'! x264enc tune=zerolatency speed-preset=veryfast key-int-max={gop} bframes=0 bitrate=1000 '
+    f'( videotestsrc is-live=true pattern={pattern}{moving} ! video/x-raw,width={width},height={height},framerate=30/1 '
+    f'! x264enc tune=zerolatency speed-preset=veryfast key-int-max={gop} bframes=0 bitrate={kbps} '
     f'! video/x-h264,profile=high ! rtph264pay name=pay0 pt=96 config-interval=-1 )')
 factory.set_shared(True)
 if len(sys.argv) > 4:

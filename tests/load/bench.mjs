@@ -15,6 +15,7 @@
 //   BENCH_JANUS_STEPS=0,10,50 (empty: no Janus)  BENCH_JANUS_LOW_KBPS=200
 //   BENCH_CLIENT_NICE=10 (the receivers' scheduling priority, below the server's)
 //   BENCH_ICE_MODE=auto|lite|full (whepcamd's [ice] mode; full: a webrtcbin per viewer)
+//   BENCH_H264_STEPS=0,50,150 (empty: none) a camera's H.264 passed through (passthrough.mjs)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import { launchChromium } from '../lib/browser.mjs';
 import { buildDir } from '../lib/daemon.mjs';
 import { proc, startFleet, setViewers as fleetSet, serverWindow, rxStats, joinFleets, sleep, median, pct } from './fleet.mjs';
 import { compareWithJanus } from './compare_janus.mjs';
+import { passthroughBench } from './passthrough.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = (k, d) => process.env[k] ?? d;
@@ -36,6 +38,7 @@ const BROWSER_TRIES = Number(env('BENCH_BROWSER_TRIES', 10));
 const JANUS_STEPS = env('BENCH_JANUS_STEPS', '0,10,50').split(',').filter(Boolean).map(Number);
 const JANUS_LOW_KBPS = Number(env('BENCH_JANUS_LOW_KBPS', 200));
 const ICE_MODE = env('BENCH_ICE_MODE', 'auto');
+const H264_STEPS = env('BENCH_H264_STEPS', '0,50,150').split(',').filter(Boolean).map(Number);
 const RECEIVER = env('BENCH_RECEIVER', 'c');
 const SAMPLE = RECEIVER === 'c' ? Number(env('BENCH_SAMPLE', 5)) : 0;
 const CLIENT_MAX = Number(env('BENCH_CLIENT_MAX_PCT', 50));
@@ -229,6 +232,8 @@ try {
   }
 }
 // Each server alone on the box in turn, after the main run has let go of it.
+if (H264_STEPS.length > 0)
+  results.h264 = await passthroughBench({ steps: H264_STEPS, windowS: WINDOW_S, browserTries: BROWSER_TRIES, browserFirstFrame });
 if (JANUS_STEPS.length > 1)
   results.janus = await compareWithJanus({ streams: [{ kbps: 2000, pattern: 'smpte' }, { kbps: JANUS_LOW_KBPS, pattern: 'ball' }],
     steps: JANUS_STEPS, windowS: WINDOW_S,
@@ -352,6 +357,30 @@ const targets = [
   [`CPU per viewer <= 1.0 x Janus (${JANUS_LOW_KBPS} kbps)`, results.janus ? results.janus[1].ratio <= 1.0 : null],
   // (a NaN ratio, from a per-viewer figure lost in noise, counts as missed)
 ];
+// A camera's H.264 passed through: no encoder, a viewer no dearer than a VP8
+// one (within 0.02 points of a core: both are a few hundredths), everything
+// delivered, and Chromium's first frame from the GOP kept.
+const H = results.h264;
+if (H) {
+  console.log('\na camera\'s H.264 passed through (test RTSP camera 1280x720@30, 2000 kbps, 4 s GOP; whep_rx offering H.264):');
+  console.log(' viewers | daemon CPU % | per viewer % | VP8 relay per viewer % | encoders running | pkt/s min / med (sent) | <95% | failed joins | not keyframe-first');
+  for (const x of H.steps) {
+    const vp8 = rows.find((r) => r.n === x.n);
+    console.log(`${String(x.n).padStart(8)} | ${x.cpu.toFixed(1).padStart(12)} | ${(x.perViewer ?? 0).toFixed(3).padStart(12)} | ${(vp8?.relayPerViewer ?? NaN).toFixed(3).padStart(22)} | ${String(x.encoders).padStart(16)} | ${x.pktMin.toFixed(0)} / ${x.pktMedian.toFixed(0)} (${x.sent.toFixed(0)}) | ${x.below95} | ${x.failed} | ${x.notKeyframeFirst}`);
+  }
+  if (H.browser) console.log(`Chromium (H.264 from the GOP kept): POST -> first frame p50 ${r1(H.browser.postP50)} ms over ${H.browser.all.length} tries`);
+  const topH = H.steps[H.steps.length - 1];
+  const perK = (pct, pps) => (pct !== null && pct !== undefined && pps ? ((pct / pps) * 1000).toFixed(3) : 'n/a');
+  const vp8Top = rows.find((r) => r.n === topH.n);
+  targets.push(
+    ['H.264 passed through: no encoder running with H.264 viewers only', H.steps.every((x) => x.encoders === 0)],
+    [`H.264 passed through: every viewer joined, >= 95 % of the packets, keyframe first (N = ${topH.n})`,
+      H.steps.every((x) => x.failed === 0 && x.below95 === 0 && x.notKeyframeFirst === 0)],
+    // Per packet: the camera's bitrate is its own. Within 0.02 % of a core per 1,000 packets/s (noise).
+    [`H.264 passed through: per viewer and packet no dearer than VP8's relay (${perK(topH.perViewer, topH.sent)} vs ${perK(vp8Top?.relayPerViewer, vp8Top?.sent)} % per 1,000 pkt/s, N = ${topH.n})`,
+      topH.n && vp8Top && vp8Top.relayPerViewer !== null ? topH.perViewer / topH.sent <= vp8Top.relayPerViewer / vp8Top.sent + 0.02 / 1000 : null],
+    ['H.264 passed through, 4 s GOP: Chromium POST -> first frame p50 <= 500 ms', H.browser ? H.browser.postP50 <= 500 : null]);
+}
 results.targets = targets.map(([name, ok]) => ({ name, ok }));
 console.log('\ntargets (n/a: not measured in this run, not a miss):');
 for (const [name, ok] of targets) {

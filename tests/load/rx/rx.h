@@ -67,6 +67,9 @@ size_t rtp_header_len(const uint8_t *p, size_t n);
 /* RFC 7741: a VP8 payload that starts a keyframe (S=1, PID 0, P=0) and carries
  * the keyframe start code (RFC 6386 9.1); *w and *h its size. */
 bool vp8_keyframe_start(const uint8_t *payload, size_t n, int *w, int *h);
+/* RFC 6184: an H.264 payload (single NAL unit, STAP-A or an FU-A's start)
+ * that starts a keyframe: an IDR slice or the SPS before one. */
+bool h264_keyframe_start(const uint8_t *payload, size_t n);
 
 /* ---- rx_dtls.c: the DTLS client and its certificate ---- */
 
@@ -93,7 +96,8 @@ struct answer {
 	uint32_t ssrc;           /* a=ssrc, 0 if none */
 };
 
-/* The offer of one viewer: recvonly VP8 on one bundled m-line. Returns its length. */
+/* The offer of one viewer: recvonly VP8 (G.h264: H.264, packetization-mode 1,
+ * High up to level 3.1 and level-asymmetry) on one bundled m-line. Returns its length. */
 size_t sdp_offer(char *out, size_t cap, const char *ufrag, const char *pwd, const char *fp,
                  const struct sockaddr_in *local);
 /* Parses an answer; `prefer` is the candidate address to pick when there are
@@ -174,6 +178,7 @@ struct rx_global {
 	int batch;      /* recvmmsg vlen */
 	int decrypt_first, sample_ms, keepalive_ms, rcvbuf;
 	bool corrupt_key;
+	bool h264; /* offer H.264 instead of VP8 */
 	uint64_t wakeups, recv_calls, datagrams;
 };
 extern struct rx_global G;

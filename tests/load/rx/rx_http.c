@@ -25,6 +25,11 @@ size_t sdp_offer(char *out, size_t cap, const char *ufrag, const char *pwd, cons
 	char ip[INET_ADDRSTRLEN];
 	int n;
 
+	const char *codec = G.h264 ? "a=rtpmap:96 H264/90000\r\n"
+	                             "a=fmtp:96 level-asymmetry-allowed=1;packetization-mode=1;"
+	                             "profile-level-id=64001f\r\n"
+	                           : "a=rtpmap:96 VP8/90000\r\n";
+
 	inet_ntop(AF_INET, &local->sin_addr, ip, sizeof(ip));
 	n = snprintf(out, cap,
 	             "v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
@@ -32,9 +37,10 @@ size_t sdp_offer(char *out, size_t cap, const char *ufrag, const char *pwd, cons
 	             "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
 	             "a=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
 	             "a=fingerprint:%s\r\na=setup:actpass\r\na=mid:0\r\na=recvonly\r\n"
-	             "a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
+	             "a=rtcp-mux\r\n%s"
 	             "a=candidate:1 1 udp 2122260223 %s %u typ host\r\na=end-of-candidates\r\n",
-	             (unsigned)random(), ufrag, pwd, fp, ip, (unsigned)ntohs(local->sin_port));
+	             (unsigned)random(), ufrag, pwd, fp, codec, ip,
+	             (unsigned)ntohs(local->sin_port));
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 

@@ -183,6 +183,31 @@ int srtp_rx_decrypt(const struct srtp_rx *s, uint8_t *p, size_t n, uint32_t roc)
 	return len;
 }
 
+bool h264_keyframe_start(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	if (n < 1)
+		return false;
+	switch (p[0] & 0x1f) {
+	case 5: /* IDR slice */
+	case 7: /* SPS */
+		return true;
+	case 24: /* STAP-A: 16-bit size, then the NAL unit, for each */
+		for (i = 1; i + 2 < n; i += 2 + (size_t)(p[i] << 8 | p[i + 1])) {
+			uint8_t t = p[i + 2] & 0x1f;
+
+			if (t == 5 || t == 7)
+				return true;
+		}
+		return false;
+	case 28: /* FU-A: the start of a fragmented IDR slice */
+		return n >= 2 && (p[1] & 0x80) && (p[1] & 0x1f) == 5;
+	default:
+		return false;
+	}
+}
+
 bool vp8_keyframe_start(const uint8_t *v, size_t n, int *w, int *h)
 {
 	size_t i = 1;

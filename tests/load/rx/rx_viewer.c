@@ -316,7 +316,8 @@ static void look_inside(struct viewer *v, const uint8_t *p, size_t n, int64_t ex
 	v->decrypt_ok++;
 	hl = rtp_header_len(scratch, (size_t)len);
 	int w = 0, h = 0;
-	bool key = vp8_keyframe_start(scratch + hl, (size_t)len - hl, &w, &h);
+	bool key = G.h264 ? h264_keyframe_start(scratch + hl, (size_t)len - hl)
+	                  : vp8_keyframe_start(scratch + hl, (size_t)len - hl, &w, &h);
 	if (!v->first_checked) {
 		v->first_checked = true;
 		v->first_is_key = key;

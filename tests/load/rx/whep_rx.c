@@ -369,7 +369,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: whep_rx [--local IP[,IP…]] [--batch N] [--tick-ms N] "
 	                "[--decrypt-first N] [--sample-ms N] [--keepalive-ms N] "
-	                "[--rcvbuf BYTES] [--corrupt-key]\n");
+	                "[--rcvbuf BYTES] [--corrupt-key] [--h264]\n");
 	exit(2);
 }
 
@@ -383,6 +383,7 @@ int main(int argc, char **argv)
 	                                     {"keepalive-ms", required_argument, NULL, 'k'},
 	                                     {"rcvbuf", required_argument, NULL, 'r'},
 	                                     {"corrupt-key", no_argument, NULL, 'c'},
+	                                     {"h264", no_argument, NULL, 'H'},
 	                                     {NULL, 0, NULL, 0}};
 	struct epoll_event evs[MAX_EVENTS], ev = {.events = EPOLLIN, .data.ptr = &stdin_src};
 	double last_timer = 0;
@@ -420,6 +421,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			G.corrupt_key = true;
+			break;
+		case 'H':
+			G.h264 = true;
 			break;
 		default:
 			usage();
