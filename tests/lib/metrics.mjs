@@ -11,6 +11,11 @@ export function parseMetrics(text) {
   return values;
 }
 
+// One value of the stack's GET /metrics at `base` (NaN when it has none), as the bench reads it.
+export async function httpMetric(base, name) {
+  return parseMetrics(await (await fetch(`${base}/metrics`)).text())[name] ?? NaN;
+}
+
 // The daemon `d` (tests/lib/daemon.mjs) asked over its socket.
 export async function daemonMetrics(d) {
   const reply = await d.request({ op: 'metrics' });

@@ -26,6 +26,7 @@ import { buildDir } from '../lib/daemon.mjs';
 import { proc, startFleet, setViewers as fleetSet, serverWindow, rxStats, joinFleets, sleep, median, pct } from './fleet.mjs';
 import { compareWithJanus } from './compare_janus.mjs';
 import { passthroughBench } from './passthrough.mjs';
+import { httpMetric } from '../lib/metrics.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = (k, d) => process.env[k] ?? d;
@@ -51,12 +52,7 @@ const OUT = path.join(buildDir, 'bench');
 const PPS_2MBPS = 220;
 const r1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 
-async function metric(base, name) {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const esc = name.replace(/[{}"]/g, (c) => `\\${c}`);
-  const m = new RegExp(`^${esc} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
+const metric = httpMetric;
 
 // ---- measurements ----
 let fleet = null; // the capacity receivers (whep_rx, or werift with BENCH_RECEIVER=werift)

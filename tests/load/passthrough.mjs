@@ -7,13 +7,8 @@
 import { startStack } from '../lib/stack.mjs';
 import { startRtspServer } from '../lib/rtsp.mjs';
 import { until } from '../lib/daemon.mjs';
+import { httpMetric as metric } from '../lib/metrics.mjs';
 import { startFleet, setViewers, serverWindow, rxStats, sleep, median } from './fleet.mjs';
-
-async function metric(base, name) {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 // { steps: [{ n, cpu, perViewer, … }], browser }: browserFirstFrame(stack, tries) is the bench's own.
 export async function passthroughBench({ steps, windowS, browserTries, browserFirstFrame }) {
