@@ -59,6 +59,7 @@ _Static_assert(WHEPCAM_CTL_READ_TIMEOUT_MS < WHEPCAM_RELAY_TIMEOUT_MS,
 #define WHEPCAM_DEFAULT_ICE_TIMEOUT_S     15
 #define WHEPCAM_DEFAULT_GATHER_TIMEOUT_MS 2000
 #define WHEPCAM_RETRY_AFTER_S             5
+#define WHEPCAM_DEFAULT_AUDIO_KBPS        48 /* Opus, 48 kHz stereo-capable, with FEC */
 /*
  * Sessions not yet proven real (no valid ICE check yet) are what a flood of
  * canned offers makes: they get their own, smaller cap and a short deadline,

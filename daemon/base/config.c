@@ -45,6 +45,7 @@ static const struct int_key stream_int_keys[] = {
     SKEY("fps", 1, 240, fps),
     SKEY("bitrate-kbps", 50, 100000, bitrate_kbps),
     SKEY("keyframe-interval", 1, 10000, keyframe_interval),
+    SKEY("audio-kbps", 6, 510, audio_kbps), /* Opus's range */
     SKEY("encoder-speed", 0, 16, encoder_speed),
     SKEY("max-viewers", 0, 100000, max_viewers),
     {NULL, 0, 0, 0},
@@ -64,6 +65,8 @@ static struct stream_config *stream_config_new(const char *name)
 	sc->encoder_speed = 8;
 	sc->h264_encoder = g_strdup("auto");
 	sc->rtsp_transport = g_strdup("auto");
+	sc->audio = g_strdup("auto");
+	sc->audio_kbps = WHEPCAM_DEFAULT_AUDIO_KBPS;
 	return sc;
 }
 
@@ -76,6 +79,7 @@ static void stream_config_free(gpointer p)
 	g_free(sc->token);
 	g_free(sc->h264_encoder);
 	g_free(sc->rtsp_transport);
+	g_free(sc->audio);
 	g_free(sc);
 }
 
@@ -131,7 +135,7 @@ static int set_int_key(void *base, const struct int_key *keys, const char *key, 
 
 const char *codec_name(enum codec c)
 {
-	return c == CODEC_H264 ? "H264" : "VP8";
+	return c == CODEC_H264 ? "H264" : c == CODEC_OPUS ? "opus" : "VP8";
 }
 
 static bool valid_source(const char *s)
@@ -227,6 +231,20 @@ static int set_stream_key(struct stream_config *sc, const char *key, const char 
 		static const char *const transports[] = {"auto", "tcp", "udp", NULL};
 
 		return set_choice(&sc->rtsp_transport, key, value, transports, err);
+	}
+	if (strcmp(key, "audio") == 0) {
+		if (strcmp(value, "none") != 0 && strcmp(value, "auto") != 0 &&
+		    strcmp(value, "test") != 0 &&
+		    !((g_str_has_prefix(value, "alsa:") || g_str_has_prefix(value, "pulse:")) &&
+		      strchr(value, ':')[1] != '\0' && strpbrk(value, "\"!") == NULL)) {
+			*err = g_strdup_printf("audio must be none, auto, test, alsa:DEVICE or "
+			                       "pulse:DEVICE, not \"%s\"",
+			                       value);
+			return -1;
+		}
+		g_free(sc->audio);
+		sc->audio = g_strdup(value);
+		return 0;
 	}
 	if (strcmp(key, "token") == 0) {
 		g_free(sc->token);
@@ -408,7 +426,7 @@ out:
 /* Command-line options: "--KEY VALUE" for every daemon, ice and stream key. */
 static const char *const stream_cli_keys[] = {
     "source",        "width", "height", "fps",          "bitrate-kbps",   "keyframe-interval",
-    "encoder-speed", "token", "codecs", "h264-encoder", "rtsp-transport", NULL};
+    "encoder-speed", "token", "codecs", "h264-encoder", "rtsp-transport", "audio", "audio-kbps", NULL};
 
 int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
 {

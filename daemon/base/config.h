@@ -10,10 +10,13 @@
 
 #include "whepcam.h" /* the defaults */
 
-/* The video codecs whepcam sends (RTP: VP8 RFC 7741, H.264 RFC 6184 packetization-mode 1). */
-enum codec { CODEC_VP8, CODEC_H264 };
-#define CODEC_COUNT 2
-/* "VP8", "H264": the RTP encoding name. */
+/*
+ * The codecs whepcam sends: video (RTP: VP8 RFC 7741, H.264 RFC 6184
+ * packetization-mode 1), the first CODEC_COUNT, and Opus for sound (RFC 7587).
+ */
+enum codec { CODEC_VP8, CODEC_H264, CODEC_OPUS };
+#define CODEC_COUNT 2 /* the video codecs: what `codecs =` orders and tracks[] holds */
+/* "VP8", "H264", "opus": the RTP encoding name. */
 const char *codec_name(enum codec c);
 
 struct stream_config {
@@ -24,6 +27,9 @@ struct stream_config {
 	int n_codecs;
 	char *h264_encoder;   /* "auto", "x264" or "v4l2" (v4l2h264enc) */
 	char *rtsp_transport; /* "auto", "tcp" or "udp" */
+	/* "none", "auto" (the source's own sound), "test" (a beep a second), "alsa:DEV", "pulse:DEV" */
+	char *audio;
+	int audio_kbps; /* Opus bitrate */
 	int width, height, fps;
 	int bitrate_kbps;
 	int keyframe_interval; /* frames between forced keyframes */

@@ -13,101 +13,14 @@
 #include <poll.h>
 #include <string.h>
 
-#include "fanout.h"
-#include "gop.h"
-#include "lite.h"
+#include "fanout_priv.h"
 #include "media/track.h"
-#include "wire/resend.h"
 #include "wire/rtp.h"
 
 #define FANOUT_QUEUE_BUFFERS 30   /* frames: a stalled send thread drops old ones */
-#define FANOUT_MAX_PACKETS   512  /* packets of one frame we handle (a 720p keyframe: ~100) */
 #define FANOUT_SEND_WAIT_MS  200  /* per frame: how long a full socket buffer is waited for */
-#define FANOUT_HISTORY       512  /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
 #define FANOUT_GOP_PACKETS   2048 /* a passed-through GOP kept for joins: 4 s at ~5 Mbps */
 #define FANOUT_FRESH_PACKETS 256  /* our encoder's: the join's keyframe and what followed */
-
-/* One batch of protected packets for sendmmsg: a thread's scratch. */
-struct batch {
-	uint8_t out[DIRECT_BATCH][DIRECT_MAX_PACKET + SRTP_SEAL_MAX_TRAILER];
-	struct mmsghdr msgs[DIRECT_BATCH];
-	struct iovec iov[DIRECT_BATCH];
-};
-
-/* A packet as the payloader made it, for viewers that lost it (RFC 4585 NACK). */
-struct sent_packet {
-	uint16_t seq;
-	uint16_t len; /* 0: empty */
-	uint8_t data[DIRECT_MAX_PACKET];
-};
-
-/* NACK resends, every fan-out; atomic */
-static struct {
-	guint64 packets, bytes;                 /* sent again (bytes: RTP, before SRTP) */
-	guint64 refused_budget, refused_repeat; /* not sent: see wire/resend.h */
-} resends;
-
-/*
- * One viewer: main thread creates and frees it. tx, fd and addr are
- * written on the receive thread (fanout_set_sender) under the fanout lock;
- * the send thread reads them under that lock, the receive thread (resends)
- * without it. Every srtp_seal with tx holds `seal`: the send thread's and
- * the receive thread's would otherwise race on libsrtp's stream state.
- */
-struct fanout_member {
-	int pt;                     /* the viewer's payload type: written into every packet */
-	struct branch *branch;      /* gate and counters, shared with the session layer */
-	char sid[SHORT_ID_LEN + 1]; /* for log lines */
-	struct srtp_seal *tx;       /* NULL until the DTLS handshake ends */
-	GMutex seal;                /* taken with tx in use; after the fanout lock, if both */
-	int fd;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	struct resend_budget resend; /* the receive thread's alone */
-	bool asked_keyframe;         /* the send thread's: it waits, and nothing kept would do */
-};
-
-struct fanout {
-	GMutex lock;        /* members, and each member's sender */
-	GPtrArray *members; /* struct fanout_member *, owned: fanout_add to fanout_remove */
-	guint32 ssrc;
-	enum codec codec;
-	unsigned kbps;   /* the stream's configured bitrate: each member's resend budget */
-	guint first;     /* rotates: when a frame cannot reach everyone, not always the same lose */
-	guint removals;  /* bumped by fanout_remove: a wait without the lock checks it after */
-	GstElement *tee; /* a reference: the tee_pad is released from it */
-	GstPad *tee_pad;
-	GstElement *bin;
-	struct batch sending; /* the send thread's */
-	struct batch joining; /* the receive thread's: a GOP sent as DTLS comes up */
-	struct gop_packets sending_gop, joining_gop;
-	GstMapInfo maps[FANOUT_MAX_PACKETS];
-	const uint8_t *data[FANOUT_MAX_PACKETS]; /* the frame's packets, as maps[] */
-	gsize len[FANOUT_MAX_PACKETS];
-	struct sent_packet *history; /* FANOUT_HISTORY slots, under the lock */
-	struct track *track;         /* whose keyframes a waiting viewer asks for */
-	struct gop *gop;             /* the frames since the last keyframe, for joins: gop.h */
-};
-
-/* Send thread, lock held: keep the frame's packets for NACKs. */
-static void remember(struct fanout *f, guint npackets)
-{
-	guint i;
-
-	for (i = 0; i < npackets; i++) {
-		const GstMapInfo *m = &f->maps[i];
-		struct sent_packet *h;
-		uint16_t seq;
-
-		if (m->size < 12 || m->size > DIRECT_MAX_PACKET)
-			continue;
-		seq = (uint16_t)((m->data[2] << 8) | m->data[3]);
-		h = &f->history[seq % FANOUT_HISTORY];
-		h->seq = seq;
-		h->len = (uint16_t)m->size;
-		memcpy(h->data, m->data, m->size);
-	}
-}
 
 /*
  * Send thread, fanout lock held: `batch` prepared datagrams on `fd`; how
@@ -193,6 +106,8 @@ static void send_to(struct fanout *f, struct batch *b, struct fanout_member *m,
 	}
 	__atomic_fetch_add(&m->branch->packets, sent, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&m->branch->bytes, bytes, __ATOMIC_RELAXED);
+	m->packets += sent;
+	m->octets += bytes - MIN(bytes, (guint64)sent * 12); /* payload: RTP's 12-byte headers off */
 }
 
 /*
@@ -262,6 +177,54 @@ static bool frame_is_keyframe(const struct fanout *f, guint npackets)
 	return false;
 }
 
+/*
+ * Send thread, lock held: when the frame starting with RTP timestamp `rtp`
+ * was captured, on the monotonic clock, for the sender reports. Its
+ * timestamp is on the pipeline's clock (an audio device may provide it),
+ * brought to the monotonic one by reading both now.
+ */
+static void note_capture(struct fanout *f, GstAppSink *sink, GstSample *sample, guint32 rtp)
+{
+	GstBuffer *b = gst_sample_get_buffer(sample);
+	GstBufferList *list = gst_sample_get_buffer_list(sample);
+	const GstSegment *seg = gst_sample_get_segment(sample);
+	GstClock *clock = gst_element_get_clock(GST_ELEMENT(sink));
+	GstClockTime pts, running;
+
+	if (b == NULL && list != NULL && gst_buffer_list_length(list) > 0)
+		b = gst_buffer_list_get(list, 0);
+	pts = b != NULL ? GST_BUFFER_PTS(b) : GST_CLOCK_TIME_NONE;
+	running = seg != NULL && GST_CLOCK_TIME_IS_VALID(pts)
+	              ? gst_segment_to_running_time(seg, GST_FORMAT_TIME, pts)
+	              : GST_CLOCK_TIME_NONE;
+	if (clock != NULL && GST_CLOCK_TIME_IS_VALID(running)) {
+		GstClockTime captured = gst_element_get_base_time(GST_ELEMENT(sink)) + running;
+		gint64 ago = (gint64)gst_clock_get_time(clock) - (gint64)captured;
+
+		f->report_rtp = rtp;
+		f->report_mono_ns = g_get_monotonic_time() * 1000 - ago;
+	}
+	g_clear_object(&clock);
+}
+
+/*
+ * Send thread, lock held: a frame of sound to every viewer whose gate is
+ * open: beside a picture, from its first keyframe on; alone, from its DTLS.
+ * No keyframes, no history: a lost frame is Opus's in-band FEC's.
+ */
+static void send_sound(struct fanout *f, guint npackets, gint64 deadline_us)
+{
+	guint i;
+
+	for (i = 0; i < f->members->len; i++) {
+		struct fanout_member *m =
+		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
+
+		if (m->tx != NULL && m->fd >= 0 && g_atomic_int_get(&m->branch->gate) == GATE_OPEN)
+			send_to(f, &f->sending, m, f->data, f->len, NULL, npackets, deadline_us);
+	}
+}
+
 /* Send thread (the queue's): one frame's packets, as a list or a single buffer. */
 static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 {
@@ -287,11 +250,16 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 			n++;
 		}
 	}
-	keyframe = frame_is_keyframe(f, n);
+	keyframe = f->codec != CODEC_OPUS && frame_is_keyframe(f, n);
 	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
 	g_mutex_lock(&f->lock);
-	remember(f, n);
-	for (i = 0; i < f->members->len; i++) {
+	if (n > 0 && f->len[0] >= 12)
+		note_capture(f, sink, sample, GST_READ_UINT32_BE(f->data[0] + 4));
+	if (f->history != NULL)
+		fanout_remember(f, n);
+	if (f->codec == CODEC_OPUS)
+		send_sound(f, n, deadline_us);
+	for (i = 0; f->codec != CODEC_OPUS && i < f->members->len; i++) {
 		struct fanout_member *m =
 		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
 
@@ -303,7 +271,8 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 		if (gate_pass(m, keyframe))
 			send_to(f, &f->sending, m, f->data, f->len, NULL, n, deadline_us);
 	}
-	gop_keep(f->gop, f->data, f->len, n, keyframe, g_get_monotonic_time());
+	if (f->gop != NULL)
+		gop_keep(f->gop, f->data, f->len, n, keyframe, g_get_monotonic_time());
 	f->first++;
 	g_mutex_unlock(&f->lock);
 	for (i = 0; i < n; i++) {
@@ -317,6 +286,8 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 
 void fanout_forget_gop(struct fanout *f)
 {
+	if (f->gop == NULL)
+		return;
 	g_mutex_lock(&f->lock);
 	gop_forget(f->gop);
 	g_mutex_unlock(&f->lock);
@@ -332,16 +303,19 @@ struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, 
 	enum codec c = track_codec(t);
 	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
 	/* The queue's thread is "<name>:src": "fanout:src" is what docs/benchmarks.md profiles. */
-	const char *name = c == CODEC_VP8 ? "fanout" : "fanout-h264";
+	const char *name = c == CODEC_VP8 ? "fanout" : c == CODEC_H264 ? "fanout-h264" : "fanout-opus";
+	const char *payloader = c == CODEC_VP8    ? "rtpvp8pay"
+	                        : c == CODEC_H264 ? "rtph264pay"
+	                                          : "rtpopuspay";
 	struct fanout *f;
 	GstElement *queue, *pay, *sink;
 	GstPad *pad;
 
 	queue = gst_element_factory_make("queue", name);
-	pay = gst_element_factory_make(c == CODEC_VP8 ? "rtpvp8pay" : "rtph264pay", NULL);
+	pay = gst_element_factory_make(payloader, NULL);
 	sink = gst_element_factory_make("appsink", NULL);
 	if (queue == NULL || pay == NULL || sink == NULL) {
-		*err = g_strdup("queue, rtpvp8pay, rtph264pay or appsink missing: install "
+		*err = g_strdup("queue, rtpvp8pay, rtph264pay, rtpopuspay or appsink missing: install "
 		                "gstreamer1.0-plugins-base and -good");
 		gst_clear_object(&queue);
 		gst_clear_object(&pay);
@@ -354,12 +328,15 @@ struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, 
 	f->ssrc = g_random_int();
 	f->codec = c;
 	f->kbps = kbps;
-	f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
 	f->track = t;
-	/* A camera's whole GOP; our encoder's from the keyframe a join asked for (fanout.h). */
-	f->gop = gop_new(track_passthrough(t) ? FANOUT_GOP_PACKETS : FANOUT_FRESH_PACKETS);
-	gop_packets_init(&f->sending_gop, f->gop);
-	gop_packets_init(&f->joining_gop, f->gop);
+	f->clock_rate = c == CODEC_OPUS ? 48000 : 90000;
+	if (c != CODEC_OPUS) { /* sound: no NACKs, no keyframes */
+		f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
+		/* A camera's whole GOP; our encoder's from the keyframe a join asked for (fanout.h). */
+		f->gop = gop_new(track_passthrough(t) ? FANOUT_GOP_PACKETS : FANOUT_FRESH_PACKETS);
+		gop_packets_init(&f->sending_gop, f->gop);
+		gop_packets_init(&f->joining_gop, f->gop);
+	}
 	f->tee = gst_object_ref(track_tee(t));
 	f->bin = gst_bin_new(name);
 	gst_bin_add_many(GST_BIN(f->bin), queue, pay, sink, NULL);
@@ -369,7 +346,7 @@ struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, 
 	g_object_set(pay, "pt", 96u, "ssrc", f->ssrc, "mtu", (guint)DIRECT_RTP_MTU, NULL);
 	if (c == CODEC_VP8)
 		g_object_set(pay, "picture-id-mode", 2, NULL);
-	else /* SPS and PPS before every IDR, aggregated with it (STAP-A) when they fit */
+	else if (c == CODEC_H264) /* SPS and PPS before every IDR, aggregated with it (STAP-A) */
 		g_object_set(pay, "config-interval", -1, "aggregate-mode", 1, NULL);
 	g_object_set(sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE,
 	             "buffer-list", TRUE, "max-buffers", 2u, "drop", TRUE, NULL);
@@ -397,18 +374,22 @@ void fanout_free(struct fanout *f)
 	gst_object_unref(f->tee);
 	g_ptr_array_unref(f->members);
 	g_free(f->history);
-	gop_free(f->gop);
-	gop_packets_clear(&f->sending_gop);
-	gop_packets_clear(&f->joining_gop);
+	if (f->gop != NULL) {
+		gop_free(f->gop);
+		gop_packets_clear(&f->sending_gop);
+		gop_packets_clear(&f->joining_gop);
+	}
 	g_mutex_clear(&f->lock);
 	g_free(f);
 }
 
-struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, const char *sid)
+struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, const char *sid,
+                                 bool leads)
 {
 	struct fanout_member *m = g_new0(struct fanout_member, 1);
 
 	m->pt = pt;
+	m->leads = leads;
 	m->branch = branch_ref(b);
 	m->fd = -1;
 	g_strlcpy(m->sid, sid, sizeof(m->sid));
@@ -451,6 +432,14 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
 	 * next frame (up to a frame interval later). Sent without waiting for
 	 * room: what does not fit is NACKed.
 	 */
+	if (f->codec == CODEC_OPUS) { /* nothing to wait for: sound alone plays at once */
+		if (tx != NULL && m->leads &&
+		    g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_OPEN))
+			g_message("viewer %s: sound only, sent from %.1f ms after the offer", m->sid,
+			          (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0);
+		g_mutex_unlock(&f->lock);
+		return;
+	}
 	up = tx != NULL &&
 	     g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_WAIT_KEYFRAME);
 	if (up && m->fd >= 0)
@@ -458,74 +447,3 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
 	g_mutex_unlock(&f->lock);
 }
 
-/* Receive thread: packet `seq` from the history into `out`; its length, 0 when no longer kept. */
-static int history_copy(struct fanout *f, uint16_t seq, uint8_t *out)
-{
-	const struct sent_packet *h;
-	int len = 0;
-
-	g_mutex_lock(&f->lock);
-	h = &f->history[seq % FANOUT_HISTORY];
-	if (h->len != 0 && h->seq == seq) {
-		len = h->len;
-		memcpy(out, h->data, (size_t)len);
-	}
-	g_mutex_unlock(&f->lock);
-	return len;
-}
-
-guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *seqs, size_t n,
-                    uint8_t *scratch)
-{
-	gint64 now = g_get_monotonic_time();
-	guint sent = 0, over = 0, repeats = 0;
-	guint64 bytes = 0;
-	size_t i;
-
-	/* tx and the address change only on this thread; the gate is atomic. */
-	if (m->tx == NULL || g_atomic_int_get(&m->branch->gate) != GATE_OPEN)
-		return 0;
-	for (i = 0; i < n; i++) {
-		int st;
-		int len, rtp_len;
-
-		switch (resend_budget_check(&m->resend, seqs[i], now)) {
-		case RESEND_REPEAT:
-			repeats++;
-			continue;
-		case RESEND_BUDGET:
-			over++;
-			continue;
-		case RESEND_OK:
-			break;
-		}
-		/* Copied under the fanout lock, sealed and sent without it: frames keep going. */
-		rtp_len = len = history_copy(f, seqs[i], scratch);
-		if (len == 0)
-			continue; /* too old: the viewer will ask for a keyframe instead */
-		resend_budget_spend(&m->resend, seqs[i], (size_t)len, now);
-		scratch[1] = (uint8_t)((scratch[1] & 0x80) | m->pt);
-		/* The same packet again under the same index (within SRTP_SEAL_WINDOW). */
-		g_mutex_lock(&m->seal);
-		st = srtp_seal(m->tx, scratch, &len);
-		g_mutex_unlock(&m->seal);
-		if (st == 0 && sendto(m->fd, scratch, (size_t)len, MSG_DONTWAIT,
-		                      (struct sockaddr *)&m->addr, m->addrlen) > 0) {
-			sent++;
-			bytes += (guint64)rtp_len;
-		}
-	}
-	__atomic_fetch_add(&resends.packets, sent, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&resends.bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&resends.refused_budget, over, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&resends.refused_repeat, repeats, __ATOMIC_RELAXED);
-	return sent;
-}
-
-void fanout_resend_totals(struct fanout_resend_totals *t)
-{
-	t->packets = __atomic_load_n(&resends.packets, __ATOMIC_RELAXED);
-	t->bytes = __atomic_load_n(&resends.bytes, __ATOMIC_RELAXED);
-	t->refused_budget = __atomic_load_n(&resends.refused_budget, __ATOMIC_RELAXED);
-	t->refused_repeat = __atomic_load_n(&resends.refused_repeat, __ATOMIC_RELAXED);
-}

@@ -46,9 +46,12 @@ guint32 fanout_ssrc(const struct fanout *f);
 /*
  * Main thread: a viewer with payload type `pt` joins; it is sent nothing
  * until fanout_set_sender gives it keys. Takes a reference on `b` (its gate
- * and counters); `sid` names it in log lines.
+ * and counters); `sid` names it in log lines. `leads`: its frames open the
+ * gate (video; the sound of a viewer that asked for nothing else); else
+ * they wait for it (sound beside a picture starts with the picture's keyframe).
  */
-struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, const char *sid);
+struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, const char *sid,
+                                 bool leads);
 /* Main thread: after this returns the send thread never touches m; m and its sender are freed. */
 void fanout_remove(struct fanout *f, struct fanout_member *m);
 /*
@@ -65,6 +68,15 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
  */
 guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *seqs, size_t n,
                     uint8_t *scratch);
+
+/*
+ * Receive thread: m's RTCP sender report (RFC 3550 §6.4.1: SR and SDES
+ * CNAME `cname`) into out[0..cap), for now: the wall clock as NTP, the RTP
+ * timestamp of this instant on the track's clock, what m was sent. Its
+ * length, or 0 when m has been sent nothing yet.
+ */
+size_t fanout_sender_report(struct fanout *f, struct fanout_member *m, const char *cname,
+                            uint8_t *out, size_t cap);
 
 /* NACK resends, every fan-out since start-up. */
 struct fanout_resend_totals {

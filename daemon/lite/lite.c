@@ -22,10 +22,10 @@
 /* One viewer on this path: main thread creates and frees it. */
 struct lite_viewer {
 	char id[WHEPCAM_SESSION_HEX + 1]; /* what the session_host callbacks take */
-	struct track *video;              /* where its keyframe requests go */
+	struct track *video;              /* where its keyframe requests go; NULL: sound only */
 	struct peer *peer;                /* owned */
-	struct fanout *fanout;            /* its track's */
-	struct fanout_member *member;     /* its place there, owned */
+	struct fanout *fanout[PEER_TRACKS]; /* its tracks' (PEER_VIDEO, PEER_AUDIO), or NULL */
+	struct fanout_member *member[PEER_TRACKS]; /* its place there, owned */
 	gint64 last_keyframe_request_us;  /* its last PLI/FIR passed on; the receive thread's */
 };
 
@@ -62,7 +62,8 @@ static void on_peer_keyframe_request(void *user)
 	    now - lv->last_keyframe_request_us < KEYFRAME_VIEWER_INTERVAL_MS * 1000)
 		return;
 	lv->last_keyframe_request_us = now;
-	track_request_keyframe_any_thread(lv->video, KEYFRAME_FOR_PLI);
+	if (lv->video != NULL)
+		track_request_keyframe_any_thread(lv->video, KEYFRAME_FOR_PLI);
 }
 
 static const struct peer_events peer_events = {
@@ -222,8 +223,9 @@ static const char *offer_fingerprint(const GstSDPMessage *offer)
 		const GstSDPMedia *m = gst_sdp_message_get_media(offer, i);
 		const char *fp = gst_sdp_media_get_attribute_val(m, "fingerprint");
 
-		if (fp != NULL && g_strcmp0(gst_sdp_media_get_media(m), "video") == 0)
-			return fp;
+		if (fp != NULL && (g_strcmp0(gst_sdp_media_get_media(m), "video") == 0 ||
+		                   g_strcmp0(gst_sdp_media_get_media(m), "audio") == 0))
+			return fp; /* one DTLS for the bundle: the first m-line's */
 	}
 	return gst_sdp_message_get_attribute_val(offer, "fingerprint");
 }
@@ -240,7 +242,10 @@ static enum session_start lite_start(const struct session_offer *o, void **path,
 
 	g_strlcpy(lv->id, o->id, sizeof(lv->id));
 	lv->video = o->video;
-	lv->fanout = g_hash_table_lookup(D.fanouts, o->video);
+	if (o->video != NULL)
+		lv->fanout[PEER_VIDEO] = g_hash_table_lookup(D.fanouts, o->video);
+	if (o->audio != NULL)
+		lv->fanout[PEER_AUDIO] = g_hash_table_lookup(D.fanouts, o->audio);
 	*err =
 	    (struct session_error){.status = 400, .error = "bad-offer", .reason = "offer-rejected"};
 	if (random_ice_chars(ufrag, DIRECT_UFRAG_LEN) != 0 ||
@@ -259,7 +264,8 @@ static enum session_start lite_start(const struct session_offer *o, void **path,
 	a = (struct answer_params){.ufrag = ufrag,
 	                           .pwd = pwd,
 	                           .fingerprint = dtls_fingerprint(),
-	                           .pt = o->pt,
+	                           .pt = o->video != NULL ? o->pt : -1,
+	                           .audio_pt = o->audio != NULL ? o->audio_pt : -1,
 	                           .encoding = codec_name(o->codec->codec),
 	                           .fmtp = o->codec->fmtp,
 	                           .session_version = ++D.answers};
@@ -276,17 +282,30 @@ static enum session_start lite_start(const struct session_offer *o, void **path,
 		goto fail;
 	}
 
-	lv->member = fanout_add(lv->fanout, o->pt, o->branch, o->sid);
-	peer_set_media(lv->peer, lv->fanout, lv->member, a.nack);
+	*answer = (struct session_answer){.sdp = text, .candidates = udp_candidates()};
+	if (lv->fanout[PEER_VIDEO] != NULL) {
+		lv->member[PEER_VIDEO] =
+		    fanout_add(lv->fanout[PEER_VIDEO], o->pt, o->branch, o->sid, true);
+		peer_set_media(lv->peer, PEER_VIDEO, lv->fanout[PEER_VIDEO], lv->member[PEER_VIDEO],
+		               a.nack);
+		answer->ssrc = fanout_ssrc(lv->fanout[PEER_VIDEO]);
+	}
+	if (lv->fanout[PEER_AUDIO] != NULL) {
+		/* Beside a picture, the sound starts with its keyframe; alone, at once. */
+		lv->member[PEER_AUDIO] = fanout_add(lv->fanout[PEER_AUDIO], o->audio_pt, o->branch,
+		                                    o->sid, o->video == NULL);
+		peer_set_media(lv->peer, PEER_AUDIO, lv->fanout[PEER_AUDIO], lv->member[PEER_AUDIO],
+		               false);
+		answer->audio_ssrc = fanout_ssrc(lv->fanout[PEER_AUDIO]);
+	}
 	peer_register(lv->peer);
 	/*
 	 * Its DTLS is up in tens of ms, about as long as the encoder takes for
 	 * a keyframe: asked for now, it is out by then, kept by the fan-out
 	 * (gop.h), and sent the moment the gate opens.
 	 */
-	track_request_keyframe(lv->video, KEYFRAME_FOR_JOIN);
-	*answer = (struct session_answer){
-	    .sdp = text, .ssrc = fanout_ssrc(lv->fanout), .candidates = udp_candidates()};
+	if (lv->video != NULL)
+		track_request_keyframe(lv->video, KEYFRAME_FOR_JOIN);
 	*path = lv;
 	return SESSION_START_ANSWERED;
 fail:
@@ -301,8 +320,12 @@ static void lite_stop(void *path)
 {
 	struct lite_viewer *lv = path;
 
+	int i;
+
 	peer_unregister(lv->peer);
-	fanout_remove(lv->fanout, lv->member);
+	for (i = 0; i < PEER_TRACKS; i++)
+		if (lv->member[i] != NULL)
+			fanout_remove(lv->fanout[i], lv->member[i]);
 	peer_close(lv->peer);
 	peer_free(lv->peer);
 	g_free(lv);

@@ -33,8 +33,9 @@ struct peer {
 	gint last_rx_s; /* monotonic s of the last authenticated sign of life; atomic */
 	const struct peer_events *events;
 	void *user;
-	struct fanout *fanout; /* where its media goes, and its place there */
-	struct fanout_member *member;
+	/* where its media goes (video, sound), and its place there; a NULL fanout: not sent */
+	struct fanout *fanout[PEER_TRACKS];
+	struct fanout_member *member[PEER_TRACKS];
 
 	/* receive thread, under the registry lock */
 	struct dtls_peer *dtls;
@@ -50,6 +51,8 @@ struct peer {
 	bool checked;               /* the owner heard of its first valid check */
 	guint dtls_dropped;         /* datagrams dtls_datagram_check refused, for the log */
 	bool has_tx;                /* the fan-out has our SRTP sender */
+	srtp_t tx_rtcp;             /* our sender reports */
+	gint64 report_due_us;       /* the next ones */
 };
 
 static struct {
@@ -81,15 +84,25 @@ static void send_to_peer(const uint8_t *data, size_t len, void *user)
 		sendto(sel->fd, data, len, 0, (const struct sockaddr *)&sel->addr, sel->addrlen);
 }
 
-/* The fan-out's copy of where media goes (nowhere without consent), and its SRTP sender once. */
-static void push_sender(struct peer *p, struct srtp_seal *tx)
+/*
+ * The fan-outs' copy of where media goes (nowhere without consent), and
+ * their SRTP senders once (tx[i] for track i; NULL: keep theirs).
+ */
+static void push_sender(struct peer *p, struct srtp_seal *const *tx)
 {
 	const struct path *sel = p->paths.sel;
+	int i;
 
-	if (sel != NULL)
-		fanout_set_sender(p->fanout, p->member, tx, sel->fd, &sel->addr, sel->addrlen);
-	else
-		fanout_set_sender(p->fanout, p->member, tx, -1, NULL, 0);
+	for (i = 0; i < PEER_TRACKS; i++) {
+		if (p->fanout[i] == NULL)
+			continue;
+		if (sel != NULL)
+			fanout_set_sender(p->fanout[i], p->member[i], tx != NULL ? tx[i] : NULL,
+			                  sel->fd, &sel->addr, sel->addrlen);
+		else
+			fanout_set_sender(p->fanout[i], p->member[i], tx != NULL ? tx[i] : NULL,
+			                  -1, NULL, 0);
+	}
 }
 
 /* paths.c: where media goes changed (consent came, moved or lapsed). */
@@ -206,13 +219,24 @@ static void on_dtls_connected(struct peer *p)
 {
 	uint8_t local[DTLS_SRTP_KEY_MAX], remote[DTLS_SRTP_KEY_MAX];
 	enum dtls_srtp_profile profile;
-	struct srtp_seal *tx = NULL;
+	struct srtp_seal *tx[PEER_TRACKS] = {NULL};
 	size_t len = 0;
+	int i;
+	bool ok;
 
-	/* Ours (wire/srtp_seal.c, OpenSSL EVP) seals; libsrtp2 reads the viewer's SRTCP. */
-	if (dtls_peer_srtp_keys(p->dtls, &profile, local, remote, &len) != 0 ||
-	    srtp_session_new(&p->rx, profile, remote, len, false) != 0 ||
-	    (tx = srtp_seal_new(profile, local, len)) == NULL) {
+	/*
+	 * Ours (wire/srtp_seal.c, OpenSSL EVP) seals RTP, a sealer per track
+	 * (each is its send thread's: the keys are the same, the SSRCs differ);
+	 * libsrtp2 reads the viewer's SRTCP and protects our sender reports.
+	 */
+	ok = dtls_peer_srtp_keys(p->dtls, &profile, local, remote, &len) == 0 &&
+	     srtp_session_new(&p->rx, profile, remote, len, false) == 0 &&
+	     srtp_session_new(&p->tx_rtcp, profile, local, len, true) == 0;
+	for (i = 0; ok && i < PEER_TRACKS; i++)
+		ok = p->fanout[i] == NULL || (tx[i] = srtp_seal_new(profile, local, len)) != NULL;
+	if (!ok) {
+		for (i = 0; i < PEER_TRACKS; i++)
+			srtp_seal_free(tx[i]);
 		g_warning("viewer %s: no SRTP keys from the DTLS handshake", p->sid);
 		p->events->state(p->user, PEER_FAILED);
 		return;
@@ -222,6 +246,7 @@ static void on_dtls_connected(struct peer *p)
 	g_info("viewer %s: DTLS up, SRTP %s", p->sid,
 	       profile == DTLS_SRTP_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
 	heard(p); /* the handshake's Finished is authenticated */
+	p->report_due_us = g_get_monotonic_time() + PEER_FIRST_REPORT_MS * 1000;
 	push_sender(p, tx);
 	p->has_tx = true;
 	p->events->state(p->user, PEER_CONNECTED);
@@ -314,9 +339,9 @@ static void on_rtcp(struct peer *p, const struct path *path, uint8_t *buf, size_
 	if (rtp_rtcp_wants_keyframe(buf, (size_t)len))
 		p->events->keyframe_request(p->user);
 	/* RFC 4585 §4.2: feedback counts only when it was negotiated. */
-	nlost = p->nack ? rtp_rtcp_nacks(buf, (size_t)len, lost, DIRECT_MAX_NACKS) : 0;
+	nlost = p->nack && p->fanout[PEER_VIDEO] != NULL ? rtp_rtcp_nacks(buf, (size_t)len, lost, DIRECT_MAX_NACKS) : 0;
 	if (nlost > 0)
-		fanout_resend(p->fanout, p->member, lost, nlost, scratch);
+		fanout_resend(p->fanout[PEER_VIDEO], p->member[PEER_VIDEO], lost, nlost, scratch);
 }
 
 static void on_datagram(int fd, uint8_t *buf, size_t n, const struct sockaddr_storage *from,
@@ -360,6 +385,30 @@ void peer_receive(int fd, struct mmsghdr *msgs, unsigned n)
 	g_mutex_unlock(&R.lock);
 }
 
+/*
+ * Each track's sender report (fanout_report.c), protected and sent where
+ * media goes, every PEER_REPORT_MS on average (x0.5-1.5, RFC 3550 §6.3.1).
+ */
+static void send_reports(struct peer *p, gint64 now)
+{
+	static uint8_t out[256 + SRTP_MAX_TRAILER_LEN]; /* this thread's */
+	const struct path *sel = p->paths.sel;
+	int i, len;
+
+	p->report_due_us = now + (gint64)g_random_int_range(PEER_REPORT_MS / 2,
+	                                                    PEER_REPORT_MS * 3 / 2) * 1000;
+	for (i = 0; i < PEER_TRACKS; i++) {
+		if (p->fanout[i] == NULL)
+			continue;
+		len = (int)fanout_sender_report(p->fanout[i], p->member[i], PEER_CNAME, out, 256);
+		if (len == 0) /* nothing sent on it yet: its first report soon after */
+			p->report_due_us = MIN(p->report_due_us, now + PEER_FIRST_REPORT_MS * 1000);
+		if (len > 0 && srtp_protect_rtcp(p->tx_rtcp, out, &len) == srtp_err_status_ok)
+			sendto(sel->fd, out, (size_t)len, MSG_DONTWAIT,
+			       (const struct sockaddr *)&sel->addr, sel->addrlen);
+	}
+}
+
 int peer_tick_all(int max_ms)
 {
 	GHashTableIter it;
@@ -376,6 +425,11 @@ int peer_tick_all(int max_ms)
 		struct peer *p = value;
 
 		paths_tick(&p->paths, now, &next);
+		if (p->has_tx && p->paths.sel != NULL) {
+			if (now >= p->report_due_us)
+				send_reports(p, now);
+			next = MIN(next, p->report_due_us);
+		}
 		if (p->paths.sel == NULL || dtls_peer_state(p->dtls) != DTLS_HANDSHAKING)
 			continue;
 		next = MIN(next, now + DIRECT_TICK_MS * 1000);
@@ -429,11 +483,13 @@ int peer_set_remote_ice(struct peer *p, const char *ufrag, const char *pwd)
 	return paths_set_remote(&p->paths, p->ufrag, ufrag, pwd);
 }
 
-void peer_set_media(struct peer *p, struct fanout *f, struct fanout_member *m, bool nack)
+void peer_set_media(struct peer *p, int track, struct fanout *f, struct fanout_member *m,
+                    bool nack)
 {
-	p->fanout = f;
-	p->member = m;
-	p->nack = nack;
+	p->fanout[track] = f;
+	p->member[track] = m;
+	if (track == PEER_VIDEO)
+		p->nack = nack;
 }
 
 void peer_free(struct peer *p)
@@ -442,6 +498,8 @@ void peer_free(struct peer *p)
 		dtls_peer_free(p->dtls);
 	if (p->rx != NULL)
 		srtp_dealloc(p->rx);
+	if (p->tx_rtcp != NULL)
+		srtp_dealloc(p->tx_rtcp);
 	paths_free(&p->paths); /* out of the table since peer_unregister */
 	g_free(p->held);
 	g_free(p);

@@ -22,9 +22,11 @@ struct session_offer {
 	const char *id;        /* the session id: what the session_host callbacks take */
 	const char *sid;       /* its short form, for log lines */
 	struct stream *stream; /* the stream it watches */
-	struct track *video;   /* the track it is sent: its codec's */
+	struct track *video;   /* the picture it is sent: its codec's track; NULL: sound only */
 	struct branch *branch; /* its join gate and counters: take a reference to keep it */
 	int pt;                /* the offer's payload type for that codec */
+	struct track *audio;   /* the stream's sound (Opus), when the offer asked for it; or NULL */
+	int audio_pt;          /* the offer's payload type for Opus */
 	const struct codec_pick *codec; /* the codec chosen, its fmtp (wire/codec.h) */
 	gint64 created_us;              /* when the offer came in */
 	const GstSDPMessage *sdp;       /* the offer, parsed and checked (sdp_check_offer) */
@@ -34,7 +36,8 @@ struct session_offer {
 /* An answer for the session layer to complete (SSRC lines, candidates, ETag) and send. */
 struct session_answer {
 	char *sdp;    /* no candidates, no SSRC lines yet; the session layer frees it */
-	guint32 ssrc; /* the video SSRC the viewer receives */
+	guint32 ssrc;       /* the video SSRC the viewer receives (0: none) */
+	guint32 audio_ssrc; /* the sound's (0: none) */
 	const GPtrArray *candidates; /* our "candidate:…" lines; borrowed for the call */
 };
 

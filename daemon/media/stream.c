@@ -102,7 +102,7 @@ static GstPadProbeReturn source_eos_probe(GstPad *pad, GstPadProbeInfo *info, gp
 
 struct track *stream_track(const struct stream *s, enum codec c)
 {
-	return s->tracks[c];
+	return c == CODEC_OPUS ? s->audio : s->tracks[c];
 }
 
 void stream_codec_sends(const struct stream *s, struct codec_sends *out)
@@ -114,6 +114,7 @@ void stream_codec_sends(const struct stream *s, struct codec_sends *out)
 		out->order[out->n++] = s->order[i];
 	if (s->tracks[CODEC_H264] != NULL)
 		out->h264_profile = track_h264_profile(s->tracks[CODEC_H264]);
+	out->audio = s->audio != NULL;
 }
 
 /*
@@ -202,7 +203,9 @@ static gboolean restart_cb(gpointer data)
 	s->restart_timer = 0;
 	g_debug("stream %s: trying source %s again", s->cfg->name, s->source_public);
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
-	    gst_element_set_state(s->source_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+	    gst_element_set_state(s->source_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
+	    (s->audio_bin != NULL &&
+	     gst_element_set_state(s->audio_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE))
 		stream_go_offline(s, "source failed to start");
 	return G_SOURCE_REMOVE;
 }
@@ -225,6 +228,8 @@ static void stream_go_offline(struct stream *s, const char *why)
 		        s->restart_ms);
 	}
 	gst_element_set_state(s->source_bin, GST_STATE_NULL);
+	if (s->audio_bin != NULL) /* its timestamps start again with the picture's */
+		gst_element_set_state(s->audio_bin, GST_STATE_NULL);
 	s->restart_timer = g_timeout_add(s->restart_ms, restart_cb, s);
 }
 
@@ -344,6 +349,14 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	choose_codecs(s);
 	if (build_tracks(s, src, err) != 0)
 		goto fail;
+	pad = gst_element_get_static_pad(src, "src");
+	if (audio_attach(s, pad, err) != 0 ||
+	    (s->audio != NULL && hooks->track_added != NULL &&
+	     hooks->track_added(s, s->audio, err) != 0)) {
+		gst_object_unref(pad);
+		goto fail;
+	}
+	gst_object_unref(pad);
 
 	bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
 	s->bus_watch = gst_bus_add_watch(bus, bus_cb, s);
@@ -377,6 +390,9 @@ static void stream_free(struct stream *s)
 				hooks->track_removed(s, s->tracks[i]);
 			track_free(s->tracks[i]);
 		}
+		if (s->audio != NULL && hooks->track_removed != NULL)
+			hooks->track_removed(s, s->audio);
+		track_free(s->audio);
 		gst_object_unref(s->pipeline);
 	}
 	g_free(s->source);

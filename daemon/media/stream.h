@@ -40,6 +40,8 @@ struct stream {
 	enum codec order[CODEC_COUNT];     /* the codecs sent, in order of preference */
 	guint n_codecs;
 	GstElement *source_bin; /* the pipeline's: what restarts when the source fails */
+	GstElement *audio_bin;  /* the pipeline's; NULL: no sound (audio.c) */
+	struct track *audio;    /* Opus, shared by every viewer that asked for sound; or NULL */
 	guint bus_watch;
 	enum stream_state state;
 	unsigned viewers;                /* counted by the session layer */
@@ -81,6 +83,22 @@ const char *stream_state_name(enum stream_state st);
 struct track *stream_track(const struct stream *s, enum codec c);
 /* What the stream sends, for codec_pick(). */
 void stream_codec_sends(const struct stream *s, struct codec_sends *out);
+
+/* ---- audio.c ---- */
+/*
+ * The description of the stream's sound for `audio` (the config's value):
+ * capture, 48 kHz, Opus, ending in an element named "aout"; NULL when
+ * there is none to build. Caller frees.
+ */
+char *audio_describe(const struct stream_config *cfg, const char *audio);
+/* Whether a test picture timestamped `pts` falls within a beep of the test tone (flashed). */
+bool audio_flash_at(GstClockTime pts);
+/*
+ * Stream `s`'s audio bin and track, when its config asks for sound (else
+ * nothing); `video_out` is the video source's pad, whose test pattern
+ * flashes with the beeps. 0, or -1 with *err set (caller frees).
+ */
+int audio_attach(struct stream *s, GstPad *video_out, char **err);
 
 /* ---- source.c ---- */
 /*

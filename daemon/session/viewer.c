@@ -193,7 +193,7 @@ static bool reply_answer(struct viewer *v, struct session_answer *a)
 	bool delivered;
 	json_object *o;
 
-	text = sdp_add_video_ssrc(a->sdp, a->ssrc, "whepcam");
+	text = sdp_add_ssrcs(a->sdp, a->ssrc, a->audio_ssrc, "whepcam");
 	g_free(a->sdp);
 	a->sdp = NULL;
 	cands = sdp_public_candidates(a->candidates, V.cfg->public_address);
@@ -282,6 +282,8 @@ static void start_media(struct viewer *v, const GstSDPMessage *msg, const char *
 	                          .video = v->track,
 	                          .branch = v->branch,
 	                          .pt = v->pt,
+	                          .audio = v->codec.audio_pt > 0 ? v->stream->audio : NULL,
+	                          .audio_pt = v->codec.audio_pt,
 	                          .codec = &v->codec,
 	                          .created_us = v->created_us,
 	                          .sdp = msg,
@@ -300,10 +302,12 @@ static void start_media(struct viewer *v, const GstSDPMessage *msg, const char *
 		return;
 	}
 	v->client_id = client_id;
-	g_message("viewer %s: join from %s, stream %s, %s pt %d%s%s%s", v->sid,
+	g_message("viewer %s: join from %s, stream %s, %s pt %d%s%s%s%s", v->sid,
 	          peer != NULL ? peer : "local", v->stream->cfg->name, codec_name(v->codec.codec),
-	          v->pt, v->codec.fmtp[0] != '\0' ? " (" : "", v->codec.fmtp,
-	          v->codec.fmtp[0] != '\0' ? ")" : "");
+	          v->codec.codec == CODEC_OPUS ? v->codec.audio_pt : v->pt,
+	          v->codec.fmtp[0] != '\0' ? " (" : "", v->codec.fmtp,
+	          v->codec.fmtp[0] != '\0' ? ")" : "",
+	          v->codec.audio_pt > 0 && v->codec.codec != CODEC_OPUS ? ", with sound" : "");
 	remember_offer_ice(v, msg);
 	v->ice_timer = g_timeout_add_seconds((guint)V.cfg->ice_timeout_s, ice_timeout_cb, v);
 	if (!v->checked)
@@ -353,8 +357,10 @@ void viewer_offer(struct stream *s, const char *sdp, const char *peer, guint64 c
 	v->stream = s;
 	v->codec = pick;
 	v->pt = pick.pt;
-	v->track = stream_track(s, pick.codec);
-	track_hold(v->track);
+	if (pick.codec != CODEC_OPUS) { /* else sound only */
+		v->track = stream_track(s, pick.codec);
+		track_hold(v->track);
+	}
 	v->created_us = g_get_monotonic_time();
 	v->branch = branch_new(v->sid, v->created_us);
 	v->peer = g_strdup(peer);
@@ -389,8 +395,8 @@ static void on_link(struct viewer *v, enum session_link st)
 		 * it already.
 		 */
 		g_atomic_int_compare_and_exchange(&v->branch->gate, GATE_CLOSED,
-		                                  GATE_WAIT_KEYFRAME);
-		if (!V.ops->keyframe_at_offer)
+		                                  v->track != NULL ? GATE_WAIT_KEYFRAME : GATE_OPEN);
+		if (!V.ops->keyframe_at_offer && v->track != NULL)
 			track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);
 		break;
 	case SESSION_LINK_FAILED:
@@ -522,7 +528,7 @@ void viewer_stream_back(struct stream *s)
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct viewer *v = value;
 
-		if (v->stream != s || !v->connected)
+		if (v->stream != s || !v->connected || v->track == NULL) /* sound: no keyframes */
 			continue;
 		g_atomic_int_set(&v->branch->gate, GATE_WAIT_KEYFRAME);
 		track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);

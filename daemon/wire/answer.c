@@ -2,8 +2,9 @@
  * answer.c - the SDP answer of the direct path (JSEP §5.3, RFC 8843
  * BUNDLE, RFC 8445 §2.5 ICE-lite): the offer's first video m-line in use
  * (bundle-only ones too) is answered sendonly with the codec chosen for the
- * viewer (VP8 or H.264, wire/codec.c), other RTP m-lines
- * inactive in the bundle, anything else rejected (port 0).
+ * viewer (VP8 or H.264, wire/codec.c), its first audio m-line sendonly with
+ * Opus when the stream has sound, other RTP m-lines inactive in the bundle,
+ * anything else rejected (port 0).
  * Candidates and SSRC lines are added by the viewer code afterwards, as
  * for webrtcbin's answers. Pure text; unit-tested.
  */
@@ -150,26 +151,55 @@ static void add_video(GString *out, const GstSDPMedia *m, struct answer_params *
 		g_string_append_printf(out, "a=rtcp-fb:%d ccm fir\r\n", a->pt);
 }
 
+/* Opus (RFC 7587): in-band FEC on, as the encoder makes it; 10 ms frames at the least. */
+static void add_audio(GString *out, const GstSDPMedia *m, struct answer_params *a)
+{
+	g_string_append_printf(out, "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n",
+	                       a->audio_pt);
+	add_transport(out, m, a);
+	g_string_append(out, "a=sendonly\r\n");
+	if (gst_sdp_media_get_attribute_val(m, "rtcp-rsize") != NULL)
+		g_string_append(out, "a=rtcp-rsize\r\n");
+	g_string_append_printf(out, "a=rtpmap:%d opus/48000/2\r\n", a->audio_pt);
+	g_string_append_printf(out, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", a->audio_pt);
+}
+
+/* The offer's first m-line of `kind` in use, or NULL. */
+static const GstSDPMedia *first_in_use(const GstSDPMessage *offer, const char *kind)
+{
+	guint i;
+
+	for (i = 0; i < gst_sdp_message_medias_len(offer); i++) {
+		const GstSDPMedia *m = gst_sdp_message_get_media(offer, i);
+
+		if (g_strcmp0(gst_sdp_media_get_media(m), kind) == 0 && sdp_media_in_use(m))
+			return m;
+	}
+	return NULL;
+}
+
 char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *detail,
                    size_t detail_len)
 {
 	GString *body = g_string_new(NULL), *out;
 	GPtrArray *accepted = g_ptr_array_new(); /* mids, borrowed from the offer */
-	const GstSDPMedia *video = NULL;
+	const GstSDPMedia *video = a->pt > 0 ? first_in_use(offer, "video") : NULL;
+	const GstSDPMedia *audio = a->audio_pt > 0 ? first_in_use(offer, "audio") : NULL;
+	/* The m-line whose transport lines we check: the picture's, else the sound's. */
+	const GstSDPMedia *lead = video != NULL ? video : audio;
 	const char *setup;
 	guint i;
 
-	for (i = 0; i < gst_sdp_message_medias_len(offer) && video == NULL; i++) {
-		const GstSDPMedia *m = gst_sdp_message_get_media(offer, i);
-
-		if (g_strcmp0(gst_sdp_media_get_media(m), "video") == 0 && sdp_media_in_use(m))
-			video = m;
+	if (lead == NULL) {
+		g_snprintf(detail, detail_len, "the offer has no video m-line in use%s",
+		           a->audio_pt > 0 ? " and no audio one" : "");
+		goto fail;
 	}
-	if (video == NULL || attr(offer, video, "fingerprint") == NULL ||
-	    attr(offer, video, "ice-ufrag") == NULL || attr(offer, video, "ice-pwd") == NULL) {
-		g_snprintf(
-		    detail, detail_len,
-		    "the offer's video m-line lacks a=fingerprint, a=ice-ufrag or a=ice-pwd");
+	if (attr(offer, lead, "fingerprint") == NULL ||
+	    attr(offer, lead, "ice-ufrag") == NULL || attr(offer, lead, "ice-pwd") == NULL) {
+		g_snprintf(detail, detail_len,
+		           "the offer's %s m-line lacks a=fingerprint, a=ice-ufrag or a=ice-pwd",
+		           gst_sdp_media_get_media(lead));
 		goto fail;
 	}
 	/*
@@ -177,16 +207,17 @@ char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *de
 	 * give each bundled m-line credentials of its own (aiortc does), and
 	 * then only the tagged one's are its agent's (RFC 9143 7.2).
 	 */
-	a->remote_ufrag = transport_attr(offer, video, "ice-ufrag");
-	a->remote_pwd = transport_attr(offer, video, "ice-pwd");
-	setup = attr(offer, video, "setup");
+	a->remote_ufrag = transport_attr(offer, lead, "ice-ufrag");
+	a->remote_pwd = transport_attr(offer, lead, "ice-pwd");
+	setup = attr(offer, lead, "setup");
 	if (setup != NULL && strcmp(setup, "passive") == 0) {
 		g_snprintf(detail, detail_len,
 		           "a=setup:passive in the offer: whepcam is always the DTLS server");
 		goto fail;
 	}
-	if (attr(offer, video, "rtcp-mux") == NULL) {
-		g_snprintf(detail, detail_len, "the offer's video m-line lacks a=rtcp-mux");
+	if (attr(offer, lead, "rtcp-mux") == NULL) {
+		g_snprintf(detail, detail_len, "the offer's %s m-line lacks a=rtcp-mux",
+		           gst_sdp_media_get_media(lead));
 		goto fail;
 	}
 	for (i = 0; i < gst_sdp_message_medias_len(offer); i++) {
@@ -195,9 +226,11 @@ char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *de
 
 		if (m == video)
 			add_video(body, m, a);
+		else if (m == audio)
+			add_audio(body, m, a);
 		else
 			add_unused(body, m, a);
-		if (mid != NULL && (m == video || is_rtp(m)))
+		if (mid != NULL && (m == video || m == audio || is_rtp(m)))
 			g_ptr_array_add(accepted, (gpointer)mid);
 	}
 	out = g_string_new(NULL);

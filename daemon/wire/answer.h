@@ -14,7 +14,8 @@
 struct answer_params {
 	const char *ufrag, *pwd; /* ours */
 	const char *fingerprint; /* "sha-256 AB:…" of our certificate */
-	int pt;                  /* the offer's payload type for the codec sent */
+	int pt;                  /* the offer's video payload type; 0 or less: no picture */
+	int audio_pt;            /* the offer's Opus payload type; 0 or less: no sound */
 	const char *encoding;    /* "VP8" (NULL: VP8) or "H264" */
 	const char *fmtp;        /* the a=fmtp value (H.264's), or NULL */
 	guint64 session_version; /* o= session id */

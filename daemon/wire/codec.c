@@ -104,8 +104,15 @@ static bool fmtp_param(const char *fmtp, const char *key, char *out, size_t len)
 	return false;
 }
 
+static int rtpmap_pt_at(const char *rtpmap, const char *encoding, const char *rate);
+
 /* The payload type of an rtpmap value "96 VP8/90000" when it names `encoding`; else -1. */
 static int rtpmap_pt(const char *rtpmap, const char *encoding)
+{
+	return rtpmap_pt_at(rtpmap, encoding, "/90000");
+}
+
+static int rtpmap_pt_at(const char *rtpmap, const char *encoding, const char *rate)
 {
 	char *end;
 	long v = strtol(rtpmap, &end, 10);
@@ -115,7 +122,7 @@ static int rtpmap_pt(const char *rtpmap, const char *encoding)
 		return -1;
 	while (*end == ' ')
 		end++;
-	if (g_ascii_strncasecmp(end, encoding, n) != 0 || g_ascii_strncasecmp(end + n, "/90000", 6))
+	if (g_ascii_strncasecmp(end, encoding, n) != 0 || strcmp(end + n, rate) != 0)
 		return -1;
 	return (int)v;
 }
@@ -268,6 +275,22 @@ guint32 codec_h264_sps_profile(const uint8_t *au, size_t n)
 		if ((au[i + 3] & 0x1f) == 7 && i + 6 < n)
 			return (guint32)au[i + 4] << 16 | (guint32)au[i + 5] << 8 | au[i + 6];
 		i += 2;
+	}
+	return 0;
+}
+
+int codec_pick_opus(const GstSDPMedia *m)
+{
+	guint i;
+
+	for (i = 0; i < gst_sdp_media_attributes_len(m); i++) {
+		const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
+		int pt;
+
+		/* RFC 7587 §7: always opus/48000/2, whatever the channels sent */
+		if (g_strcmp0(a->key, "rtpmap") == 0 && a->value != NULL &&
+		    (pt = rtpmap_pt_at(a->value, "opus", "/48000/2")) > 0)
+			return pt;
 	}
 	return 0;
 }

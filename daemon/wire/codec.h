@@ -25,6 +25,7 @@ struct codec_sends {
 	 * stream before its first SPS).
 	 */
 	guint32 h264_profile;
+	bool audio; /* the stream has sound (Opus) */
 };
 
 /* The codec chosen for one viewer. */
@@ -35,6 +36,12 @@ struct codec_pick {
 	/* H.264: the offered profile-level-id answered ("42e01f"), for mode full's caps */
 	char profile_level_id[7];
 	bool level_asymmetry; /* H.264: the offer allowed level asymmetry */
+	/*
+	 * The offer's Opus payload type on its first audio m-line in use, when
+	 * the stream has sound; 0: no sound for this viewer. A viewer whose offer
+	 * has sound and no picture gets codec CODEC_OPUS and pt 0.
+	 */
+	int audio_pt;
 };
 
 enum codec_result {
@@ -52,6 +59,9 @@ enum codec_result {
  */
 enum codec_result codec_pick(const GstSDPMedia *m, const struct codec_sends *s,
                              struct codec_pick *out, char *detail, size_t detail_len);
+
+/* The payload type of opus/48000/2 in m (RFC 7587), or 0 when it offers none. */
+int codec_pick_opus(const GstSDPMedia *m);
 
 /* "Constrained Baseline", "High"...: the H.264 profile of a profile-level-id, for messages. */
 const char *codec_h264_profile_name(guint32 profile_level_id);

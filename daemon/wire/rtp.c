@@ -4,6 +4,8 @@
  * for one (PLI/FIR) and which packets it lost (NACK). Pure functions over bytes, bounds-checked:
  * the RTCP comes from the network.
  */
+#include <string.h>
+
 #include "rtp.h"
 
 #define RTP_HEADER_LEN  12
@@ -145,4 +147,45 @@ size_t rtp_rtcp_nacks(const uint8_t *p, size_t n, uint16_t *seqs, size_t max)
 		off += len;
 	}
 	return got;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+size_t rtp_rtcp_sender_report(const struct rtp_sender_info *si, const char *cname, uint8_t *out,
+                              size_t cap)
+{
+	size_t clen = strlen(cname);
+	/* SDES: header, SSRC, CNAME item (type, length, text), a zero item, to 32 bits */
+	size_t sdes = (4 + 4 + 2 + clen + 1 + 3) & ~(size_t)3;
+	size_t total = 28 + sdes;
+	uint64_t secs = (uint64_t)(si->wall_us / 1000000) + RTP_NTP_UNIX_OFFSET;
+	uint64_t frac = ((uint64_t)(si->wall_us % 1000000) << 32) / 1000000;
+
+	if (clen > RTP_SDES_MAX_CNAME || cap < total || si->wall_us < 0)
+		return 0;
+	memset(out, 0, total);
+	out[0] = 0x80; /* V=2, no padding, no report blocks */
+	out[1] = 200;  /* SR */
+	out[3] = 6;    /* 7 words, less one */
+	put32(out + 4, si->ssrc);
+	put32(out + 8, (uint32_t)secs);
+	put32(out + 12, (uint32_t)frac);
+	put32(out + 16, si->rtp);
+	put32(out + 20, si->packets);
+	put32(out + 24, si->octets);
+	out[28] = 0x81; /* V=2, one chunk */
+	out[29] = 202;  /* SDES */
+	out[30] = (uint8_t)((sdes / 4 - 1) >> 8);
+	out[31] = (uint8_t)(sdes / 4 - 1);
+	put32(out + 32, si->ssrc);
+	out[36] = 1; /* CNAME */
+	out[37] = (uint8_t)clen;
+	memcpy(out + 38, cname, clen); /* the zero item and padding: memset above */
+	return total;
 }

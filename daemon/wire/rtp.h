@@ -28,4 +28,26 @@ bool rtp_rtcp_wants_keyframe(const uint8_t *p, size_t n);
  */
 size_t rtp_rtcp_nacks(const uint8_t *p, size_t n, uint16_t *seqs, size_t max);
 
+
+/* Seconds from the NTP epoch (1900) to the Unix one (1970). */
+#define RTP_NTP_UNIX_OFFSET 2208988800u
+#define RTP_SDES_MAX_CNAME  255 /* an SDES item's length is one byte */
+
+/* What a sender report says of one SSRC (RFC 3550 §6.4.1). */
+struct rtp_sender_info {
+	uint32_t ssrc;
+	int64_t wall_us; /* now, Unix microseconds: written as NTP */
+	uint32_t rtp;    /* the same instant on the track's RTP clock */
+	uint32_t packets, octets;
+};
+
+/*
+ * A compound RTCP packet: a sender report with no report blocks, then an
+ * SDES with the CNAME (RFC 3550 §6.1: every compound packet carries one),
+ * into out[0..cap). Its length (a multiple of 4), or 0 when it does not
+ * fit or the CNAME is longer than RTP_SDES_MAX_CNAME.
+ */
+size_t rtp_rtcp_sender_report(const struct rtp_sender_info *si, const char *cname, uint8_t *out,
+                              size_t cap);
+
 #endif

@@ -106,11 +106,26 @@ bool sdp_media_in_use(const GstSDPMedia *m)
 	       gst_sdp_media_get_attribute_val(m, "bundle-only") != NULL;
 }
 
+/* Opus's payload type on the offer's first audio m-line in use; 0: none. */
+static int offered_opus(const GstSDPMessage *msg)
+{
+	guint i;
+
+	for (i = 0; i < gst_sdp_message_medias_len(msg); i++) {
+		const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
+
+		if (g_strcmp0(gst_sdp_media_get_media(m), "audio") == 0 && sdp_media_in_use(m))
+			return codec_pick_opus(m);
+	}
+	return 0;
+}
+
 enum sdp_check sdp_check_offer_codecs(const char *sdp, const struct codec_sends *sends,
                                       struct codec_pick *pick, char *detail, size_t detail_len)
 {
 	GstSDPMessage *msg = NULL;
 	enum sdp_check rc = SDP_NOT_SDP;
+	int audio_pt = 0;
 	guint i;
 
 	if (strncmp(sdp, "v=0", 3) != 0 || (sdp[3] != '\r' && sdp[3] != '\n')) {
@@ -130,7 +145,16 @@ enum sdp_check sdp_check_offer_codecs(const char *sdp, const struct codec_sends 
 		goto out;
 	}
 	rc = SDP_NO_VIDEO;
-	snprintf(detail, detail_len, "SDP offer has no active video m-line");
+	snprintf(detail, detail_len, "SDP offer has no active video m-line%s",
+	         sends->audio ? ", nor an audio one with opus/48000/2" : "");
+	memset(pick, 0, sizeof(*pick));
+	audio_pt = sends->audio ? offered_opus(msg) : 0;
+	if (audio_pt > 0) { /* sound only, unless a picture is offered too */
+		rc = SDP_OK;
+		pick->codec = CODEC_OPUS;
+		if (detail_len > 0)
+			detail[0] = '\0';
+	}
 	for (i = 0; i < gst_sdp_message_medias_len(msg); i++) {
 		const GstSDPMedia *m = gst_sdp_message_get_media(msg, i);
 
@@ -152,6 +176,7 @@ enum sdp_check sdp_check_offer_codecs(const char *sdp, const struct codec_sends 
 		}
 		break;
 	}
+	pick->audio_pt = audio_pt;
 out:
 	gst_sdp_message_free(msg);
 	return rc;
@@ -199,43 +224,58 @@ static void finish_section(GString *out, const char *section, size_t len, bool a
 		g_string_append(out, "a=end-of-candidates\r\n");
 }
 
-char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid)
+/* The msid and ssrc lines of a track of `kind` ("video", "audio"). */
+static void add_ssrc_lines(GString *out, const char *kind, guint32 ssrc, const char *msid)
 {
-	GString *out = g_string_sized_new(strlen(answer) + 256);
+	g_string_append_printf(out,
+	                       "a=msid:%s %s\r\na=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n",
+	                       msid, kind, ssrc, msid, ssrc, msid, kind);
+}
+
+char *sdp_add_ssrcs(const char *answer, guint32 video_ssrc, guint32 audio_ssrc, const char *msid)
+{
+	GString *out = g_string_sized_new(strlen(answer) + 512);
 	const char *p = answer;
-	bool in_video = false, done = false;
+	const char *kind = NULL; /* the section we are in, while its lines are to be added */
+	bool done_video = video_ssrc == 0, done_audio = audio_ssrc == 0;
 
 	/*
 	 * Receivers that route RTP by SSRC (libdatachannel, Chromium with
-	 * audio+video offers) and players using event.streams[0] need these.
-	 * The lines go before the first a=candidate or at the section's end.
+	 * audio+video offers) and players using event.streams[0] need these;
+	 * one msid for both tracks is what makes a player sync them. The lines
+	 * go before the first a=candidate or at the section's end.
 	 */
 	while (*p != '\0') {
 		const char *eol = strchr(p, '\n');
 		const char *next = eol != NULL ? eol + 1 : p + strlen(p);
 		bool mline = g_str_has_prefix(p, "m=");
 
-		if (!done && in_video &&
-		    (mline || g_str_has_prefix(p, "a=candidate") ||
-		     g_str_has_prefix(p, "a=end-of-candidates"))) {
-			g_string_append_printf(out,
-			                       "a=msid:%s video\r\na=ssrc:%u cname:%s\r\n"
-			                       "a=ssrc:%u msid:%s video\r\n",
-			                       msid, ssrc, msid, ssrc, msid);
-			done = true;
+		if (kind != NULL && (mline || g_str_has_prefix(p, "a=candidate") ||
+		                     g_str_has_prefix(p, "a=end-of-candidates"))) {
+			bool video = strcmp(kind, "video") == 0;
+
+			add_ssrc_lines(out, kind, video ? video_ssrc : audio_ssrc, msid);
+			*(video ? &done_video : &done_audio) = true;
+			kind = NULL;
 		}
-		if (mline)
-			in_video = !done && g_str_has_prefix(p, "m=video") && mline_active(p);
-		if (in_video && (g_str_has_prefix(p, "a=ssrc:") || g_str_has_prefix(p, "a=msid:")))
-			done = true; /* webrtcbin wrote its own: keep them */
+		if (mline && mline_active(p)) {
+			if (!done_video && g_str_has_prefix(p, "m=video"))
+				kind = "video";
+			else if (!done_audio && g_str_has_prefix(p, "m=audio"))
+				kind = "audio";
+		}
+		if (kind != NULL && (g_str_has_prefix(p, "a=ssrc:") || g_str_has_prefix(p, "a=msid:"))) {
+			/* webrtcbin wrote its own: keep them */
+			*(strcmp(kind, "video") == 0 ? &done_video : &done_audio) = true;
+			kind = NULL;
+		}
+		if (kind != NULL && g_str_has_prefix(p, "a=inactive"))
+			kind = NULL; /* we send nothing there */
 		g_string_append_len(out, p, (gssize)(next - p));
 		p = next;
 	}
-	if (!done && in_video)
-		g_string_append_printf(out,
-		                       "a=msid:%s video\r\na=ssrc:%u cname:%s\r\n"
-		                       "a=ssrc:%u msid:%s video\r\n",
-		                       msid, ssrc, msid, ssrc, msid);
+	if (kind != NULL)
+		add_ssrc_lines(out, kind, strcmp(kind, "video") == 0 ? video_ssrc : audio_ssrc, msid);
 	return g_string_free(out, FALSE);
 }
 

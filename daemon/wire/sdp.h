@@ -69,9 +69,11 @@ char *sdp_splice_candidates(const char *answer, const GPtrArray *candidates);
 
 /*
  * Return a copy of `answer` whose first active video section announces
- * `ssrc` with a=msid and a=ssrc lines (unless it has them). Caller frees.
+ * `video_ssrc`, and whose first active audio section that is not inactive
+ * announces `audio_ssrc` (0: no such lines), with a=msid and a=ssrc lines
+ * of one stream `msid` (unless a section has them). Caller frees.
  */
-char *sdp_add_video_ssrc(const char *answer, guint32 ssrc, const char *msid);
+char *sdp_add_ssrcs(const char *answer, guint32 video_ssrc, guint32 audio_ssrc, const char *msid);
 
 /*
  * For hosts behind a 1:1 NAT: a copy of `candidates` where every host

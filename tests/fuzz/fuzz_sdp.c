@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sdp_check_offer(text, &pt, detail, sizeof(detail));
 	sdp_check_offer_codecs(text, &both, &pick, detail, sizeof(detail));
 	g_ptr_array_add(cands, (gpointer) "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host");
-	a = sdp_add_video_ssrc(text, 42, "whepcam");
+	a = sdp_add_ssrcs(text, 42, 43, "whepcam");
 	b = sdp_splice_candidates(a, cands);
 	g_free(b);
 	g_free(a);

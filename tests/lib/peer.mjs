@@ -149,7 +149,7 @@ function gatheringComplete(pc, timeoutMs = 10000) {
 // sequence number received (stats().seqs, unwrapped: see seqUnwrapper),
 // for missing(); stats().wireRepeats counts retransmissions that arrived,
 // which `dropRepeats` then drops before SRTP.
-export async function createReceiver({ audio = true, vp8 = true, h264 = true, h264First = false, h264Profile = '42e01f',
+export async function createReceiver({ audio = true, video: wantVideo = true, audioFirst = false, vp8 = true, h264 = true, h264First = false, h264Profile = '42e01f',
   trickle = false, remoteOffer = null,
   host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false, dropEvery = 0, dropRepeats = false } = {}) {
   const video = [];
@@ -170,7 +170,11 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, h2
   const s = { packets: 0, bytes: 0, frames: 0, keyframes: 0, firstPacketAt: null, firstKeyframeAt: null,
     firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt, early: 0,
     seqs: trackSeqs ? new Set() : null, firstSeq: null, maxSeq: null, dropped: [], wireRepeats: 0,
-    width: null, height: null };
+    width: null, height: null,
+    // sound: Opus packets, which SSRC and payload type, how many came before the first video packet
+    audioPackets: 0, audioFirstAt: null, audioPayloadType: null, audioSsrc: null, audioBeforeVideo: 0,
+    // RTCP sender reports: { ssrc, ntpMs, rtp, packets, octets, at }
+    reports: [] };
   const waiters = new Set();
   const notify = () => { for (const w of waiters) w(); };
   const ext = seqUnwrapper();
@@ -210,7 +214,29 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, h2
     if (info.keyframe && !isH264) [s.width, s.height] = vp8KeyframeSize(rtp.payload) ?? [null, null];
     notify();
   };
-  pc.onTrack.subscribe((track) => { if (track.kind === 'video') track.onReceiveRtp.subscribe((rtp) => onRtp(rtp)); });
+  const onAudio = (rtp) => {
+    if (s.audioPackets === 0) {
+      s.audioFirstAt = performance.now(); s.audioPayloadType = rtp.header.payloadType; s.audioSsrc = rtp.header.ssrc;
+    }
+    s.audioPackets++;
+    if (s.packets === 0) s.audioBeforeVideo++;
+    notify();
+  };
+  pc.onTrack.subscribe((track) => {
+    if (track.kind === 'video') track.onReceiveRtp.subscribe((rtp) => onRtp(rtp));
+    else if (track.kind === 'audio') track.onReceiveRtp.subscribe(onAudio);
+  });
+  const watchReports = () => {
+    for (const t of pc.getTransceivers()) {
+      t.receiver.onRtcp.subscribe((p) => {
+        if (p.type !== 200) return; // SR
+        const si = p.senderInfo;
+        s.reports.push({ ssrc: p.ssrc, ntpMs: Number(si.ntpTimestamp >> 32n) * 1000 - 2208988800000 + Number(si.ntpTimestamp & 0xffffffffn) / 4294967.296,
+          rtp: si.rtpTimestamp, packets: si.packetCount, octets: si.octetCount, at: performance.now() });
+        notify();
+      });
+    }
+  };
   pc.connectionStateChange.subscribe((st) => {
     s.state = st;
     if (st === 'connected') s.connectedAt ??= performance.now();
@@ -225,11 +251,16 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, h2
     await pc.setLocalDescription(await pc.createAnswer());
     keepEarlyMedia(tv.dtlsTransport, onRtp);
   } else {
-    tv = pc.addTransceiver('video', { direction: 'recvonly' });
+    // m-lines in order; the first one's transport is the bundle's
+    const kinds = !wantVideo ? ['audio'] : !audio ? ['video'] : audioFirst ? ['audio', 'video'] : ['video', 'audio'];
+    for (const kind of kinds) {
+      const t = pc.addTransceiver(kind, { direction: 'recvonly' });
+      tv ??= t;
+    }
     if (dropEvery || trackSeqs || dropRepeats) tapIce(tv.dtlsTransport.iceTransport.connection, dropEvery, dropRepeats, ext, s, notify);
-    if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
     await pc.setLocalDescription(await pc.createOffer());
   }
+  watchReports();
   if (gathered) {
     try { await gathered; } catch (e) { await pc.close(); throw e; }
   }

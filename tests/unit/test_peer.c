@@ -44,7 +44,7 @@ static struct peer *make_peer(const char *ufrag)
 
 	g_assert_nonnull(p);
 	g_assert_cmpint(peer_set_remote_ice(p, THEIR, THEIR_PWD), ==, 0);
-	peer_set_media(p, NULL, NULL, false);
+	peer_set_media(p, PEER_VIDEO, NULL, NULL, false);
 	peer_register(p);
 	return p;
 }

@@ -228,7 +228,7 @@ static void test_splice_keeps_existing(void)
 
 static void test_ssrc_lines(void)
 {
-	char *out = sdp_add_video_ssrc(answer, 1234, "whepcam");
+	char *out = sdp_add_ssrcs(answer, 1234, 0, "whepcam");
 
 	g_assert_nonnull(strstr(out,
 	                        "a=sendonly\r\na=msid:whepcam video\r\n"

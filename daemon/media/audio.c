@@ -1,0 +1,134 @@
+/*
+ * audio.c - a stream's sound: where it comes from (`audio =` in its
+ * config: a test tone, an ALSA or PulseAudio capture device), encoded once
+ * to Opus and ending in the stream's audio track, which every viewer that
+ * asked for sound shares. The test tone beeps once a second, and with a
+ * test pattern the picture flashes white at the same instants: what the
+ * lip-sync tests and the bench measure. Main loop, unless said otherwise.
+ */
+#define G_LOG_DOMAIN "stream"
+#include <gst/video/video.h>
+#include <string.h>
+
+#include "stream.h"
+
+#define AUDIO_BEEP_HZ    1000 /* the test tone's pitch: what the players' analysers listen for */
+#define AUDIO_BEEP_MS    100  /* each beep (and each white flash) lasts this long */
+#define AUDIO_FRAME_MS   20   /* Opus frame: one RTP packet each, 50 a second */
+#define AUDIO_LOSS_GUESS 5    /* % loss Opus's in-band FEC is sized for */
+
+/* Where the sound comes from, before it is made 48 kHz and encoded; NULL: none. */
+static char *capture_head(const char *audio)
+{
+	if (strcmp(audio, "test") == 0)
+		/*
+		 * Ticks of AUDIO_BEEP_HZ, AUDIO_BEEP_MS long, starting at every whole
+		 * second of the stream's running time (sample-exact: the tone's
+		 * timestamps are its sample count), where the test picture flashes.
+		 */
+		return g_strdup_printf("audiotestsrc is-live=true wave=ticks freq=%d "
+		                       "sine-periods-per-tick=%d tick-interval=%" G_GUINT64_FORMAT
+		                       " volume=0.8 samplesperbuffer=%d",
+		                       AUDIO_BEEP_HZ, AUDIO_BEEP_HZ * AUDIO_BEEP_MS / 1000,
+		                       (guint64)GST_SECOND, 48000 * AUDIO_FRAME_MS / 1000);
+	if (g_str_has_prefix(audio, "alsa:"))
+		return g_strdup_printf("alsasrc device=\"%s\" ! queue", audio + 5);
+	if (g_str_has_prefix(audio, "pulse:"))
+		return g_strdup_printf("pulsesrc device=\"%s\" ! queue", audio + 6);
+	return NULL;
+}
+
+char *audio_describe(const struct stream_config *cfg, const char *audio)
+{
+	char *head = capture_head(audio), *desc;
+
+	if (head == NULL)
+		return NULL;
+	/* DTX off: a player's jitter buffer and level meter expect a packet every frame. */
+	desc = g_strdup_printf("%s ! audioconvert ! audioresample ! audio/x-raw,rate=48000 ! "
+	                       "opusenc bitrate=%d frame-size=%d inband-fec=true dtx=false "
+	                       "packet-loss-percentage=%d ! "
+	                       "capsfilter name=aout caps=audio/x-opus",
+	                       head, cfg->audio_kbps * 1000, AUDIO_FRAME_MS, AUDIO_LOSS_GUESS);
+	g_free(head);
+	return desc;
+}
+
+bool audio_flash_at(GstClockTime pts)
+{
+	return GST_CLOCK_TIME_IS_VALID(pts) && pts % GST_SECOND < AUDIO_BEEP_MS * GST_MSECOND;
+}
+
+/*
+ * Streaming thread: a test picture due within a beep is painted white, so
+ * that a player can tell how far apart it shows the two. Timestamps of the
+ * pattern and the tone both count from the pipeline's start.
+ */
+static GstPadProbeReturn flash_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	GstVideoInfo vinfo;
+	GstVideoFrame frame;
+	GstCaps *caps;
+	guint p;
+
+	if (!audio_flash_at(GST_BUFFER_PTS(buf)) || (caps = gst_pad_get_current_caps(pad)) == NULL)
+		return GST_PAD_PROBE_OK;
+	if (!gst_video_info_from_caps(&vinfo, caps)) {
+		gst_caps_unref(caps);
+		return GST_PAD_PROBE_OK;
+	}
+	gst_caps_unref(caps);
+	buf = gst_buffer_make_writable(buf);
+	GST_PAD_PROBE_INFO_DATA(info) = buf;
+	if (!gst_video_frame_map(&frame, &vinfo, buf, GST_MAP_WRITE))
+		return GST_PAD_PROBE_OK;
+	for (p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame); p++) {
+		/* I420: Y white, U and V neutral */
+		guint8 value = p == 0 ? 235 : 128;
+		guint row, rows = GST_VIDEO_FRAME_COMP_HEIGHT(&frame, p);
+
+		for (row = 0; row < rows; row++)
+			memset((guint8 *)GST_VIDEO_FRAME_PLANE_DATA(&frame, p) +
+			           (gsize)row * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p),
+			       value, (size_t)GST_VIDEO_FRAME_COMP_WIDTH(&frame, p));
+	}
+	gst_video_frame_unmap(&frame);
+	return GST_PAD_PROBE_OK;
+}
+
+int audio_attach(struct stream *s, GstPad *video_out, char **err)
+{
+	char *desc = audio_describe(s->cfg, s->cfg->audio);
+	GError *gerr = NULL;
+	GstElement *out;
+	GstPad *p;
+
+	if (desc == NULL)
+		return 0; /* none, or auto with a source that has no sound of its own */
+	s->audio_bin = gst_parse_bin_from_description(desc, FALSE, &gerr);
+	g_free(desc);
+	if (s->audio_bin == NULL) {
+		*err = g_strdup_printf("stream %s: audio %s: %s (install gstreamer1.0-plugins-base, "
+		                       "-good and -alsa/-pulseaudio)",
+		                       s->cfg->name, s->cfg->audio,
+		                       gerr != NULL ? gerr->message : "cannot build");
+		g_clear_error(&gerr);
+		return -1;
+	}
+	gst_object_set_name(GST_OBJECT(s->audio_bin), "audio-source");
+	out = gst_bin_get_by_name(GST_BIN(s->audio_bin), "aout");
+	p = gst_element_get_static_pad(out, "src");
+	gst_element_add_pad(s->audio_bin, gst_ghost_pad_new("src", p));
+	gst_object_unref(p);
+	gst_object_unref(out);
+	gst_bin_add(GST_BIN(s->pipeline), s->audio_bin);
+	s->audio = track_new_passthrough(s, CODEC_OPUS, s->audio_bin, err);
+	if (s->audio == NULL)
+		return -1;
+	if (strcmp(s->cfg->audio, "test") == 0 && g_str_has_prefix(s->source, "test:"))
+		gst_pad_add_probe(video_out, GST_PAD_PROBE_TYPE_BUFFER, flash_probe, NULL, NULL);
+	g_message("stream %s: audio %s, Opus %d kbps", s->cfg->name, s->cfg->audio,
+	          s->cfg->audio_kbps);
+	return 0;
+}
