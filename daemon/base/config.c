@@ -426,7 +426,8 @@ out:
 /* Command-line options: "--KEY VALUE" for every daemon, ice and stream key. */
 static const char *const stream_cli_keys[] = {
     "source",        "width", "height", "fps",          "bitrate-kbps",   "keyframe-interval",
-    "encoder-speed", "token", "codecs", "h264-encoder", "rtsp-transport", "audio", "audio-kbps", NULL};
+    "encoder-speed", "token", "codecs", "h264-encoder", "rtsp-transport", "audio",
+    "audio-kbps",    NULL};
 
 int config_load(struct daemon_config *cfg, int argc, char **argv, char **err)
 {

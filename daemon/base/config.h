@@ -27,7 +27,8 @@ struct stream_config {
 	int n_codecs;
 	char *h264_encoder;   /* "auto", "x264" or "v4l2" (v4l2h264enc) */
 	char *rtsp_transport; /* "auto", "tcp" or "udp" */
-	/* "none", "auto" (the source's own sound), "test" (a beep a second), "alsa:DEV", "pulse:DEV" */
+	/* "none", "auto" (the source's own sound), "test" (a beep a second), "alsa:DEV",
+	 * "pulse:DEV" */
 	char *audio;
 	int audio_kbps; /* Opus bitrate */
 	int width, height, fps;

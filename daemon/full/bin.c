@@ -99,6 +99,22 @@ static void configure_ice(struct full_viewer *fv, const struct daemon_config *cf
 	g_object_unref(ice);
 }
 
+/*
+ * Sender reports from the capture time of what was sent, not the time it
+ * was sent: with rtpbin's default (send time) the RTP timestamps of
+ * webrtcbin's reports ran at twice the wall clock's rate here, and a
+ * player lines sound and picture up by them (tests/integration/daemon_audio).
+ */
+static void set_report_clock(GstElement *webrtc)
+{
+	GstElement *rtpbin = gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin");
+
+	if (rtpbin == NULL)
+		return;
+	g_object_set(rtpbin, "rtcp-sync-send-time", FALSE, NULL);
+	gst_object_unref(rtpbin);
+}
+
 int bin_build(struct full_viewer *fv, struct branch *b, const struct daemon_config *cfg)
 {
 	GstPad *pad;
@@ -123,6 +139,7 @@ int bin_build(struct full_viewer *fv, struct branch *b, const struct daemon_conf
 	reaper_count_webrtcbin(fv->webrtc);
 
 	gst_util_set_object_arg(G_OBJECT(fv->webrtc), "bundle-policy", "max-bundle");
+	set_report_clock(fv->webrtc);
 	if (cfg->stun != NULL)
 		g_object_set(fv->webrtc, "stun-server", cfg->stun, NULL);
 	configure_ice(fv, cfg);
@@ -149,6 +166,8 @@ int bin_build(struct full_viewer *fv, struct branch *b, const struct daemon_conf
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, branch_ref(b), branch_unref);
 	gst_element_add_pad(fv->bin, gst_ghost_pad_new("sink", pad));
 	gst_object_unref(pad);
+	if (sound_build(fv, b) != 0)
+		return -1;
 	gst_bin_add(GST_BIN(fv->stream->pipeline), fv->bin);
 	gst_element_sync_state_with_parent(fv->bin);
 	return 0;

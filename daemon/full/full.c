@@ -169,7 +169,7 @@ static void on_remote_set(struct full_viewer *fv, GstPromise *promise)
 {
 	const GstStructure *r = gst_promise_get_reply(promise);
 	GstPadTemplate *templ;
-	GstWebRTCRTPTransceiver *trans = NULL;
+	GstWebRTCRTPTransceiver *trans = NULL, *sound = NULL;
 	GError *gerr = NULL;
 	GArray *all = NULL;
 	GstCaps *caps;
@@ -182,6 +182,8 @@ static void on_remote_set(struct full_viewer *fv, GstPromise *promise)
 		g_error_free(gerr);
 		return;
 	}
+	if (fv->video == NULL) /* sound only */
+		goto others;
 	caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
 	                           "encoding-name", G_TYPE_STRING, codec_name(fv->codec.codec),
 	                           "payload", G_TYPE_INT, fv->pt, "clock-rate", G_TYPE_INT, 90000,
@@ -215,19 +217,28 @@ static void on_remote_set(struct full_viewer *fv, GstPromise *promise)
 		             NULL);
 		gst_object_unref(trans);
 	}
-	/* Audio (or any other) m-lines have no sender: answer them inactive. */
+others:
+	sound = sound_add_sender(fv);
+	if (fv->audio != NULL && sound == NULL) {
+		F.host->failed(fv->id, 500, "internal", "webrtcbin refused a sound sender",
+		               "no-sender");
+		return;
+	}
+	/* Other m-lines (no sound to send, a second video) have no sender: answer them inactive. */
 	g_signal_emit_by_name(fv->webrtc, "get-transceivers", &all);
 	for (i = 0; all != NULL && i < all->len; i++) {
 		GstWebRTCRTPTransceiver *t = g_array_index(all, GstWebRTCRTPTransceiver *, i);
 		GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
 
 		g_object_get(t, "kind", &kind, NULL);
-		if (kind != GST_WEBRTC_KIND_VIDEO)
+		if (t != sound && (kind != GST_WEBRTC_KIND_VIDEO || fv->video == NULL))
 			g_object_set(t, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE,
 			             NULL);
 	}
 	if (all != NULL)
 		g_array_unref(all);
+	if (sound != NULL)
+		gst_object_unref(sound);
 	bin_watch_peer(fv);
 	emit_with_promise(fv->webrtc, "create-answer", NULL, EV_ANSWER, fv->id);
 }
@@ -279,13 +290,17 @@ static enum sent send_answer(struct full_viewer *fv)
 		fv->gather_timer = 0;
 	}
 	answer = (struct session_answer){.sdp = gst_sdp_message_as_text(local->sdp),
-	                                 .ssrc = fv->ssrc,
+	                                 .ssrc = fv->video != NULL ? fv->ssrc : 0,
+	                                 .audio_ssrc = fv->audio != NULL ? fv->audio_ssrc : 0,
 	                                 .candidates = fv->candidates};
 	gst_webrtc_session_description_free(local);
 	fv->answer_sent = true;
 	if (!F.host->answered(fv->id, &answer))
 		return GONE;
 	/* Media flows into the branch now; the gate holds it until the peer is connected. */
+	sound_start(fv);
+	if (fv->video == NULL)
+		return SENT;
 	fv->tee_pad = gst_element_request_pad_simple(track_tee(fv->video), "src_%u");
 	qsink = gst_element_get_static_pad(fv->bin, "sink");
 	gst_pad_link(fv->tee_pad, qsink);
@@ -403,7 +418,9 @@ static void full_stop(void *path)
 		if (fv->signals[i] != 0)
 			g_signal_handler_disconnect(fv->webrtc, fv->signals[i]);
 	g_hash_table_remove(F.viewers, fv->id);
-	reaper_release(fv->stream->pipeline, track_tee(fv->video), fv->tee_pad, fv->bin, fv->sid);
+	reaper_release_two(fv->stream->pipeline, fv->video != NULL ? track_tee(fv->video) : NULL,
+	                   fv->tee_pad, fv->audio != NULL ? track_tee(fv->audio) : NULL,
+	                   fv->audio_tee_pad, fv->bin, fv->sid);
 	g_ptr_array_unref(fv->candidates);
 	if (fv->mids != NULL)
 		g_ptr_array_unref(fv->mids);
@@ -421,6 +438,9 @@ static enum session_start full_start(const struct session_offer *o, void **path,
 	g_strlcpy(fv->sid, o->sid, sizeof(fv->sid));
 	fv->stream = o->stream;
 	fv->video = o->video;
+	fv->audio = o->audio;
+	fv->audio_pt = o->audio_pt;
+	fv->audio_ssrc = g_random_int();
 	fv->pt = o->pt;
 	fv->codec = *o->codec;
 	fv->ssrc = g_random_int();

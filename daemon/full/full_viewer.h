@@ -20,14 +20,19 @@ struct full_viewer {
 	char id[WHEPCAM_SESSION_HEX + 1];
 	char sid[SHORT_ID_LEN + 1]; /* for log lines */
 	struct stream *stream;
-	struct track *video;
-	GstElement *bin; /* holds queue, pay and webrtc */
+	struct track *video; /* NULL: sound only */
+	struct track *audio; /* NULL: no sound */
+	GstElement *bin;     /* holds queue, pay and webrtc (and aqueue, apay) */
 	GstElement *queue, *pay, *webrtc;
 	GstPad *tee_pad;
 	gulong signals[MAX_SIGNALS];
 	int pt;
 	struct codec_pick codec; /* what the viewer is sent (wire/codec.h) */
 	guint32 ssrc;
+	int audio_pt;
+	guint32 audio_ssrc;
+	GstElement *apay;      /* the sound's payloader, or NULL */
+	GstPad *audio_tee_pad; /* on the audio tee, once the answer is sent */
 	GPtrArray *candidates; /* ours, as webrtcbin gathers them */
 	gint *last_rx_s;       /* monotonic s of the last packet from the peer; NULL until watched.
 	                          Owned by the nicesrc probe, which lives as long as our elements. */
@@ -52,6 +57,14 @@ int bin_build(struct full_viewer *fv, struct branch *b, const struct daemon_conf
 /* Main thread, once the transport exists: note every packet from the peer (liveness). */
 void bin_watch_peer(struct full_viewer *fv);
 
+/* ---- sound.c ---- */
+/* Main thread, in bin_build: the sound's queue and payloader, gated on `b`. 0, or -1. */
+int sound_build(struct full_viewer *fv, struct branch *b);
+/* Main thread, the offer set: the sound's webrtcbin sender, sendonly; its transceiver or NULL. */
+GstWebRTCRTPTransceiver *sound_add_sender(struct full_viewer *fv);
+/* Main thread, the answer sent: sound flows into the bin (the gate holds it). */
+void sound_start(struct full_viewer *fv);
+
 /* ---- reaper.c ---- */
 void reaper_init(void);
 /*
@@ -61,6 +74,9 @@ void reaper_init(void);
  */
 void reaper_release(GstElement *pipeline, GstElement *tee, GstPad *tee_pad, GstElement *bin,
                     const char *sid);
+/* The same for a viewer fed from two tees (picture and sound); any of them may be NULL. */
+void reaper_release_two(GstElement *pipeline, GstElement *tee, GstPad *tee_pad, GstElement *tee2,
+                        GstPad *tee_pad2, GstElement *bin, const char *sid);
 /* Wait (bounded) for queued releases, then stop the reaper thread. */
 void reaper_shutdown(void);
 /* Count `webrtc` until it is finalized. */

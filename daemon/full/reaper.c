@@ -15,8 +15,10 @@
 
 /* Elements of a removed viewer; every reference here is owned. */
 struct teardown {
-	GstElement *pipeline, *tee, *bin;
-	GstPad *tee_pad;
+	GstElement *pipeline, *bin;
+	GstElement *tee[2]; /* the picture's and the sound's, each NULL when not used */
+	GstPad *tee_pad[2];
+	gint unlinking; /* tee pads not unlinked yet: the bin goes once none feeds it */
 	char sid[16];
 };
 
@@ -29,9 +31,15 @@ static void teardown_run(gpointer data, gpointer unused)
 {
 	struct teardown *t = data;
 
-	if (t->tee_pad != NULL) {
-		gst_element_release_request_pad(t->tee, t->tee_pad);
-		gst_object_unref(t->tee_pad);
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (t->tee_pad[i] != NULL) {
+			gst_element_release_request_pad(t->tee[i], t->tee_pad[i]);
+			gst_object_unref(t->tee_pad[i]);
+		}
+		if (t->tee[i] != NULL)
+			gst_object_unref(t->tee[i]);
 	}
 	if (t->bin != NULL) {
 		gst_element_set_state(t->bin, GST_STATE_NULL);
@@ -39,7 +47,6 @@ static void teardown_run(gpointer data, gpointer unused)
 			gst_bin_remove(GST_BIN(t->pipeline), t->bin);
 		gst_object_unref(t->bin);
 	}
-	gst_object_unref(t->tee);
 	gst_object_unref(t->pipeline);
 	g_debug("viewer %s: elements released", t->sid);
 	g_free(t);
@@ -55,13 +62,15 @@ static void teardown_run(gpointer data, gpointer unused)
 /* Streaming thread or the caller: the tee pad is idle, so it can be unlinked. */
 static GstPadProbeReturn unlink_idle_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
+	struct teardown *t = data;
 	GstPad *peer = gst_pad_get_peer(pad);
 
 	if (peer != NULL) {
 		gst_pad_unlink(pad, peer);
 		gst_object_unref(peer);
 	}
-	g_thread_pool_push(pool, data, NULL);
+	if (g_atomic_int_dec_and_test(&t->unlinking))
+		g_thread_pool_push(pool, t, NULL);
 	return GST_PAD_PROBE_REMOVE;
 }
 
@@ -73,18 +82,32 @@ void reaper_init(void)
 void reaper_release(GstElement *pipeline, GstElement *tee, GstPad *tee_pad, GstElement *bin,
                     const char *sid)
 {
+	reaper_release_two(pipeline, tee, tee_pad, NULL, NULL, bin, sid);
+}
+
+void reaper_release_two(GstElement *pipeline, GstElement *tee, GstPad *tee_pad, GstElement *tee2,
+                        GstPad *tee_pad2, GstElement *bin, const char *sid)
+{
 	struct teardown *t = g_new0(struct teardown, 1);
+	int i;
 
 	g_atomic_int_inc(&pending);
 	t->pipeline = gst_object_ref(pipeline);
-	t->tee = gst_object_ref(tee);
-	t->tee_pad = tee_pad;
+	t->tee[0] = tee != NULL ? gst_object_ref(tee) : NULL;
+	t->tee_pad[0] = tee_pad;
+	t->tee[1] = tee2 != NULL ? gst_object_ref(tee2) : NULL;
+	t->tee_pad[1] = tee_pad2;
 	t->bin = bin;
 	g_strlcpy(t->sid, sid, sizeof(t->sid));
-	if (tee_pad != NULL)
-		gst_pad_add_probe(tee_pad, GST_PAD_PROBE_TYPE_IDLE, unlink_idle_probe, t, NULL);
-	else
+	t->unlinking = (tee_pad != NULL) + (tee_pad2 != NULL);
+	if (t->unlinking == 0) {
 		g_thread_pool_push(pool, t, NULL);
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		if (t->tee_pad[i] != NULL)
+			gst_pad_add_probe(t->tee_pad[i], GST_PAD_PROBE_TYPE_IDLE, unlink_idle_probe,
+			                  t, NULL);
 }
 
 void reaper_shutdown(void)

@@ -107,7 +107,8 @@ static void send_to(struct fanout *f, struct batch *b, struct fanout_member *m,
 	__atomic_fetch_add(&m->branch->packets, sent, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&m->branch->bytes, bytes, __ATOMIC_RELAXED);
 	m->packets += sent;
-	m->octets += bytes - MIN(bytes, (guint64)sent * 12); /* payload: RTP's 12-byte headers off */
+	m->octets +=
+	    bytes - MIN(bytes, (guint64)sent * 12); /* payload: RTP's 12-byte headers off */
 }
 
 /*
@@ -303,7 +304,9 @@ struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, 
 	enum codec c = track_codec(t);
 	GstAppSinkCallbacks cb = {.new_sample = on_new_sample_cb};
 	/* The queue's thread is "<name>:src": "fanout:src" is what docs/benchmarks.md profiles. */
-	const char *name = c == CODEC_VP8 ? "fanout" : c == CODEC_H264 ? "fanout-h264" : "fanout-opus";
+	const char *name = c == CODEC_VP8    ? "fanout"
+	                   : c == CODEC_H264 ? "fanout-h264"
+	                                     : "fanout-opus";
 	const char *payloader = c == CODEC_VP8    ? "rtpvp8pay"
 	                        : c == CODEC_H264 ? "rtph264pay"
 	                                          : "rtpopuspay";
@@ -315,8 +318,9 @@ struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, 
 	pay = gst_element_factory_make(payloader, NULL);
 	sink = gst_element_factory_make("appsink", NULL);
 	if (queue == NULL || pay == NULL || sink == NULL) {
-		*err = g_strdup("queue, rtpvp8pay, rtph264pay, rtpopuspay or appsink missing: install "
-		                "gstreamer1.0-plugins-base and -good");
+		*err =
+		    g_strdup("queue, rtpvp8pay, rtph264pay, rtpopuspay or appsink missing: install "
+		             "gstreamer1.0-plugins-base and -good");
 		gst_clear_object(&queue);
 		gst_clear_object(&pay);
 		gst_clear_object(&sink);
@@ -332,7 +336,8 @@ struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, 
 	f->clock_rate = c == CODEC_OPUS ? 48000 : 90000;
 	if (c != CODEC_OPUS) { /* sound: no NACKs, no keyframes */
 		f->history = g_new0(struct sent_packet, FANOUT_HISTORY);
-		/* A camera's whole GOP; our encoder's from the keyframe a join asked for (fanout.h). */
+		/* A camera's whole GOP; our encoder's from the keyframe a join asked for
+		 * (fanout.h). */
 		f->gop = gop_new(track_passthrough(t) ? FANOUT_GOP_PACKETS : FANOUT_FRESH_PACKETS);
 		gop_packets_init(&f->sending_gop, f->gop);
 		gop_packets_init(&f->joining_gop, f->gop);
@@ -435,8 +440,9 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
 	if (f->codec == CODEC_OPUS) { /* nothing to wait for: sound alone plays at once */
 		if (tx != NULL && m->leads &&
 		    g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_OPEN))
-			g_message("viewer %s: sound only, sent from %.1f ms after the offer", m->sid,
-			          (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0);
+			g_message(
+			    "viewer %s: sound only, sent from %.1f ms after the offer", m->sid,
+			    (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0);
 		g_mutex_unlock(&f->lock);
 		return;
 	}
@@ -446,4 +452,3 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
 		gop_send(f, &f->joining, &f->joining_gop, m, gop_after_newest(f->gop), 0);
 	g_mutex_unlock(&f->lock);
 }
-

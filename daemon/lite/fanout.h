@@ -23,6 +23,7 @@
 #include "media/branch.h"
 #include "media/track.h"
 #include "wire/srtp_seal.h"
+#include "wire/srtp_session.h"
 
 struct fanout;        /* opaque */
 struct fanout_member; /* opaque: one viewer's place in a fan-out */
@@ -71,12 +72,12 @@ guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *s
 
 /*
  * Receive thread: m's RTCP sender report (RFC 3550 §6.4.1: SR and SDES
- * CNAME `cname`) into out[0..cap), for now: the wall clock as NTP, the RTP
- * timestamp of this instant on the track's clock, what m was sent. Its
- * length, or 0 when m has been sent nothing yet.
+ * CNAME `cname`), protected with `tx` and sent where m's media goes: the
+ * wall clock as NTP, the RTP timestamp of this instant on the track's
+ * clock, what m was sent. False when there was nothing to report yet (m
+ * sent nothing, or no consent).
  */
-size_t fanout_sender_report(struct fanout *f, struct fanout_member *m, const char *cname,
-                            uint8_t *out, size_t cap);
+bool fanout_send_report(struct fanout *f, struct fanout_member *m, srtp_t tx, const char *cname);
 
 /* NACK resends, every fan-out since start-up. */
 struct fanout_resend_totals {

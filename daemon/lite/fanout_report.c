@@ -10,23 +10,36 @@
 #include "fanout_priv.h"
 #include "wire/rtp.h"
 
-size_t fanout_sender_report(struct fanout *f, struct fanout_member *m, const char *cname,
+#define REPORT_MAX 256 /* an SR and the SDES of a CNAME up to RTP_SDES_MAX_CNAME */
+
+/* Lock held: m's report into out[0..cap); 0 when it has been sent nothing yet. */
+static size_t sender_report(struct fanout *f, struct fanout_member *m, const char *cname,
                             uint8_t *out, size_t cap)
 {
 	struct rtp_sender_info si = {.ssrc = f->ssrc};
 	gint64 since_ns;
 
-	g_mutex_lock(&f->lock);
-	if (m->packets == 0 || f->report_mono_ns == 0) {
-		g_mutex_unlock(&f->lock);
+	if (m->packets == 0 || f->report_mono_ns == 0)
 		return 0;
-	}
 	si.wall_us = g_get_real_time();
 	/* Now on the track's RTP clock: the newest frame's timestamp, plus what went by since. */
 	since_ns = g_get_monotonic_time() * 1000 - f->report_mono_ns;
 	si.rtp = f->report_rtp + (guint32)(since_ns * (gint64)f->clock_rate / GST_SECOND);
 	si.packets = (uint32_t)m->packets;
 	si.octets = (uint32_t)m->octets;
-	g_mutex_unlock(&f->lock);
 	return rtp_rtcp_sender_report(&si, cname, out, cap);
+}
+
+bool fanout_send_report(struct fanout *f, struct fanout_member *m, srtp_t tx, const char *cname)
+{
+	static uint8_t out[REPORT_MAX + SRTP_MAX_TRAILER_LEN]; /* the receive thread's */
+	int len;
+
+	g_mutex_lock(&f->lock);
+	len = m->fd >= 0 ? (int)sender_report(f, m, cname, out, REPORT_MAX) : 0;
+	if (len > 0 && srtp_protect_rtcp(tx, out, &len) == srtp_err_status_ok)
+		sendto(m->fd, out, (size_t)len, MSG_DONTWAIT, (const struct sockaddr *)&m->addr,
+		       m->addrlen);
+	g_mutex_unlock(&f->lock);
+	return len > 0;
 }

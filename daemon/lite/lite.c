@@ -21,12 +21,12 @@
 
 /* One viewer on this path: main thread creates and frees it. */
 struct lite_viewer {
-	char id[WHEPCAM_SESSION_HEX + 1]; /* what the session_host callbacks take */
-	struct track *video;              /* where its keyframe requests go; NULL: sound only */
-	struct peer *peer;                /* owned */
+	char id[WHEPCAM_SESSION_HEX + 1];   /* what the session_host callbacks take */
+	struct track *video;                /* where its keyframe requests go; NULL: sound only */
+	struct peer *peer;                  /* owned */
 	struct fanout *fanout[PEER_TRACKS]; /* its tracks' (PEER_VIDEO, PEER_AUDIO), or NULL */
 	struct fanout_member *member[PEER_TRACKS]; /* its place there, owned */
-	gint64 last_keyframe_request_us;  /* its last PLI/FIR passed on; the receive thread's */
+	gint64 last_keyframe_request_us; /* its last PLI/FIR passed on; the receive thread's */
 };
 
 static struct {

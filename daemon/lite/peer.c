@@ -93,16 +93,12 @@ static void push_sender(struct peer *p, struct srtp_seal *const *tx)
 	const struct path *sel = p->paths.sel;
 	int i;
 
-	for (i = 0; i < PEER_TRACKS; i++) {
-		if (p->fanout[i] == NULL)
-			continue;
-		if (sel != NULL)
+	for (i = 0; i < PEER_TRACKS; i++)
+		if (p->fanout[i] != NULL)
 			fanout_set_sender(p->fanout[i], p->member[i], tx != NULL ? tx[i] : NULL,
-			                  sel->fd, &sel->addr, sel->addrlen);
-		else
-			fanout_set_sender(p->fanout[i], p->member[i], tx != NULL ? tx[i] : NULL,
-			                  -1, NULL, 0);
-	}
+			                  sel != NULL ? sel->fd : -1,
+			                  sel != NULL ? &sel->addr : NULL,
+			                  sel != NULL ? sel->addrlen : 0);
 }
 
 /* paths.c: where media goes changed (consent came, moved or lapsed). */
@@ -339,7 +335,9 @@ static void on_rtcp(struct peer *p, const struct path *path, uint8_t *buf, size_
 	if (rtp_rtcp_wants_keyframe(buf, (size_t)len))
 		p->events->keyframe_request(p->user);
 	/* RFC 4585 §4.2: feedback counts only when it was negotiated. */
-	nlost = p->nack && p->fanout[PEER_VIDEO] != NULL ? rtp_rtcp_nacks(buf, (size_t)len, lost, DIRECT_MAX_NACKS) : 0;
+	nlost = p->nack && p->fanout[PEER_VIDEO] != NULL
+	            ? rtp_rtcp_nacks(buf, (size_t)len, lost, DIRECT_MAX_NACKS)
+	            : 0;
 	if (nlost > 0)
 		fanout_resend(p->fanout[PEER_VIDEO], p->member[PEER_VIDEO], lost, nlost, scratch);
 }
@@ -385,28 +383,17 @@ void peer_receive(int fd, struct mmsghdr *msgs, unsigned n)
 	g_mutex_unlock(&R.lock);
 }
 
-/*
- * Each track's sender report (fanout_report.c), protected and sent where
- * media goes, every PEER_REPORT_MS on average (x0.5-1.5, RFC 3550 §6.3.1).
- */
+/* Each track's sender report (fanout_report.c), every PEER_REPORT_MS x0.5-1.5 (RFC 3550 §6.3.1). */
 static void send_reports(struct peer *p, gint64 now)
 {
-	static uint8_t out[256 + SRTP_MAX_TRAILER_LEN]; /* this thread's */
-	const struct path *sel = p->paths.sel;
-	int i, len;
+	int i;
 
-	p->report_due_us = now + (gint64)g_random_int_range(PEER_REPORT_MS / 2,
-	                                                    PEER_REPORT_MS * 3 / 2) * 1000;
-	for (i = 0; i < PEER_TRACKS; i++) {
-		if (p->fanout[i] == NULL)
-			continue;
-		len = (int)fanout_sender_report(p->fanout[i], p->member[i], PEER_CNAME, out, 256);
-		if (len == 0) /* nothing sent on it yet: its first report soon after */
+	p->report_due_us =
+	    now + (gint64)g_random_int_range(PEER_REPORT_MS / 2, PEER_REPORT_MS * 3 / 2) * 1000;
+	for (i = 0; i < PEER_TRACKS; i++) /* one with nothing sent yet: its first soon after */
+		if (p->fanout[i] != NULL &&
+		    !fanout_send_report(p->fanout[i], p->member[i], p->tx_rtcp, PEER_CNAME))
 			p->report_due_us = MIN(p->report_due_us, now + PEER_FIRST_REPORT_MS * 1000);
-		if (len > 0 && srtp_protect_rtcp(p->tx_rtcp, out, &len) == srtp_err_status_ok)
-			sendto(sel->fd, out, (size_t)len, MSG_DONTWAIT,
-			       (const struct sockaddr *)&sel->addr, sel->addrlen);
-	}
 }
 
 int peer_tick_all(int max_ms)
@@ -483,13 +470,11 @@ int peer_set_remote_ice(struct peer *p, const char *ufrag, const char *pwd)
 	return paths_set_remote(&p->paths, p->ufrag, ufrag, pwd);
 }
 
-void peer_set_media(struct peer *p, int track, struct fanout *f, struct fanout_member *m,
-                    bool nack)
+void peer_set_media(struct peer *p, int track, struct fanout *f, struct fanout_member *m, bool nack)
 {
 	p->fanout[track] = f;
 	p->member[track] = m;
-	if (track == PEER_VIDEO)
-		p->nack = nack;
+	p->nack = track == PEER_VIDEO ? nack : p->nack;
 }
 
 void peer_free(struct peer *p)

@@ -51,12 +51,12 @@ struct peer *peer_new(const char *sid, const char *ufrag, const char *pwd,
  */
 int peer_set_remote_ice(struct peer *p, const char *ufrag, const char *pwd);
 /* The tracks a peer may be sent, each from its own fan-out. */
-#define PEER_VIDEO  0
-#define PEER_AUDIO  1
-#define PEER_TRACKS 2
-#define PEER_CNAME  "whepcam" /* the answer's a=ssrc cname: every track's, for lip sync */
-#define PEER_REPORT_MS       1000 /* sender reports per track, on average (x0.5-1.5) */
-#define PEER_FIRST_REPORT_MS 100  /* the first: a player syncs sound and picture from it */
+#define PEER_VIDEO           0
+#define PEER_AUDIO           1
+#define PEER_TRACKS          2
+#define PEER_CNAME           "whepcam" /* the answer's a=ssrc cname: every track's, for lip sync */
+#define PEER_REPORT_MS       1000      /* sender reports per track, on average (x0.5-1.5) */
+#define PEER_FIRST_REPORT_MS 100       /* the first: a player syncs sound and picture from it */
 /*
  * Main thread, before peer_register: where its `track` (PEER_VIDEO or
  * PEER_AUDIO) goes (a member of `f`, both borrowed until peer_unregister

@@ -109,10 +109,10 @@ int audio_attach(struct stream *s, GstPad *video_out, char **err)
 	s->audio_bin = gst_parse_bin_from_description(desc, FALSE, &gerr);
 	g_free(desc);
 	if (s->audio_bin == NULL) {
-		*err = g_strdup_printf("stream %s: audio %s: %s (install gstreamer1.0-plugins-base, "
-		                       "-good and -alsa/-pulseaudio)",
-		                       s->cfg->name, s->cfg->audio,
-		                       gerr != NULL ? gerr->message : "cannot build");
+		*err = g_strdup_printf(
+		    "stream %s: audio %s: %s (install gstreamer1.0-plugins-base, "
+		    "-good and -alsa/-pulseaudio)",
+		    s->cfg->name, s->cfg->audio, gerr != NULL ? gerr->message : "cannot build");
 		g_clear_error(&gerr);
 		return -1;
 	}

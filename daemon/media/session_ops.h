@@ -35,7 +35,7 @@ struct session_offer {
 
 /* An answer for the session layer to complete (SSRC lines, candidates, ETag) and send. */
 struct session_answer {
-	char *sdp;    /* no candidates, no SSRC lines yet; the session layer frees it */
+	char *sdp;          /* no candidates, no SSRC lines yet; the session layer frees it */
 	guint32 ssrc;       /* the video SSRC the viewer receives (0: none) */
 	guint32 audio_ssrc; /* the sound's (0: none) */
 	const GPtrArray *candidates; /* our "candidate:…" lines; borrowed for the call */

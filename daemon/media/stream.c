@@ -350,9 +350,8 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	if (build_tracks(s, src, err) != 0)
 		goto fail;
 	pad = gst_element_get_static_pad(src, "src");
-	if (audio_attach(s, pad, err) != 0 ||
-	    (s->audio != NULL && hooks->track_added != NULL &&
-	     hooks->track_added(s, s->audio, err) != 0)) {
+	if (audio_attach(s, pad, err) != 0 || (s->audio != NULL && hooks->track_added != NULL &&
+	                                       hooks->track_added(s, s->audio, err) != 0)) {
 		gst_object_unref(pad);
 		goto fail;
 	}

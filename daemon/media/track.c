@@ -242,7 +242,10 @@ static struct track *track_alloc(struct stream *s, enum codec c)
 
 	t->stream = s;
 	t->codec = c;
-	g_snprintf(name, sizeof(name), "tee-%s", c == CODEC_H264 ? "h264" : c == CODEC_OPUS ? "opus" : "vp8");
+	g_snprintf(name, sizeof(name), "tee-%s",
+	           c == CODEC_H264   ? "h264"
+	           : c == CODEC_OPUS ? "opus"
+	                             : "vp8");
 	t->tee = gst_element_factory_make("tee", name);
 	if (t->tee != NULL) {
 		g_object_set(t->tee, "allow-not-linked", TRUE, NULL);

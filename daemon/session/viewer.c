@@ -395,7 +395,8 @@ static void on_link(struct viewer *v, enum session_link st)
 		 * it already.
 		 */
 		g_atomic_int_compare_and_exchange(&v->branch->gate, GATE_CLOSED,
-		                                  v->track != NULL ? GATE_WAIT_KEYFRAME : GATE_OPEN);
+		                                  v->track != NULL ? GATE_WAIT_KEYFRAME
+		                                                   : GATE_OPEN);
 		if (!V.ops->keyframe_at_offer && v->track != NULL)
 			track_request_keyframe(v->track, KEYFRAME_FOR_JOIN);
 		break;

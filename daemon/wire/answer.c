@@ -195,8 +195,8 @@ char *answer_build(const GstSDPMessage *offer, struct answer_params *a, char *de
 		           a->audio_pt > 0 ? " and no audio one" : "");
 		goto fail;
 	}
-	if (attr(offer, lead, "fingerprint") == NULL ||
-	    attr(offer, lead, "ice-ufrag") == NULL || attr(offer, lead, "ice-pwd") == NULL) {
+	if (attr(offer, lead, "fingerprint") == NULL || attr(offer, lead, "ice-ufrag") == NULL ||
+	    attr(offer, lead, "ice-pwd") == NULL) {
 		g_snprintf(detail, detail_len,
 		           "the offer's %s m-line lacks a=fingerprint, a=ice-ufrag or a=ice-pwd",
 		           gst_sdp_media_get_media(lead));

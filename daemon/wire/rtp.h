@@ -28,7 +28,6 @@ bool rtp_rtcp_wants_keyframe(const uint8_t *p, size_t n);
  */
 size_t rtp_rtcp_nacks(const uint8_t *p, size_t n, uint16_t *seqs, size_t max);
 
-
 /* Seconds from the NTP epoch (1900) to the Unix one (1970). */
 #define RTP_NTP_UNIX_OFFSET 2208988800u
 #define RTP_SDES_MAX_CNAME  255 /* an SDES item's length is one byte */

@@ -264,7 +264,8 @@ char *sdp_add_ssrcs(const char *answer, guint32 video_ssrc, guint32 audio_ssrc, 
 			else if (!done_audio && g_str_has_prefix(p, "m=audio"))
 				kind = "audio";
 		}
-		if (kind != NULL && (g_str_has_prefix(p, "a=ssrc:") || g_str_has_prefix(p, "a=msid:"))) {
+		if (kind != NULL &&
+		    (g_str_has_prefix(p, "a=ssrc:") || g_str_has_prefix(p, "a=msid:"))) {
 			/* webrtcbin wrote its own: keep them */
 			*(strcmp(kind, "video") == 0 ? &done_video : &done_audio) = true;
 			kind = NULL;
@@ -275,7 +276,8 @@ char *sdp_add_ssrcs(const char *answer, guint32 video_ssrc, guint32 audio_ssrc, 
 		p = next;
 	}
 	if (kind != NULL)
-		add_ssrc_lines(out, kind, strcmp(kind, "video") == 0 ? video_ssrc : audio_ssrc, msid);
+		add_ssrc_lines(out, kind, strcmp(kind, "video") == 0 ? video_ssrc : audio_ssrc,
+		               msid);
 	return g_string_free(out, FALSE);
 }
 
