@@ -132,6 +132,7 @@ static void usage(void)
 	    "        --height N  --fps N  --bitrate-kbps N  --keyframe-interval N\n"
 	    "        --encoder-speed 0-16  --codecs vp8,h264  --h264-encoder auto|x264|v4l2\n"
 	    "        --rtsp-transport auto|tcp|udp\n"
+	    "        --audio none|auto|test|alsa:DEVICE|pulse:DEVICE  --audio-kbps N (6-510)\n"
 	    "        --max-viewers N (after --stream)  --token SECRET\n"
 	    "Every option is also a key of the config file: man whepcam.conf.\n",
 	    WHEPCAM_MAX_GATHER_TIMEOUT_MS);

@@ -12,7 +12,8 @@ set -e
 RUN="build-essential pkg-config libglib2.0-dev libjson-c-dev libfcgi-dev libnice-dev
  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libssl-dev libsrtp2-dev
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
- gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core nginx-light curl dpkg-dev"
+ gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-x gstreamer1.0-alsa
+ fonts-dejavu-core nginx-light curl dpkg-dev"
 TEST="nodejs npm chromium firefox-esr coturn prometheus python3 python3-aiortc python3-gi
  gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-tools
  gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0

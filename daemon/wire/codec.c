@@ -287,9 +287,13 @@ int codec_pick_opus(const GstSDPMedia *m)
 		const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
 		int pt;
 
-		/* RFC 7587 §7: always opus/48000/2, whatever the channels sent */
+		/*
+		 * RFC 7587 §7 says opus/48000/2 whatever the channels sent;
+		 * GStreamer's webrtcbin (whepsrc) offers OPUS/48000.
+		 */
 		if (g_strcmp0(a->key, "rtpmap") == 0 && a->value != NULL &&
-		    (pt = rtpmap_pt_at(a->value, "opus", "/48000/2")) > 0)
+		    ((pt = rtpmap_pt_at(a->value, "opus", "/48000/2")) > 0 ||
+		     (pt = rtpmap_pt_at(a->value, "opus", "/48000")) > 0))
 			return pt;
 	}
 	return 0;

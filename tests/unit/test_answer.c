@@ -381,6 +381,50 @@ static void test_h264(void)
 	g_free(text);
 }
 
+/* Sound: Opus sendonly at the offer's payload type beside the picture, or alone. */
+static void test_audio(void)
+{
+	char *text = load("offer-chromium-video-audio.sdp"), *ans, detail[160] = "";
+	GstSDPMessage *offer = parse(text), *answer;
+	struct answer_params a = params;
+	const GstSDPMedia *v, *m;
+
+	a.pt = 96;
+	a.audio_pt = 111;
+	ans = answer_build(offer, &a, detail, sizeof(detail));
+	g_assert_nonnull(ans);
+	answer = parse(ans);
+	v = gst_sdp_message_get_media(answer, 0);
+	m = gst_sdp_message_get_media(answer, 1);
+	g_assert_cmpstr(gst_sdp_media_get_media(m), ==, "audio");
+	g_assert_cmpuint(gst_sdp_media_get_port(m), ==, 9);
+	g_assert_cmpstr(gst_sdp_media_get_format(m, 0), ==, "111");
+	g_assert_cmpuint(gst_sdp_media_formats_len(m), ==, 1);
+	g_assert_cmpuint(count(m, "sendonly", NULL), ==, 1);
+	g_assert_cmpuint(count(m, "rtpmap", "111 opus/48000/2"), ==, 1);
+	g_assert_cmpuint(count(m, "fmtp", "111 minptime=10;useinbandfec=1"), ==, 1);
+	g_assert_cmpuint(count(m, "rtcp-fb", NULL), ==, 0); /* no NACK, no PLI for sound */
+	g_assert_cmpuint(count(v, "sendonly", NULL), ==, 1);
+	g_assert_nonnull(strstr(ans, "a=group:BUNDLE 0 1\r\n"));
+	gst_sdp_message_free(answer);
+	g_free(ans);
+	/* sound only: the picture's m-line inactive, the transport read off the audio one */
+	a.pt = 0;
+	ans = answer_build(offer, &a, detail, sizeof(detail));
+	g_assert_nonnull(ans);
+	answer = parse(ans);
+	g_assert_cmpuint(count(gst_sdp_message_get_media(answer, 0), "inactive", NULL), ==, 1);
+	g_assert_cmpuint(count(gst_sdp_message_get_media(answer, 1), "sendonly", NULL), ==, 1);
+	gst_sdp_message_free(answer);
+	g_free(ans);
+	/* neither */
+	a.audio_pt = 0;
+	g_assert_null(answer_build(offer, &a, detail, sizeof(detail)));
+	g_assert_cmpstr(detail, ==, "the offer has no video m-line in use");
+	gst_sdp_message_free(offer);
+	g_free(text);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -390,5 +434,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/answer/rejections", test_rejections);
 	g_test_add_func("/answer/remote-credentials", test_remote_credentials);
 	g_test_add_func("/answer/h264", test_h264);
+	g_test_add_func("/answer/audio", test_audio);
 	return g_test_run();
 }

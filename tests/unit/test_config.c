@@ -36,6 +36,7 @@ static void test_defaults(void)
 	g_assert_cmpint(sc->fps, ==, 30);
 	g_assert_cmpint(sc->bitrate_kbps, ==, 2000);
 	g_assert_cmpint(sc->encoder_speed, ==, 8);
+	g_assert_cmpstr(sc->audio, ==, "auto");
 	g_assert_null(sc->token);
 	config_clear(&cfg);
 }
@@ -47,8 +48,9 @@ static void test_keyfile_and_overrides(void)
 	    "[ice]\nport-range = 40000-40010\nstun = stun:stun.example.org:3478\n"
 	    "addresses = 127.0.0.1\n"
 	    "[stream front]\nsource = test:ball\nwidth = 640\nheight = 360\n"
-	    "token = s3cret\n"
-	    "[stream back]\nsource = v4l2:/dev/video2\nfps = 15\nencoder-speed = 16\n";
+	    "token = s3cret\naudio = test\naudio-kbps = 32\n"
+	    "[stream back]\nsource = v4l2:/dev/video2\nfps = 15\nencoder-speed = 16\n"
+	    "audio = alsa:hw:1,0\n";
 	char *path = g_build_filename(g_get_tmp_dir(), "whepcam-test.conf", NULL);
 	const char *args[] = {"whepcamd", "--config", path, "--fps", "20", "--max-viewers=9", NULL};
 	struct daemon_config cfg;
@@ -76,6 +78,10 @@ static void test_keyfile_and_overrides(void)
 	g_assert_cmpint(back->fps, ==, 15);
 	g_assert_cmpint(back->encoder_speed, ==, 16);
 	g_assert_cmpint(front->encoder_speed, ==, 8);
+	g_assert_cmpstr(front->audio, ==, "test");
+	g_assert_cmpint(front->audio_kbps, ==, 32);
+	g_assert_cmpstr(back->audio, ==, "alsa:hw:1,0");
+	g_assert_cmpint(back->audio_kbps, ==, WHEPCAM_DEFAULT_AUDIO_KBPS);
 	config_clear(&cfg);
 	g_unlink(path);
 	g_free(path);
@@ -106,6 +112,10 @@ static void test_errors(void)
 	const char *a8[] = {"whepcamd", "--source", "v4l2:/dev/video0\" ! evil", NULL};
 	const char *a9[] = {"whepcamd", "--config=/nonexistent/whepcam.conf", NULL};
 	const char *a10[] = {"whepcamd", "--encoder-speed", "17", NULL};
+	const char *a11[] = {"whepcamd", "--audio", "mic", NULL};
+	const char *a12[] = {"whepcamd", "--audio", "alsa:", NULL};
+	const char *a13[] = {"whepcamd", "--audio", "alsa:hw:0\" ! evil", NULL};
+	const char *a14[] = {"whepcamd", "--audio-kbps", "5", NULL};
 
 	expect_error(a1, "width must be a number from 16");
 	expect_error(a2, "fps must be a number");
@@ -117,6 +127,10 @@ static void test_errors(void)
 	expect_error(a8, "source must be");
 	expect_error(a9, "/nonexistent/whepcam.conf"); /* --config=FILE is read too */
 	expect_error(a10, "encoder-speed must be a number from 0 to 16");
+	expect_error(a11, "audio must be none, auto, test, alsa:DEVICE or pulse:DEVICE");
+	expect_error(a12, "audio must be");
+	expect_error(a13, "audio must be");
+	expect_error(a14, "audio-kbps must be a number from 6 to 510");
 }
 
 /*

@@ -349,6 +349,32 @@ static void test_real_payloader(void)
 	}
 }
 
+/* A sender report and its CNAME (RFC 3550 §6.4.1, §6.5), byte for byte. */
+static void test_sender_report(void)
+{
+	static const uint8_t want[] = {
+	    0x80, 200, 0, 6, 0x12, 0x34, 0x56, 0x78,                /* SR, 7 words; SSRC */
+	    0xe8, 0xfe, 0x6f, 0x82, 0x80, 0, 0, 0,                  /* NTP: 2023-11-14 22:13:22.5 */
+	    0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 42, 0, 0, 0x30, 0x39,  /* RTP, packets, octets */
+	    0x81, 202, 0, 4, 0x12, 0x34, 0x56, 0x78,                /* SDES, 5 words; SSRC */
+	    1, 7, 'w', 'h', 'e', 'p', 'c', 'a', 'm', 0, 0, 0};      /* CNAME, end, pad */
+	struct rtp_sender_info si = {.ssrc = 0x12345678,
+	                             .wall_us = 1700000002500000,
+	                             .rtp = 0xdeadbeef,
+	                             .packets = 42,
+	                             .octets = 12345};
+	uint8_t out[64];
+	char cname[RTP_SDES_MAX_CNAME + 2];
+
+	g_assert_cmpuint(rtp_rtcp_sender_report(&si, "whepcam", out, sizeof(out)), ==, sizeof(want));
+	g_assert_cmpmem(out, sizeof(want), want, sizeof(want));
+	g_assert_true(rtp_is_rtcp(out, sizeof(want)));
+	g_assert_cmpuint(rtp_rtcp_sender_report(&si, "whepcam", out, sizeof(want) - 1), ==, 0);
+	memset(cname, 'x', sizeof(cname) - 1);
+	cname[sizeof(cname) - 1] = '\0';
+	g_assert_cmpuint(rtp_rtcp_sender_report(&si, cname, out, sizeof(out)), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -360,5 +386,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtp/rtcp/is-rtcp", test_is_rtcp);
 	g_test_add_func("/rtp/rtcp/keyframe-requests", test_rtcp_keyframe_requests);
 	g_test_add_func("/rtp/rtcp/nacks", test_rtcp_nacks);
+	g_test_add_func("/rtp/sender-report", test_sender_report);
 	return g_test_run();
 }

@@ -238,6 +238,81 @@ static void test_ssrc_lines(void)
 	g_free(out);
 }
 
+/* Sound: the offer's Opus payload type beside the picture's codec, or alone; none without sound. */
+static void test_opus_pick(void)
+{
+	static const struct {
+		const char *file;
+		int audio_pt;
+	} cases[] = {
+	    {"offer-chromium-video-audio.sdp", 111},
+	    {"offer-firefox-esr-video-audio.sdp", 109},
+	    {"offer-firefox-esr-audio-first-max-bundle.sdp", 109},
+	    {"offer-safari.sdp", 111},
+	    {"offer-webrtcbin.sdp", 111}, /* OPUS/48000, no channel count */
+	    {"offer-chromium-video.sdp", 0},
+	};
+	struct codec_sends sends = {.order = {CODEC_VP8, CODEC_H264}, .n = 2,
+	                            .h264_profile = 0x42e01f, .audio = true};
+	struct codec_pick pick;
+	char detail[160];
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *offer = load(cases[i].file);
+
+		g_test_message("%s", cases[i].file);
+		sends.audio = true;
+		g_assert_cmpint(sdp_check_offer_codecs(offer, &sends, &pick, detail, sizeof(detail)),
+		                ==, SDP_OK);
+		g_assert_cmpint(pick.audio_pt, ==, cases[i].audio_pt);
+		g_assert_cmpint(pick.codec, !=, CODEC_OPUS); /* a picture was offered */
+		sends.audio = false; /* a stream without sound: never */
+		g_assert_cmpint(sdp_check_offer_codecs(offer, &sends, &pick, detail, sizeof(detail)),
+		                ==, SDP_OK);
+		g_assert_cmpint(pick.audio_pt, ==, 0);
+		g_free(offer);
+	}
+}
+
+/* An offer with sound and no picture: played when the stream has sound, else refused. */
+static void test_audio_only(void)
+{
+	static const char offer[] = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+	                            "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\n"
+	                            "a=mid:0\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n";
+	struct codec_sends sends = {.order = {CODEC_VP8}, .n = 1, .audio = true};
+	struct codec_pick pick;
+	char detail[160];
+
+	g_assert_cmpint(sdp_check_offer_codecs(offer, &sends, &pick, detail, sizeof(detail)), ==,
+	                SDP_OK);
+	g_assert_cmpint(pick.codec, ==, CODEC_OPUS);
+	g_assert_cmpint(pick.audio_pt, ==, 111);
+	sends.audio = false;
+	g_assert_cmpint(sdp_check_offer_codecs(offer, &sends, &pick, detail, sizeof(detail)), ==,
+	                SDP_NO_VIDEO);
+	g_assert_cmpstr(detail, ==, "SDP offer has no active video m-line");
+}
+
+/* Both tracks announced in one media stream (what makes a player sync them). */
+static void test_ssrc_lines_audio(void)
+{
+	static const char both[] = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n"
+	                           "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n"
+	                           "a=candidate:1 1 UDP 1 127.0.0.1 4 typ host\r\n";
+	char *out = sdp_add_ssrcs(both, 1234, 5678, "whepcam");
+
+	g_assert_nonnull(strstr(out, "a=ssrc:1234 msid:whepcam video\r\nm=audio"));
+	g_assert_nonnull(strstr(out, "a=msid:whepcam audio\r\na=ssrc:5678 cname:whepcam\r\n"
+	                             "a=ssrc:5678 msid:whepcam audio\r\na=candidate"));
+	g_free(out);
+	/* no sound sent: the (inactive) audio section gets nothing */
+	out = sdp_add_ssrcs(answer, 1234, 5678, "whepcam");
+	g_assert_null(strstr(out, "5678"));
+	g_free(out);
+}
+
 static void test_public_address(void)
 {
 	GPtrArray *c = g_ptr_array_new(), *out;
@@ -273,5 +348,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/sdp/splice-keeps-existing", test_splice_keeps_existing);
 	g_test_add_func("/sdp/ssrc-lines", test_ssrc_lines);
 	g_test_add_func("/sdp/public-address", test_public_address);
+	g_test_add_func("/sdp/opus-pick", test_opus_pick);
+	g_test_add_func("/sdp/audio-only", test_audio_only);
+	g_test_add_func("/sdp/ssrc-lines-audio", test_ssrc_lines_audio);
 	return g_test_run();
 }
