@@ -54,7 +54,7 @@ until list=$(curl -sf --max-time 1 "http://$HOST:$PORT/whep/" 2>/dev/null); do
 done
 source=$(echo "$list" | sed -n 's/.*"source":"\([^"]*\)".*/\1/p')
 case "$source" in
-test:*) what="a test pattern (no camera found at /dev/video0)" ;;
+test:*) what="a test pattern that beeps once a second (no camera found at /dev/video0)" ;;
 *) what="$source" ;;
 esac
 shown=$HOST

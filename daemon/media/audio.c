@@ -97,9 +97,24 @@ static GstPadProbeReturn flash_probe(GstPad *pad, GstPadProbeInfo *info, gpointe
 	return GST_PAD_PROBE_OK;
 }
 
+/*
+ * What `audio` means for this stream: auto is the source's own sound, and
+ * the test pattern that `source = auto` falls back to without a camera has
+ * the test tone (what `make run` shows a new user); an explicit `test:`
+ * source stays silent unless asked.
+ */
+static const char *audio_wanted(const struct stream *s)
+{
+	if (strcmp(s->cfg->audio, "auto") == 0 && strcmp(s->cfg->source, "auto") == 0 &&
+	    g_str_has_prefix(s->source, "test:"))
+		return "test";
+	return s->cfg->audio;
+}
+
 int audio_attach(struct stream *s, GstPad *video_out, char **err)
 {
-	char *desc = audio_describe(s->cfg, s->cfg->audio);
+	const char *audio = audio_wanted(s);
+	char *desc = audio_describe(s->cfg, audio);
 	GError *gerr = NULL;
 	GstElement *out;
 	GstPad *p;
@@ -126,9 +141,8 @@ int audio_attach(struct stream *s, GstPad *video_out, char **err)
 	s->audio = track_new_passthrough(s, CODEC_OPUS, s->audio_bin, err);
 	if (s->audio == NULL)
 		return -1;
-	if (strcmp(s->cfg->audio, "test") == 0 && g_str_has_prefix(s->source, "test:"))
+	if (strcmp(audio, "test") == 0 && g_str_has_prefix(s->source, "test:"))
 		gst_pad_add_probe(video_out, GST_PAD_PROBE_TYPE_BUFFER, flash_probe, NULL, NULL);
-	g_message("stream %s: audio %s, Opus %d kbps", s->cfg->name, s->cfg->audio,
-	          s->cfg->audio_kbps);
+	g_message("stream %s: audio %s, Opus %d kbps", s->cfg->name, audio, s->cfg->audio_kbps);
 	return 0;
 }
