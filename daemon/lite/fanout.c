@@ -10,6 +10,7 @@
 #define G_LOG_DOMAIN "fanout"
 #include <errno.h>
 #include <gst/app/gstappsink.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@
 #define FANOUT_SEND_WAIT_MS  200  /* per frame: how long a full socket buffer is waited for */
 #define FANOUT_GOP_PACKETS   2048 /* a passed-through GOP kept for joins: 4 s at ~5 Mbps */
 #define FANOUT_FRESH_PACKETS 256  /* our encoder's: the join's keyframe and what followed */
+
+/* UDP GSO in use: on unless the kernel refused it once (then never again). */
+static gint gso_off;
 
 /*
  * Send thread, fanout lock held: `batch` prepared datagrams on `fd`; how
@@ -44,6 +48,10 @@ static guint send_batch(struct fanout *f, struct batch *b, int fd, guint batch, 
 			done += (guint)n;
 			continue;
 		}
+		if (n < 0 && (errno == EIO || errno == EINVAL) && b->packets[done] > 1 &&
+		    g_atomic_int_compare_and_exchange(&gso_off, 0, 1))
+			g_warning("UDP GSO refused (%s): packets go one by one from now on",
+			          g_strerror(errno));
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
 			done++; /* this datagram cannot go (no route, ...): the next may */
 			continue;
@@ -60,47 +68,83 @@ static guint send_batch(struct fanout *f, struct batch *b, int fd, guint batch, 
 	return done;
 }
 
+/* Lock held: message j of `b` gets UDP_SEGMENT when it carries more than one packet. */
+static void set_segments(struct batch *b, guint j)
+{
+	struct msghdr *h = &b->msgs[j].msg_hdr;
+	struct cmsghdr *c = &b->control[j].hdr;
+
+	if (b->packets[j] < 2)
+		return;
+	h->msg_control = b->control[j].buf;
+	h->msg_controllen = sizeof(b->control[j].buf);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	memcpy(CMSG_DATA(c), &b->segment[j], sizeof(uint16_t));
+}
+
 /*
  * Fanout lock held: packets data[i] (len[i] bytes) to one viewer, with RTP
  * timestamp ts[i] instead of their own when ts is not NULL, prepared in
  * `b`: the send thread's, or the receive thread's (which never waits).
+ * Sealed back to back; each run of one length (and a shorter last one)
+ * is one message with UDP_SEGMENT.
  */
 static void send_to(struct fanout *f, struct batch *b, struct fanout_member *m,
                     const uint8_t *const *data, const gsize *lens, const guint32 *ts,
                     guint npackets, gint64 deadline_us)
 {
-	guint i = 0, batch, sent = 0, removals = f->removals;
+	guint i = 0, nmsg, taken, sent = 0, done, j, removals = f->removals;
+	bool gso = !g_atomic_int_get(&gso_off), open;
 	guint64 bytes = 0;
+	size_t off;
 	int len;
 
 	while (i < npackets) {
 		g_mutex_lock(&m->seal);
-		for (batch = 0; batch < DIRECT_BATCH && i < npackets; i++) {
+		nmsg = 0;
+		off = 0;
+		open = false; /* the last message takes more of its length */
+		for (taken = 0; taken < DIRECT_BATCH && i < npackets; i++) {
+			uint8_t *p = b->out + off;
+
 			len = (int)lens[i];
 			if (len > DIRECT_MAX_PACKET || len < 12)
 				continue;
-			memcpy(b->out[batch], data[i], (size_t)len);
-			b->out[batch][1] = (uint8_t)((b->out[batch][1] & 0x80) | m->pt);
-			if (ts != NULL) {
-				b->out[batch][4] = (uint8_t)(ts[i] >> 24);
-				b->out[batch][5] = (uint8_t)(ts[i] >> 16);
-				b->out[batch][6] = (uint8_t)(ts[i] >> 8);
-				b->out[batch][7] = (uint8_t)ts[i];
-			}
-			if (srtp_seal(m->tx, b->out[batch], &len) != 0)
+			memcpy(p, data[i], (size_t)len);
+			p[1] = (uint8_t)((p[1] & 0x80) | m->pt);
+			if (ts != NULL)
+				GST_WRITE_UINT32_BE(p + 4, ts[i]);
+			if (srtp_seal(m->tx, p, &len) != 0)
 				continue;
 			bytes += lens[i];
-			b->iov[batch].iov_base = b->out[batch];
-			b->iov[batch].iov_len = (size_t)len;
-			memset(&b->msgs[batch], 0, sizeof(b->msgs[batch]));
-			b->msgs[batch].msg_hdr.msg_iov = &b->iov[batch];
-			b->msgs[batch].msg_hdr.msg_iovlen = 1;
-			b->msgs[batch].msg_hdr.msg_name = &m->addr;
-			b->msgs[batch].msg_hdr.msg_namelen = m->addrlen;
-			batch++;
+			taken++;
+			off += (size_t)len;
+			if (open && len <= b->segment[nmsg - 1] &&
+			    b->iov[nmsg - 1].iov_len + (size_t)len <= FANOUT_GSO_MAX_BYTES) {
+				b->iov[nmsg - 1].iov_len += (size_t)len;
+				b->packets[nmsg - 1]++;
+				open = len == b->segment[nmsg - 1]; /* a shorter one ends the run */
+				continue;
+			}
+			b->iov[nmsg] = (struct iovec){.iov_base = p, .iov_len = (size_t)len};
+			b->packets[nmsg] = 1;
+			b->segment[nmsg] = (uint16_t)len;
+			memset(&b->msgs[nmsg], 0, sizeof(b->msgs[nmsg]));
+			b->msgs[nmsg].msg_hdr.msg_iov = &b->iov[nmsg];
+			b->msgs[nmsg].msg_hdr.msg_iovlen = 1;
+			b->msgs[nmsg].msg_hdr.msg_name = &m->addr;
+			b->msgs[nmsg].msg_hdr.msg_namelen = m->addrlen;
+			nmsg++;
+			open = gso;
 		}
 		g_mutex_unlock(&m->seal);
-		sent += send_batch(f, b, m->fd, batch, deadline_us);
+		for (j = 0; j < nmsg; j++)
+			set_segments(b, j);
+		done = send_batch(f, b, m->fd, nmsg, deadline_us);
+		for (j = 0; j < done; j++)
+			sent += b->packets[j];
 		if (f->removals != removals)
 			return; /* m may have been freed while send_batch waited */
 	}

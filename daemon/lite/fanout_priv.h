@@ -9,6 +9,7 @@
 
 #include <gst/gst.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 
 #include "fanout.h"
 #include "gop.h"
@@ -19,10 +20,23 @@
 #define FANOUT_HISTORY     512 /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
 
 /* One batch of protected packets for sendmmsg: a thread's scratch. */
+#define FANOUT_GSO_MAX_BYTES 60000 /* one UDP GSO send: under the 64 KiB of a UDP datagram */
 struct batch {
-	uint8_t out[DIRECT_BATCH][DIRECT_MAX_PACKET + SRTP_SEAL_MAX_TRAILER];
+	/*
+	 * Up to DIRECT_BATCH sealed packets back to back: a run of one length
+	 * (the last may be shorter) goes in one datagram with UDP_SEGMENT, which
+	 * the kernel cuts into the packets (UDP GSO: one trip through the stack
+	 * for a frame's packets to a viewer, not one each).
+	 */
+	uint8_t out[DIRECT_BATCH * (DIRECT_MAX_PACKET + SRTP_SEAL_MAX_TRAILER)];
 	struct mmsghdr msgs[DIRECT_BATCH];
 	struct iovec iov[DIRECT_BATCH];
+	guint packets[DIRECT_BATCH]; /* in each message */
+	uint16_t segment[DIRECT_BATCH];
+	union { /* UDP_SEGMENT's control message, per message */
+		struct cmsghdr hdr;
+		uint8_t buf[CMSG_SPACE(sizeof(uint16_t))];
+	} control[DIRECT_BATCH];
 };
 
 /* A packet as the payloader made it, for viewers that lost it (RFC 4585 NACK). */

@@ -17,12 +17,12 @@ export async function freePort() {
 }
 
 // { url, stop(), start() }: `user`/`password` make it ask for them (Basic).
-export async function startRtspServer({ port, user, password, gop = 120, size = '640x360', kbps = 1000, pattern = 'ball', mount = '/cam' } = {}) {
+export async function startRtspServer({ port, user, password, gop = 120, size = '640x360', kbps = 1000, pattern = 'ball', mount = '/cam', audio = 'none' } = {}) {
   port ??= await freePort();
   let child = null;
   const start = () => new Promise((resolve, reject) => {
     const args = [path.join(here, 'rtsp_server.py'), String(port), mount, ...(user ? [user, password] : [])];
-    child = spawn('/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOP: String(gop), SIZE: size, KBPS: String(kbps), PATTERN: pattern } });
+    child = spawn('/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOP: String(gop), SIZE: size, KBPS: String(kbps), PATTERN: pattern, AUDIO: audio } });
     running.add(child);
     let err = '';
     const timer = setTimeout(() => reject(new Error(`RTSP server not ready: ${err}`)), 15000);

@@ -2,6 +2,8 @@
 # A real RTSP camera for the tests: Debian's gst-rtsp-server serving
 # videotestsrc ! x264enc (High profile, no B-frames, a long GOP) at
 # rtsp://[USER:PASS@]127.0.0.1:PORT/PATH. Prints "ready" once it listens.
+# With AUDIO=pcmu or AUDIO=aac, a second track: a 1 kHz beep once a second,
+# G.711 mu-law at 8 kHz or AAC at 48 kHz, as IP cameras send their microphone's.
 # usage: rtsp_server.py PORT PATH [USER PASS]   env: GOP (frames, 120), SIZE (640x360)
 import os
 import sys
@@ -22,11 +24,17 @@ width, height = os.environ.get('SIZE', '640x360').split('x')
 server = GstRtspServer.RTSPServer()
 server.set_address('127.0.0.1')
 server.set_service(port)
+beep = 'audiotestsrc is-live=true wave=ticks freq=1000 sine-periods-per-tick=100 volume=0.8 ! audioconvert ! audioresample'
+audio = {
+    'none': '',
+    'pcmu': f' {beep} ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 pt=0',
+    'aac': f' {beep} ! audio/x-raw,rate=48000,channels=1 ! avenc_aac ! aacparse ! rtpmp4gpay name=pay1 pt=97',
+}[os.environ.get('AUDIO', 'none')]
 factory = GstRtspServer.RTSPMediaFactory()
 factory.set_launch(
     f'( videotestsrc is-live=true pattern={pattern}{moving} ! video/x-raw,width={width},height={height},framerate=30/1 '
     f'! x264enc tune=zerolatency speed-preset=veryfast key-int-max={gop} bframes=0 bitrate={kbps} '
-    f'! video/x-h264,profile=high ! rtph264pay name=pay0 pt=96 config-interval=-1 )')
+    f'! video/x-h264,profile=high ! rtph264pay name=pay0 pt=96 config-interval=-1{audio} )')
 factory.set_shared(True)
 if len(sys.argv) > 4:
     user, password = sys.argv[3], sys.argv[4]
