@@ -3,9 +3,11 @@
  * of its bin (a camera, a clip, an RTSP URL, a test pattern), whether it
  * gives raw frames (to be encoded) or H.264 (passed through), and its name
  * with any credentials taken out, for logs and the stream list. Pure text,
- * but for asking a USB camera what it offers (source_v4l2_offered).
+ * but for asking a USB camera what it offers (source_v4l2_offered) and a
+ * clip what it holds (source_file_probe).
  */
 #define G_LOG_DOMAIN "stream"
+#include <gst/pbutils/pbutils.h>
 #include <string.h>
 
 #include "stream.h"
@@ -13,10 +15,22 @@
 /* RTSP: the jitter buffer holds this long; rtspsrc's default (2 s) is far from live. */
 #define RTSP_LATENCY_MS 200
 
+/* A clip's probe gives up after this (it reads the container's headers, nothing more). */
+#define FILE_PROBE_TIMEOUT_S 5
+
 /* Caps a source of kind SOURCE_H264 ends with: what the H.264 track and its payloaders take. */
-#define H264_PARSED                                                                                \
-	"h264parse config-interval=-1 ! "                                                          \
-	"capsfilter name=out caps=\"video/x-h264,stream-format=byte-stream,alignment=au\""
+#define H264_OUT    "capsfilter name=out caps=\"video/x-h264,stream-format=byte-stream,alignment=au\""
+#define H264_PARSED "h264parse config-interval=-1 ! " H264_OUT
+
+/*
+ * An element whose pads come when data does (rtspsrc, parsebin, decodebin)
+ * is named SOURCE_DYNAMIC and left unlinked in the description, its
+ * successor named SOURCE_DYNAMIC_PEER: stream.c links each new video pad
+ * to it, at every start. (gst-parse's own delayed link is made once: a
+ * restarted source's new pads would stay unlinked.)
+ */
+#define DYNAMIC "name=" SOURCE_DYNAMIC
+#define PEER    "name=" SOURCE_DYNAMIC_PEER
 
 char *source_public_name(const char *source)
 {
@@ -57,13 +71,10 @@ static char *rtsp_head(const struct stream_config *cfg, const char *url)
 	                        : strcmp(cfg->rtsp_transport, "udp") == 0 ? " protocols=udp"
 	                                                                  : "";
 
-	/*
-	 * rtspsrc takes user:password@ from the URL itself. It is not linked in
-	 * the description: its pad comes anew at each reconnection, and
-	 * stream.c links every one to "depay" (a description's link is made once).
-	 */
-	return g_strdup_printf("rtspsrc name=rtsp location=\"%s\" latency=%d%s "
-	                       "rtph264depay name=depay ! " H264_PARSED,
+	/* rtspsrc takes user:password@ from the URL itself; its pad comes anew at each
+	 * reconnection. */
+	return g_strdup_printf("rtspsrc " DYNAMIC " location=\"%s\" latency=%d%s "
+	                       "rtph264depay " PEER " ! " H264_PARSED,
 	                       url, RTSP_LATENCY_MS, protocols);
 }
 
@@ -140,20 +151,128 @@ char *source_v4l2_describe(const struct stream_config *cfg, const char *device,
 	} else {
 		/* Unknown, or nothing at that size and rate: whatever it gives, decoded and scaled.
 		 */
-		desc = g_strdup_printf(
-		    "v4l2src device=\"%s\" ! decodebin ! videoconvert ! videoscale ! "
-		    "videorate ! capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
-		    device, mode);
+		desc = g_strdup_printf("v4l2src device=\"%s\" ! decodebin " DYNAMIC
+		                       " videoconvert " PEER " ! videoscale ! videorate ! "
+		                       "capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
+		                       device, mode);
 	}
 	g_free(mode);
+	return desc;
+}
+
+enum source_clip source_file_probe(const char *path, char **why)
+{
+	enum source_clip clip = CLIP_UNREADABLE;
+	GstDiscovererInfo *info = NULL;
+	GstDiscoverer *dc = NULL;
+	GError *gerr = NULL;
+	GList *videos = NULL;
+	GstCaps *caps = NULL;
+	char *uri;
+
+	*why = NULL;
+	uri = gst_filename_to_uri(path, &gerr);
+	if (uri != NULL)
+		dc = gst_discoverer_new(FILE_PROBE_TIMEOUT_S * GST_SECOND, &gerr);
+	if (dc != NULL)
+		info = gst_discoverer_discover_uri(dc, uri, &gerr);
+	/* Plugins missing (a decoder, say) still tell the codec: only what is read matters. */
+	if (info != NULL &&
+	    (gst_discoverer_info_get_result(info) == GST_DISCOVERER_OK ||
+	     gst_discoverer_info_get_result(info) == GST_DISCOVERER_MISSING_PLUGINS))
+		videos = gst_discoverer_info_get_video_streams(info);
+	if (videos != NULL) {
+		caps = gst_discoverer_stream_info_get_caps(videos->data);
+		clip =
+		    caps != NULL && !gst_caps_is_empty(caps) &&
+		            gst_structure_has_name(gst_caps_get_structure(caps, 0), "video/x-h264")
+		        ? CLIP_H264
+		        : CLIP_OTHER;
+		gst_clear_caps(&caps);
+	} else if (info != NULL && gst_discoverer_info_get_result(info) == GST_DISCOVERER_OK) {
+		clip = CLIP_OTHER;
+		*why = g_strdup("no video in it");
+	} else {
+		*why = g_strdup(gerr != NULL ? gerr->message : "cannot be read");
+	}
+	gst_discoverer_stream_info_list_free(videos);
+	g_clear_object(&info);
+	g_clear_object(&dc);
+	g_clear_error(&gerr);
+	g_free(uri);
+	return clip;
+}
+
+char *source_file_describe(const struct stream_config *cfg, const char *path, enum source_clip clip,
+                           enum source_kind *kind)
+{
+	/*
+	 * Nothing else in a clip's pipeline waits for the clock (a file is not
+	 * live, the sinks do not sync): clocksync releases each frame at its
+	 * time, so that the clip plays in real time. At its end stream.c restarts
+	 * the bin from the start (source_eos_probe).
+	 */
+	if (clip == CLIP_H264 && wants_h264(cfg)) {
+		*kind = SOURCE_H264;
+		return g_strdup_printf("filesrc location=\"%s\" ! parsebin " DYNAMIC
+		                       " h264parse " PEER
+		                       " config-interval=-1 ! clocksync ! " H264_OUT,
+		                       path);
+	}
+	*kind = SOURCE_RAW;
+	return g_strdup_printf("filesrc location=\"%s\" ! decodebin " DYNAMIC " videoconvert " PEER
+	                       " ! videoscale ! videorate ! clocksync ! capsfilter name=out "
+	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
+	                       path, cfg->width, cfg->height, cfg->fps);
+}
+
+/* file:PATH: its H.264 passed through, anything else decoded; one that cannot be read yet is
+ * decoded once it can be (the stream is offline meanwhile). */
+static char *file_describe(const struct stream_config *cfg, const char *path,
+                           enum source_kind *kind)
+{
+	char *why = NULL;
+	enum source_clip clip = source_file_probe(path, &why);
+
+	if (clip == CLIP_UNREADABLE)
+		g_warning("stream %s: clip %s: %s; it will be decoded once it can be read",
+		          cfg->name, path, why);
+	else if (why != NULL)
+		g_warning("stream %s: clip %s: %s", cfg->name, path, why);
+	g_free(why);
+	return source_file_describe(cfg, path, clip, kind);
+}
+
+/* test: or test:PATTERN. */
+static char *test_describe(const struct stream_config *cfg, const char *pattern)
+{
+	GstElementFactory *clock = gst_element_factory_find("clockoverlay");
+	char *desc;
+
+	/*
+	 * Moving and clocked, so frames differ and latency can be read off the
+	 * picture. The pattern is made at the stream's size and rate: no
+	 * videorate, which holds a frame back (a frame of join latency).
+	 */
+	desc = g_strdup_printf("videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
+	                       "video/x-raw,width=%d,height=%d,framerate=%d/1%s ! videoconvert ! "
+	                       "capsfilter name=out "
+	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
+	                       pattern, cfg->width, cfg->height, cfg->fps,
+	                       clock == NULL ? ""
+	                                     : " ! clockoverlay halignment=right valignment=bottom "
+	                                       "shaded-background=true font-desc=\"Sans 24\" "
+	                                       "time-format=\"%H:%M:%S\"",
+	                       cfg->width, cfg->height, cfg->fps);
+	if (clock != NULL)
+		gst_object_unref(clock);
 	return desc;
 }
 
 char *stream_source_describe(const struct stream_config *cfg, const char *source,
                              enum source_kind *kind)
 {
-	char *head, *desc;
-	const char *adapt = "videoconvert ! videoscale ! videorate";
+	char *desc;
 
 	*kind = SOURCE_RAW;
 	if (g_str_has_prefix(source, "rtsp://") || g_str_has_prefix(source, "rtsps://")) {
@@ -173,35 +292,9 @@ char *stream_source_describe(const struct stream_config *cfg, const char *source
 		}
 		return desc;
 	}
-	if (g_str_has_prefix(source, "file:")) {
-		head = g_strdup_printf("multifilesrc location=\"%s\" loop=true ! decodebin",
-		                       source + 5);
-	} else {
-		const char *pattern = source[5] != '\0' ? source + 5 : "smpte";
-		GstElementFactory *clock = gst_element_factory_find("clockoverlay");
-
-		/*
-		 * Moving and clocked, so frames differ and latency can be read off the
-		 * picture. The pattern is made at the stream's size and rate: no
-		 * videorate, which holds a frame back (a frame of join latency).
-		 */
-		head = g_strdup_printf("videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
-		                       "video/x-raw,width=%d,height=%d,framerate=%d/1%s",
-		                       pattern, cfg->width, cfg->height, cfg->fps,
-		                       clock == NULL
-		                           ? ""
-		                           : " ! clockoverlay halignment=right valignment=bottom "
-		                             "shaded-background=true font-desc=\"Sans 24\" "
-		                             "time-format=\"%H:%M:%S\"");
-		if (clock != NULL)
-			gst_object_unref(clock);
-		adapt = "videoconvert";
-	}
-	desc = g_strdup_printf("%s ! %s ! capsfilter name=out "
-	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
-	                       head, adapt, cfg->width, cfg->height, cfg->fps);
-	g_free(head);
-	return desc;
+	if (g_str_has_prefix(source, "file:"))
+		return file_describe(cfg, source + 5, kind);
+	return test_describe(cfg, source[5] != '\0' ? source + 5 : "smpte");
 }
 
 char *stream_source_description(const struct stream_config *cfg, const char *source)

@@ -29,14 +29,41 @@ const char *stream_state_name(enum stream_state st)
 	return "unknown";
 }
 
-/* Streaming thread (rtspsrc's): a new pad, at the start and at each reconnection. */
-static void rtsp_pad_added_cb(GstElement *rtsp, GstPad *pad, gpointer depay)
+/* False when `pad` carries something else than video (a clip's audio); unknown caps: true. */
+static bool pad_may_be_video(GstPad *pad)
 {
-	GstPad *sink = gst_element_get_static_pad(depay, "sink");
+	GstCaps *caps = gst_pad_get_current_caps(pad);
+	const GstStructure *st;
+	bool yes = true;
 
-	if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
-		g_info("rtspsrc's pad %s does not link to rtph264depay (not H.264?)",
-		       GST_PAD_NAME(pad));
+	if (caps == NULL)
+		caps = gst_pad_query_caps(pad, NULL);
+	if (caps != NULL && !gst_caps_is_any(caps) && gst_caps_get_size(caps) > 0) {
+		st = gst_caps_get_structure(caps, 0);
+		if (gst_structure_has_name(st, "application/x-rtp"))
+			yes = g_strcmp0(gst_structure_get_string(st, "media"), "video") == 0;
+		else
+			yes = g_str_has_prefix(gst_structure_get_name(st), "video/");
+	}
+	gst_clear_caps(&caps);
+	return yes;
+}
+
+/*
+ * Streaming thread (rtspsrc's, parsebin's, decodebin's): a new pad of the
+ * source's dynamic element, at each start of the source (and rtspsrc's at
+ * each reconnection). The first video pad links to the element after it;
+ * anything else (a clip's audio) stays unlinked, which its demuxer allows.
+ */
+static void dynamic_pad_added_cb(GstElement *dynamic, GstPad *pad, gpointer peer)
+{
+	GstPad *sink = gst_element_get_static_pad(peer, "sink");
+
+	if (!pad_may_be_video(pad))
+		g_debug("source pad %s is not video: left unlinked", GST_PAD_NAME(pad));
+	else if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
+		g_info("source pad %s does not link to %s (another codec?)", GST_PAD_NAME(pad),
+		       GST_ELEMENT_NAME(peer));
 	gst_object_unref(sink);
 }
 
@@ -74,6 +101,7 @@ static GstPadProbeReturn source_out_probe(GstPad *pad, GstPadProbeInfo *info, gp
 	struct stream *s = data;
 
 	g_atomic_int_set(&s->last_frame_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	g_atomic_int_inc(&s->run_frames);
 	if (G_UNLIKELY(s->state != STREAM_LIVE))
 		g_main_context_invoke(NULL, stream_mark_live_cb, s);
 	return GST_PAD_PROBE_OK;
@@ -81,9 +109,57 @@ static GstPadProbeReturn source_out_probe(GstPad *pad, GstPadProbeInfo *info, gp
 
 static void stream_go_offline(struct stream *s, const char *why);
 
+/*
+ * Main thread: start the source's bin. A clip's every run starts at running
+ * time 0 in a segment of its own: the bin's base time is now, so clocksync
+ * releases its first frame at once and the others at their times, and its
+ * ghost pad's offset (now - the pipeline's base time) puts that run at now
+ * on the pipeline's running time, so what follows (the encoders, the RTP
+ * timestamps payloaders derive from running time) runs on across loops
+ * instead of going back to the first run's start. Other sources follow the
+ * pipeline's clock and base time.
+ */
+static bool source_play(struct stream *s)
+{
+	if (s->loops) {
+		GstClock *clock = gst_pipeline_get_pipeline_clock(GST_PIPELINE(s->pipeline));
+		GstClockTime now = gst_clock_get_time(clock);
+		GstPad *pad = gst_element_get_static_pad(s->source_bin, "src");
+
+		gst_element_set_clock(s->source_bin, clock);
+		gst_element_set_base_time(s->source_bin, now);
+		gst_pad_set_offset(pad,
+		                   GST_CLOCK_DIFF(gst_element_get_base_time(s->pipeline), now));
+		gst_object_unref(pad);
+		gst_object_unref(clock);
+		g_atomic_int_set(&s->run_frames, 0);
+	}
+	return gst_element_set_state(s->source_bin, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+}
+
+/*
+ * Main thread: the source ended. A clip plays again from its start at
+ * once, under the same tracks and viewers (a clip gone meanwhile fails to
+ * open: offline, retried); any other source is offline.
+ */
 static gboolean source_eos_cb(gpointer data)
 {
-	stream_go_offline(data, "end of stream");
+	struct stream *s = data;
+
+	if (!s->loops || s->restart_timer != 0) {
+		stream_go_offline(s, "end of stream");
+		return G_SOURCE_REMOVE;
+	}
+	/* A clip with no frame would loop as fast as it can open. */
+	if (g_atomic_int_get(&s->run_frames) == 0) {
+		stream_go_offline(s, "the clip ended without a frame");
+		return G_SOURCE_REMOVE;
+	}
+	g_debug("stream %s: end of the clip, %d frames: from its start again", s->cfg->name,
+	        g_atomic_int_get(&s->run_frames));
+	gst_element_set_state(s->source_bin, GST_STATE_NULL);
+	if (!source_play(s))
+		stream_go_offline(s, "the clip cannot be played again");
 	return G_SOURCE_REMOVE;
 }
 
@@ -202,7 +278,7 @@ static gboolean restart_cb(gpointer data)
 	s->restart_timer = 0;
 	g_debug("stream %s: trying source %s again", s->cfg->name, s->source_public);
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
-	    gst_element_set_state(s->source_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+	    !source_play(s))
 		stream_go_offline(s, "source failed to start");
 	return G_SOURCE_REMOVE;
 }
@@ -280,6 +356,26 @@ static gboolean bus_cb(GstBus *bus, GstMessage *msg, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/*
+ * A clip's pipeline has no live element of its own (its bin is locked, and
+ * clocksync does not say it is live), so the pipeline would wait for every
+ * branch to preroll, and a transcoding track's decodebin, behind its shut
+ * valve, never does: no sink would reach PLAYING. An idle live appsrc, never
+ * linked and never fed, makes the pipeline live, as a camera's is.
+ */
+static int make_live(struct stream *s, char **err)
+{
+	GstElement *live = gst_element_factory_make("appsrc", "live");
+
+	if (live == NULL) {
+		*err = g_strdup("appsrc missing: install gstreamer1.0-plugins-base");
+		return -1;
+	}
+	g_object_set(live, "is-live", TRUE, NULL);
+	gst_bin_add(GST_BIN(s->pipeline), live);
+	return 0;
+}
+
 static void stream_free(struct stream *s);
 
 static struct stream *stream_new(struct stream_config *cfg, char **err)
@@ -319,14 +415,17 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	gst_object_set_name(GST_OBJECT(src), "source");
 	s->source_bin = src;
 	{
-		GstElement *rtsp = gst_bin_get_by_name(GST_BIN(src), "rtsp");
-		GstElement *depay = gst_bin_get_by_name(GST_BIN(src), "depay");
+		GstElement *dyn = gst_bin_get_by_name(GST_BIN(src), SOURCE_DYNAMIC);
+		GstElement *peer = gst_bin_get_by_name(GST_BIN(src), SOURCE_DYNAMIC_PEER);
 
-		if (rtsp != NULL && depay != NULL) /* the bin keeps depay as long as rtsp */
-			g_signal_connect(rtsp, "pad-added", G_CALLBACK(rtsp_pad_added_cb), depay);
-		g_clear_object(&rtsp);
-		g_clear_object(&depay);
+		if (dyn != NULL && peer != NULL) /* the bin keeps peer as long as dyn */
+			g_signal_connect(dyn, "pad-added", G_CALLBACK(dynamic_pad_added_cb), peer);
+		g_clear_object(&dyn);
+		g_clear_object(&peer);
 	}
+	/* A clip's bin is started by source_play alone, with a base time of its own. */
+	s->loops = g_str_has_prefix(s->source, "file:");
+	gst_element_set_locked_state(src, s->loops);
 	{
 		GstElement *out = gst_bin_get_by_name(GST_BIN(src), "out");
 		GstPad *p = gst_element_get_static_pad(out, "src");
@@ -337,6 +436,8 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	}
 	s->pipeline = gst_pipeline_new(cfg->name);
 	gst_bin_add(GST_BIN(s->pipeline), src);
+	if (s->loops && make_live(s, err) != 0)
+		goto fail;
 	pad = gst_element_get_static_pad(src, "src");
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, source_out_probe, s, NULL);
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_eos_probe, s, NULL);
@@ -350,7 +451,8 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	gst_object_unref(bus);
 	s->state = STREAM_STARTING;
 	s->stall_timer = g_timeout_add_seconds(1, stall_cb, s);
-	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
+	    (s->loops && !source_play(s)))
 		stream_go_offline(s, "source failed to start");
 	return s;
 fail:
@@ -371,6 +473,8 @@ static void stream_free(struct stream *s)
 	if (s->bus_watch != 0)
 		g_source_remove(s->bus_watch);
 	if (s->pipeline != NULL) {
+		if (s->source_bin != NULL) /* a locked one is not stopped by its pipeline */
+			gst_element_set_state(s->source_bin, GST_STATE_NULL);
 		gst_element_set_state(s->pipeline, GST_STATE_NULL);
 		for (i = 0; i < CODEC_COUNT; i++) {
 			if (s->tracks[i] != NULL && hooks->track_removed != NULL)
