@@ -2,9 +2,12 @@
  * source.c - what a stream's source is in GStreamer terms: the description
  * of its bin (a camera, a clip, an RTSP URL, a test pattern), whether it
  * gives raw frames (to be encoded) or H.264 (passed through), and its name
- * with any credentials taken out, for logs and the stream list. Pure text,
- * but for asking a USB camera what it offers (source_v4l2_offered) and a
- * clip what it holds (source_file_probe).
+ * with any credentials taken out, for logs and the stream list; and the bin
+ * built from that description (source_bin_new), whose dynamic element
+ * (rtspsrc, parsebin, decodebin) has its video pad linked at every start.
+ * Pure text, but for asking a USB camera what it offers (source_v4l2_offered),
+ * a clip what it holds (source_file_probe) and building the bin. Main loop,
+ * but for dynamic_pad_added_cb.
  */
 #define G_LOG_DOMAIN "stream"
 #include <gst/pbutils/pbutils.h>
@@ -194,6 +197,8 @@ enum source_clip source_file_probe(const char *path, char **why)
 		*why = g_strdup("no video in it");
 	} else {
 		*why = g_strdup(gerr != NULL ? gerr->message : "cannot be read");
+		if (g_str_has_suffix(*why, ".")) /* "Resource not found." */
+			(*why)[strlen(*why) - 1] = '\0';
 	}
 	gst_discoverer_stream_info_list_free(videos);
 	g_clear_object(&info);
@@ -295,6 +300,87 @@ char *stream_source_describe(const struct stream_config *cfg, const char *source
 	if (g_str_has_prefix(source, "file:"))
 		return file_describe(cfg, source + 5, kind);
 	return test_describe(cfg, source[5] != '\0' ? source + 5 : "smpte");
+}
+
+/* False when `pad` carries something else than video (a clip's audio); unknown caps: true. */
+static bool pad_may_be_video(GstPad *pad)
+{
+	GstCaps *caps = gst_pad_get_current_caps(pad);
+	const GstStructure *st;
+	bool yes = true;
+
+	if (caps == NULL)
+		caps = gst_pad_query_caps(pad, NULL);
+	if (caps != NULL && !gst_caps_is_any(caps) && gst_caps_get_size(caps) > 0) {
+		st = gst_caps_get_structure(caps, 0);
+		if (gst_structure_has_name(st, "application/x-rtp"))
+			yes = g_strcmp0(gst_structure_get_string(st, "media"), "video") == 0;
+		else
+			yes = g_str_has_prefix(gst_structure_get_name(st), "video/");
+	}
+	gst_clear_caps(&caps);
+	return yes;
+}
+
+/*
+ * Streaming thread (rtspsrc's, parsebin's, decodebin's): a new pad of the
+ * source's dynamic element, at each start of the source (and rtspsrc's at
+ * each reconnection). The first video pad links to the element after it;
+ * anything else (a clip's audio) stays unlinked, which its demuxer allows.
+ */
+static void dynamic_pad_added_cb(GstElement *dynamic, GstPad *pad, gpointer peer)
+{
+	GstPad *sink = gst_element_get_static_pad(peer, "sink");
+
+	if (!pad_may_be_video(pad))
+		g_debug("source pad %s is not video: left unlinked", GST_PAD_NAME(pad));
+	else if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
+		g_info("source pad %s does not link to %s (another codec?)", GST_PAD_NAME(pad),
+		       GST_ELEMENT_NAME(peer));
+	gst_object_unref(sink);
+}
+
+GstElement *source_bin_new(const struct stream_config *cfg, const char *source,
+                           enum source_kind *kind, char **err)
+{
+	char *desc = stream_source_describe(cfg, source, kind);
+	char *shown = source_redact(desc, source);
+	GError *gerr = NULL;
+	GstElement *bin, *dyn, *peer, *out;
+	GstPad *pad;
+
+	g_debug("stream %s: %s", cfg->name, shown);
+	/*
+	 * Only the last element's src is ghosted: a dynamic element links its
+	 * pads when data comes, and GStreamer's own ghosting would take the
+	 * element after it for the bin's sink.
+	 */
+	bin = gst_parse_bin_from_description(desc, FALSE, &gerr);
+	g_free(desc);
+	if (bin == NULL) {
+		char *name = source_public_name(source);
+
+		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, name,
+		                       gerr != NULL ? gerr->message : "cannot build");
+		g_free(name);
+		g_clear_error(&gerr);
+		g_free(shown);
+		return NULL;
+	}
+	g_free(shown);
+	gst_object_set_name(GST_OBJECT(bin), "source");
+	dyn = gst_bin_get_by_name(GST_BIN(bin), SOURCE_DYNAMIC);
+	peer = gst_bin_get_by_name(GST_BIN(bin), SOURCE_DYNAMIC_PEER);
+	if (dyn != NULL && peer != NULL) /* the bin keeps peer as long as dyn */
+		g_signal_connect(dyn, "pad-added", G_CALLBACK(dynamic_pad_added_cb), peer);
+	g_clear_object(&dyn);
+	g_clear_object(&peer);
+	out = gst_bin_get_by_name(GST_BIN(bin), "out");
+	pad = gst_element_get_static_pad(out, "src");
+	gst_element_add_pad(bin, gst_ghost_pad_new("src", pad));
+	gst_object_unref(pad);
+	gst_object_unref(out);
+	return bin;
 }
 
 char *stream_source_description(const struct stream_config *cfg, const char *source)

@@ -1,8 +1,9 @@
 /*
  * stream.c - one camera stream: its source (source.c) and a track per codec
  * (track.c), built once and shared by every viewer of the stream. Owns the
- * pipeline, its bus watch and the restart of a failed source, and the table
- * of the daemon's streams.
+ * pipeline, its bus watch, the restart of a failed source and a clip's loop
+ * (its bin restarted at its end, in place), and the table of the daemon's
+ * streams.
  */
 #define G_LOG_DOMAIN "stream"
 #include <string.h>
@@ -27,44 +28,6 @@ const char *stream_state_name(enum stream_state st)
 		return "offline";
 	}
 	return "unknown";
-}
-
-/* False when `pad` carries something else than video (a clip's audio); unknown caps: true. */
-static bool pad_may_be_video(GstPad *pad)
-{
-	GstCaps *caps = gst_pad_get_current_caps(pad);
-	const GstStructure *st;
-	bool yes = true;
-
-	if (caps == NULL)
-		caps = gst_pad_query_caps(pad, NULL);
-	if (caps != NULL && !gst_caps_is_any(caps) && gst_caps_get_size(caps) > 0) {
-		st = gst_caps_get_structure(caps, 0);
-		if (gst_structure_has_name(st, "application/x-rtp"))
-			yes = g_strcmp0(gst_structure_get_string(st, "media"), "video") == 0;
-		else
-			yes = g_str_has_prefix(gst_structure_get_name(st), "video/");
-	}
-	gst_clear_caps(&caps);
-	return yes;
-}
-
-/*
- * Streaming thread (rtspsrc's, parsebin's, decodebin's): a new pad of the
- * source's dynamic element, at each start of the source (and rtspsrc's at
- * each reconnection). The first video pad links to the element after it;
- * anything else (a clip's audio) stays unlinked, which its demuxer allows.
- */
-static void dynamic_pad_added_cb(GstElement *dynamic, GstPad *pad, gpointer peer)
-{
-	GstPad *sink = gst_element_get_static_pad(peer, "sink");
-
-	if (!pad_may_be_video(pad))
-		g_debug("source pad %s is not video: left unlinked", GST_PAD_NAME(pad));
-	else if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
-		g_info("source pad %s does not link to %s (another codec?)", GST_PAD_NAME(pad),
-		       GST_ELEMENT_NAME(peer));
-	gst_object_unref(sink);
 }
 
 /* Main thread: the source produced its first frame (at start, or after it was away). */
@@ -108,6 +71,7 @@ static GstPadProbeReturn source_out_probe(GstPad *pad, GstPadProbeInfo *info, gp
 }
 
 static void stream_go_offline(struct stream *s, const char *why);
+static void start_failed(struct stream *s, const char *what);
 
 /*
  * Main thread: start the source's bin. A clip's every run starts at running
@@ -159,7 +123,7 @@ static gboolean source_eos_cb(gpointer data)
 	        g_atomic_int_get(&s->run_frames));
 	gst_element_set_state(s->source_bin, GST_STATE_NULL);
 	if (!source_play(s))
-		stream_go_offline(s, "the clip cannot be played again");
+		start_failed(s, "the clip cannot be played again");
 	return G_SOURCE_REMOVE;
 }
 
@@ -279,7 +243,7 @@ static gboolean restart_cb(gpointer data)
 	g_debug("stream %s: trying source %s again", s->cfg->name, s->source_public);
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
 	    !source_play(s))
-		stream_go_offline(s, "source failed to start");
+		start_failed(s, "source failed to start");
 	return G_SOURCE_REMOVE;
 }
 
@@ -376,14 +340,46 @@ static int make_live(struct stream *s, char **err)
 	return 0;
 }
 
+/*
+ * The source did not start: offline, with the error it posted on the way (a
+ * clip gone: "Resource not found") taken off the bus, where it would come
+ * too late to be told (the stream is offline by then). A viewer's errors
+ * found there are handled as bus_cb does.
+ */
+static void start_failed(struct stream *s, const char *what)
+{
+	GstBus *bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
+	GstMessage *msg;
+	char *why = NULL;
+
+	while (why == NULL && (msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) != NULL) {
+		if (is_stream_element(s, GST_MESSAGE_SRC(msg))) {
+			GError *gerr = NULL;
+			char *text;
+
+			gst_message_parse_error(msg, &gerr, NULL);
+			text = source_redact(gerr->message, s->source);
+			if (g_str_has_suffix(text, ".")) /* "Resource not found." */
+				text[strlen(text) - 1] = '\0';
+			why = g_strdup_printf("%s: %s", what, text);
+			g_free(text);
+			g_clear_error(&gerr);
+		} else {
+			bus_cb(bus, msg, s);
+		}
+		gst_message_unref(msg);
+	}
+	gst_object_unref(bus);
+	stream_go_offline(s, why != NULL ? why : what);
+	g_free(why);
+}
+
 static void stream_free(struct stream *s);
 
 static struct stream *stream_new(struct stream_config *cfg, char **err)
 {
 	struct stream *s = g_new0(struct stream, 1);
-	GstElement *src = NULL;
-	GError *gerr = NULL;
-	char *desc, *shown;
+	GstElement *src;
 	GstBus *bus;
 	GstPad *pad;
 
@@ -395,45 +391,13 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 		          g_str_has_prefix(s->source, "test:")
 		              ? "no camera at /dev/video0, streaming a test pattern"
 		              : s->source);
-	desc = stream_source_describe(cfg, s->source, &s->kind);
-	shown = source_redact(desc, s->source);
-	g_debug("stream %s: %s", cfg->name, shown);
-	g_free(shown);
-	/*
-	 * Only the last element's src is ghosted: rtspsrc and decodebin link their
-	 * pads when data comes, and GStreamer's own ghosting would take the
-	 * element after them for the bin's sink.
-	 */
-	src = gst_parse_bin_from_description(desc, FALSE, &gerr);
-	g_free(desc);
-	if (src == NULL) {
-		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, s->source_public,
-		                       gerr != NULL ? gerr->message : "cannot build");
-		g_clear_error(&gerr);
+	src = source_bin_new(cfg, s->source, &s->kind, err);
+	if (src == NULL)
 		goto fail;
-	}
-	gst_object_set_name(GST_OBJECT(src), "source");
 	s->source_bin = src;
-	{
-		GstElement *dyn = gst_bin_get_by_name(GST_BIN(src), SOURCE_DYNAMIC);
-		GstElement *peer = gst_bin_get_by_name(GST_BIN(src), SOURCE_DYNAMIC_PEER);
-
-		if (dyn != NULL && peer != NULL) /* the bin keeps peer as long as dyn */
-			g_signal_connect(dyn, "pad-added", G_CALLBACK(dynamic_pad_added_cb), peer);
-		g_clear_object(&dyn);
-		g_clear_object(&peer);
-	}
 	/* A clip's bin is started by source_play alone, with a base time of its own. */
 	s->loops = g_str_has_prefix(s->source, "file:");
 	gst_element_set_locked_state(src, s->loops);
-	{
-		GstElement *out = gst_bin_get_by_name(GST_BIN(src), "out");
-		GstPad *p = gst_element_get_static_pad(out, "src");
-
-		gst_element_add_pad(src, gst_ghost_pad_new("src", p));
-		gst_object_unref(p);
-		gst_object_unref(out);
-	}
 	s->pipeline = gst_pipeline_new(cfg->name);
 	gst_bin_add(GST_BIN(s->pipeline), src);
 	if (s->loops && make_live(s, err) != 0)
@@ -453,7 +417,7 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	s->stall_timer = g_timeout_add_seconds(1, stall_cb, s);
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
 	    (s->loops && !source_play(s)))
-		stream_go_offline(s, "source failed to start");
+		start_failed(s, "source failed to start");
 	return s;
 fail:
 	stream_free(s);

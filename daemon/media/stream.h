@@ -99,6 +99,14 @@ void stream_codec_sends(const struct stream *s, struct codec_sends *out);
 
 /* ---- source.c ---- */
 /*
+ * The source's bin (named "source") for `source`, its src pad ghosted from
+ * the description's "out", its SOURCE_DYNAMIC element's video pad linked to
+ * SOURCE_DYNAMIC_PEER at every start. *kind: what it gives. NULL with *err
+ * set (caller frees) when it does not parse.
+ */
+GstElement *source_bin_new(const struct stream_config *cfg, const char *source,
+                           enum source_kind *kind, char **err);
+/*
  * The GStreamer description of the source's bin and (*kind) what it gives:
  * SOURCE_RAW ends in I420 at the stream's size and rate, SOURCE_H264 in
  * parsed byte-stream H.264, one access unit a buffer. Caller frees.

@@ -62,11 +62,13 @@ export function watchTimestamps(receiver) {
         if (prev === null || ts !== prev) frames.push({ ts: ext, at });
         prev = ts;
       }
-      let maxGapMs = 0;
-      for (let i = 1; i < frames.length; i++) maxGapMs = Math.max(maxGapMs, frames[i].at - frames[i - 1].at);
+      let maxGapMs = 0, maxGapAt = 0;
+      for (let i = 1; i < frames.length; i++) {
+        if (frames[i].at - frames[i - 1].at > maxGapMs) [maxGapMs, maxGapAt] = [frames[i].at - frames[i - 1].at, i];
+      }
       const a = frames[Math.min(fromFrame, frames.length - 1)], b = frames[frames.length - 1];
       const wallS = (b.at - a.at) / 1000, rtpS = (b.ts - a.ts) / 90000;
-      return { packets: seqs.length, frames: frames.length, back, wallS, rtpS, ratio: rtpS / wallS, maxGapMs };
+      return { packets: seqs.length, frames: frames.length, back, wallS, rtpS, ratio: rtpS / wallS, maxGapMs, maxGapAt };
     },
   };
 }

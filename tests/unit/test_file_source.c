@@ -77,8 +77,7 @@ static void test_probe(void)
 	g_free(dir);
 }
 
-/* The description for `clip`, checked to parse as stream.c parses it, its dynamic element unlinked.
- */
+/* The description for `clip`, parsed as stream.c parses it: its dynamic element left unlinked. */
 static char *describe(enum source_clip clip, const char *codecs, enum source_kind *kind)
 {
 	struct stream_config sc = {.name = (char *)"cam", .width = 640, .height = 480, .fps = 15};
