@@ -48,17 +48,19 @@ try {
       assert.equal(vs.firstIsKeyframe, true);
       assert.deepEqual([vs.width, vs.height], [320, 240], 'scaled to the stream\'s size');
 
+      // Watched for more than two clip lengths: two loops at least.
       const loops0 = loops(d);
-      await until(() => loops(d) >= loops0 + 3, { timeoutMs: 5 * CLIP_S * 1000 + 5000, everyMs: 100, what: `${mode}: the clip looped three times` });
+      await new Promise((res) => setTimeout(res, (2 * CLIP_S + 1) * 1000));
       const before = r.stats().frames;
-      await r.waitFor((st) => st.frames >= before + 15, { what: `${mode}: frames after the loops` });
+      await r.waitFor((st) => st.frames >= before + 15, { what: `${mode}: frames go on` });
       const t = ts.check(30);
       console.log(mode, `VP8: ${t.frames} frames, RTP ${t.rtpS.toFixed(2)} s over ${t.wallS.toFixed(2)} s (x${t.ratio.toFixed(2)}), longest gap ${t.maxGapMs.toFixed(0)} ms (frame ${t.maxGapAt})`);
+      assert.equal((d.log().match(/stream: stream cam: offline:/g) ?? []).length, missing ? 1 : 0, 'offline only while the clip was not there');
+      assert.ok(t.maxGapMs < 1000, `a loop is no pause (longest gap ${t.maxGapMs} ms)`);
+      assert.ok(loops(d) - loops0 >= 2, `looped twice at least: ${loops(d) - loops0}`);
       assert.equal(t.back, 0, 'RTP timestamps never go back, across loops too');
       assert.ok(t.wallS > 2 * CLIP_S - 1, `watched past two clip lengths: ${t.wallS} s`);
       assert.ok(t.ratio > 0.7 && t.ratio < 1.3, `played in real time: RTP advanced ${t.rtpS} s in ${t.wallS} s`);
-      assert.ok(t.maxGapMs < 1000, `a loop is no pause (longest gap ${t.maxGapMs} ms)`);
-      assert.equal((d.log().match(/stream: stream cam: offline:/g) ?? []).length, missing ? 1 : 0, 'offline only while the clip was not there');
       assert.equal((await daemonMetrics(d))['whepcam_encoders_running{stream="cam"}'], 1, 'decoded and encoded (VP8)');
       await r.close();
     } finally {

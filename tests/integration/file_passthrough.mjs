@@ -47,18 +47,19 @@ try {
       const types = hs.firstNalTypes;
       assert.ok(types.includes(7) && types.includes(8) && (!types.includes(5) || types.indexOf(7) < types.indexOf(5)), `SPS/PPS first: ${types}`);
 
-      // Past two whole clip lengths (three loops from a join somewhere in the clip).
+      // Watched for more than two clip lengths: two loops at least.
       const loops0 = loops(d);
-      await until(() => loops(d) >= loops0 + 3, { timeoutMs: 5 * CLIP_S * 1000 + 5000, everyMs: 100, what: `${mode}: the clip looped three times` });
+      await new Promise((res) => setTimeout(res, (2 * CLIP_S + 1) * 1000));
       const before = h.r.stats().frames;
-      await h.r.waitFor((st) => st.frames >= before + 15, { what: `${mode}: frames after the second loop` });
+      await h.r.waitFor((st) => st.frames >= before + 15, { what: `${mode}: frames go on` });
       const t = h.ts.check(30);
       console.log(mode, `H.264: ${t.frames} frames, ${t.packets} packets, RTP ${t.rtpS.toFixed(2)} s over ${t.wallS.toFixed(2)} s (x${t.ratio.toFixed(2)}), longest gap ${t.maxGapMs.toFixed(0)} ms, ${loops(d) - loops0} loops`);
+      assert.ok(!/stream: stream cam: offline/.test(d.log()), 'the clip\'s end never takes the stream offline');
+      assert.ok(t.maxGapMs < 1000, `a loop is no pause (longest gap ${t.maxGapMs} ms)`);
+      assert.ok(loops(d) - loops0 >= 2, `looped twice at least: ${loops(d) - loops0}`);
       assert.equal(t.back, 0, 'RTP timestamps never go back, across loops too');
       assert.ok(t.wallS > 2 * CLIP_S - 1, `watched past two clip lengths: ${t.wallS} s`);
       assert.ok(t.ratio > 0.7 && t.ratio < 1.3, `played in real time: RTP advanced ${t.rtpS} s in ${t.wallS} s`);
-      assert.ok(t.maxGapMs < 1000, `a loop is no pause (longest gap ${t.maxGapMs} ms)`);
-      assert.ok(!/stream cam: offline/.test(d.log()), 'a loop never takes the stream offline');
       assert.equal((await d.request({ op: 'streams' })).streams[0].state, 'live');
       assert.equal((await daemonMetrics(d))[running], 0, 'the H.264 viewer costs no encoder');
 

@@ -26,10 +26,12 @@ export function makeClip(file, { codec = 'h264', seconds = 2.5, fps = 30, gop = 
 
 // Watches the RTP a receiver (tests/lib/peer.mjs createReceiver, before
 // accept()) gets: per sequence number its timestamp and arrival time.
-// check(fromFrame) then says, in sequence order, whether a timestamp ever
-// went back, how far they advanced against the arrival times from the
-// `fromFrame`th distinct timestamp on (90 kHz: ratio ~1 when played in real
-// time), and the longest time between two frames' arrivals.
+// check(fromFrame, since) then says, in sequence order, whether a timestamp
+// ever went back, how far they advanced against the arrival times from the
+// `fromFrame`th distinct timestamp on, among those first seen at or after
+// `since` (a performance.now() time): 90 kHz, so ratio ~1 when played in
+// real time; and the longest time between two frames' arrivals (before the
+// maxGapAt'th frame).
 export function watchTimestamps(receiver) {
   const bySeq = new Map();
   let top = null;
@@ -48,7 +50,7 @@ export function watchTimestamps(receiver) {
   });
   return {
     count: () => bySeq.size,
-    check(fromFrame = 0) {
+    check(fromFrame = 0, since = 0) {
       const seqs = [...bySeq.keys()].sort((a, b) => a - b);
       const frames = []; // { ts (unwrapped), at (first packet's arrival) } per distinct timestamp
       let back = 0, ext = 0, prev = null;
@@ -62,13 +64,15 @@ export function watchTimestamps(receiver) {
         if (prev === null || ts !== prev) frames.push({ ts: ext, at });
         prev = ts;
       }
+      const first = frames.findIndex((f) => f.at >= since);
+      const seen = first < 0 ? [] : frames.slice(first);
       let maxGapMs = 0, maxGapAt = 0;
-      for (let i = 1; i < frames.length; i++) {
-        if (frames[i].at - frames[i - 1].at > maxGapMs) [maxGapMs, maxGapAt] = [frames[i].at - frames[i - 1].at, i];
+      for (let i = 1; i < seen.length; i++) {
+        if (seen[i].at - seen[i - 1].at > maxGapMs) [maxGapMs, maxGapAt] = [seen[i].at - seen[i - 1].at, i];
       }
-      const a = frames[Math.min(fromFrame, frames.length - 1)], b = frames[frames.length - 1];
-      const wallS = (b.at - a.at) / 1000, rtpS = (b.ts - a.ts) / 90000;
-      return { packets: seqs.length, frames: frames.length, back, wallS, rtpS, ratio: rtpS / wallS, maxGapMs, maxGapAt };
+      const a = seen[Math.min(fromFrame, seen.length - 1)] ?? { ts: 0, at: 0 }, z = seen[seen.length - 1] ?? a;
+      const wallS = (z.at - a.at) / 1000, rtpS = (z.ts - a.ts) / 90000;
+      return { packets: seqs.length, frames: seen.length, back, wallS, rtpS, ratio: rtpS / wallS, maxGapMs, maxGapAt };
     },
   };
 }
