@@ -28,8 +28,8 @@
 /*
  * An element whose pads come when data does (rtspsrc, parsebin, decodebin)
  * is named SOURCE_DYNAMIC and left unlinked in the description, its
- * successor named SOURCE_DYNAMIC_PEER: stream.c links each new video pad
- * to it, at every start. (gst-parse's own delayed link is made once: a
+ * successor named SOURCE_DYNAMIC_PEER: source_bin_new links each new video
+ * pad to it, at every start. (gst-parse's own delayed link is made once: a
  * restarted source's new pads would stay unlinked.)
  */
 #define DYNAMIC "name=" SOURCE_DYNAMIC
@@ -74,8 +74,8 @@ static char *rtsp_head(const struct stream_config *cfg, const char *url)
 	                        : strcmp(cfg->rtsp_transport, "udp") == 0 ? " protocols=udp"
 	                                                                  : "";
 
-	/* rtspsrc takes user:password@ from the URL itself; its pad comes anew at each
-	 * reconnection. */
+	/* rtspsrc takes user:password@ from the URL itself; a new pad comes at each reconnection.
+	 */
 	return g_strdup_printf("rtspsrc " DYNAMIC " location=\"%s\" latency=%d%s "
 	                       "rtph264depay " PEER " ! " H264_PARSED,
 	                       url, RTSP_LATENCY_MS, protocols);
@@ -215,7 +215,7 @@ char *source_file_describe(const struct stream_config *cfg, const char *path, en
 	 * Nothing else in a clip's pipeline waits for the clock (a file is not
 	 * live, the sinks do not sync): clocksync releases each frame at its
 	 * time, so that the clip plays in real time. At its end stream.c restarts
-	 * the bin from the start (source_eos_probe).
+	 * the bin from the start (source_eos_cb).
 	 */
 	if (clip == CLIP_H264 && wants_h264(cfg)) {
 		*kind = SOURCE_H264;

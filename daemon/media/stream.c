@@ -13,6 +13,7 @@
 #define RESTART_FIRST_MS 1000  /* a failed source is retried after this, */
 #define RESTART_MAX_MS   10000 /* doubling up to this while it stays away */
 #define SOURCE_STALL_S   5     /* a live source that sends nothing this long is offline */
+#define CLIP_MIN_MS      200   /* a clip's run shorter than this is not looped (a still picture) */
 
 static GPtrArray *streams;               /* struct stream *, owned: every stream of the daemon */
 static const struct stream_hooks *hooks; /* from stream_start_all */
@@ -97,6 +98,7 @@ static bool source_play(struct stream *s)
 		gst_object_unref(pad);
 		gst_object_unref(clock);
 		g_atomic_int_set(&s->run_frames, 0);
+		s->run_start_us = g_get_monotonic_time();
 	}
 	return gst_element_set_state(s->source_bin, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
 }
@@ -114,9 +116,10 @@ static gboolean source_eos_cb(gpointer data)
 		stream_go_offline(s, "end of stream");
 		return G_SOURCE_REMOVE;
 	}
-	/* A clip with no frame would loop as fast as it can open. */
-	if (g_atomic_int_get(&s->run_frames) == 0) {
-		stream_go_offline(s, "the clip ended without a frame");
+	/* A clip with no frame, or a picture, would loop as fast as it can be opened. */
+	if (g_atomic_int_get(&s->run_frames) == 0 ||
+	    g_get_monotonic_time() - s->run_start_us < CLIP_MIN_MS * 1000) {
+		stream_go_offline(s, "the clip ended at once (no video, or a still picture)");
 		return G_SOURCE_REMOVE;
 	}
 	g_debug("stream %s: end of the clip, %d frames: from its start again", s->cfg->name,

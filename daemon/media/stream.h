@@ -61,6 +61,7 @@ struct stream {
 	guint stall_timer;
 	gint last_frame_s; /* atomic: monotonic second of the source's last frame */
 	gint run_frames; /* atomic: frames out of the source since it last started (a clip's run) */
+	gint64 run_start_us; /* a clip's run: when it started (monotonic; main loop) */
 };
 
 /*
