@@ -14,7 +14,8 @@ CC       ?= cc
 PKG_CONFIG ?= pkg-config
 
 DAEMON_PKGS = gstreamer-1.0 >= 1.22 gstreamer-webrtc-1.0 >= 1.22 gstreamer-sdp-1.0 >= 1.22 \
-              gstreamer-rtp-1.0 >= 1.22 gstreamer-video-1.0 >= 1.22 gstreamer-app-1.0 >= 1.22 nice >= 0.1.18 \
+              gstreamer-rtp-1.0 >= 1.22 gstreamer-video-1.0 >= 1.22 gstreamer-app-1.0 >= 1.22 \
+              gstreamer-pbutils-1.0 >= 1.22 nice >= 0.1.18 \
               json-c >= 0.15 glib-2.0 >= 2.66 openssl >= 3.0 libsrtp2 >= 2.4
 FCGI_PKGS   = json-c >= 0.15
 

@@ -16,6 +16,7 @@
 #define AUDIO_BEEP_MS    100  /* each beep (and each white flash) lasts this long */
 #define AUDIO_FRAME_MS   20   /* Opus frame: one RTP packet each, 50 a second */
 #define AUDIO_LOSS_GUESS 5    /* % loss Opus's in-band FEC is sized for */
+#define AUDIO_RETRY_S    2    /* a failed capture device (unplugged) is tried again this often */
 
 /* Where the sound comes from, before it is made 48 kHz and encoded; NULL: none. */
 static char *capture_head(const char *audio)
@@ -145,4 +146,25 @@ int audio_attach(struct stream *s, GstPad *video_out, char **err)
 		gst_pad_add_probe(video_out, GST_PAD_PROBE_TYPE_BUFFER, flash_probe, NULL, NULL);
 	g_message("stream %s: audio %s, Opus %d kbps", s->cfg->name, audio, s->cfg->audio_kbps);
 	return 0;
+}
+
+static gboolean audio_retry_cb(gpointer data)
+{
+	struct stream *s = data;
+
+	s->audio_retry_timer = 0;
+	if (gst_element_set_state(s->audio_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+		audio_failed(s, "cannot start");
+	return G_SOURCE_REMOVE;
+}
+
+void audio_failed(struct stream *s, const char *why)
+{
+	if (s->audio_retry_timer != 0)
+		return;
+	/* Logged once per failure and retry: a device that stays away is tried every 2 s. */
+	g_warning("stream %s: sound %s failed: %s; the picture plays on, retrying in %d s",
+	          s->cfg->name, s->cfg->audio, why, AUDIO_RETRY_S);
+	gst_element_set_state(s->audio_bin, GST_STATE_NULL);
+	s->audio_retry_timer = g_timeout_add_seconds(AUDIO_RETRY_S, audio_retry_cb, s);
 }

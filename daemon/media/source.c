@@ -2,10 +2,15 @@
  * source.c - what a stream's source is in GStreamer terms: the description
  * of its bin (a camera, a clip, an RTSP URL, a test pattern), whether it
  * gives raw frames (to be encoded) or H.264 (passed through), and its name
- * with any credentials taken out, for logs and the stream list. Pure text,
- * but for asking a USB camera what it offers (source_v4l2_offered).
+ * with any credentials taken out, for logs and the stream list; and the bin
+ * built from that description (source_bin_new), whose dynamic element
+ * (rtspsrc, parsebin, decodebin) has its video pad linked at every start.
+ * Pure text, but for asking a USB camera what it offers (source_v4l2_offered),
+ * a clip what it holds (source_file_probe) and building the bin. Main loop,
+ * but for dynamic_pad_added_cb.
  */
 #define G_LOG_DOMAIN "stream"
+#include <gst/pbutils/pbutils.h>
 #include <string.h>
 
 #include "stream.h"
@@ -13,10 +18,22 @@
 /* RTSP: the jitter buffer holds this long; rtspsrc's default (2 s) is far from live. */
 #define RTSP_LATENCY_MS 200
 
+/* A clip's probe gives up after this (it reads the container's headers, nothing more). */
+#define FILE_PROBE_TIMEOUT_S 5
+
 /* Caps a source of kind SOURCE_H264 ends with: what the H.264 track and its payloaders take. */
-#define H264_PARSED                                                                                \
-	"h264parse config-interval=-1 ! "                                                          \
-	"capsfilter name=out caps=\"video/x-h264,stream-format=byte-stream,alignment=au\""
+#define H264_OUT    "capsfilter name=out caps=\"video/x-h264,stream-format=byte-stream,alignment=au\""
+#define H264_PARSED "h264parse config-interval=-1 ! " H264_OUT
+
+/*
+ * An element whose pads come when data does (rtspsrc, parsebin, decodebin)
+ * is named SOURCE_DYNAMIC and left unlinked in the description, its
+ * successor named SOURCE_DYNAMIC_PEER: source_bin_new links each new video
+ * pad to it, at every start. (gst-parse's own delayed link is made once: a
+ * restarted source's new pads would stay unlinked.)
+ */
+#define DYNAMIC "name=" SOURCE_DYNAMIC
+#define PEER    "name=" SOURCE_DYNAMIC_PEER
 
 char *source_public_name(const char *source)
 {
@@ -57,13 +74,10 @@ static char *rtsp_head(const struct stream_config *cfg, const char *url)
 	                        : strcmp(cfg->rtsp_transport, "udp") == 0 ? " protocols=udp"
 	                                                                  : "";
 
-	/*
-	 * rtspsrc takes user:password@ from the URL itself. It is not linked in
-	 * the description: its pad comes anew at each reconnection, and
-	 * stream.c links every one to "depay" (a description's link is made once).
+	/* rtspsrc takes user:password@ from the URL itself; a new pad comes at each reconnection.
 	 */
-	return g_strdup_printf("rtspsrc name=rtsp location=\"%s\" latency=%d%s "
-	                       "rtph264depay name=depay ! " H264_PARSED,
+	return g_strdup_printf("rtspsrc " DYNAMIC " location=\"%s\" latency=%d%s "
+	                       "rtph264depay " PEER " ! " H264_PARSED,
 	                       url, RTSP_LATENCY_MS, protocols);
 }
 
@@ -140,20 +154,130 @@ char *source_v4l2_describe(const struct stream_config *cfg, const char *device,
 	} else {
 		/* Unknown, or nothing at that size and rate: whatever it gives, decoded and scaled.
 		 */
-		desc = g_strdup_printf(
-		    "v4l2src device=\"%s\" ! decodebin ! videoconvert ! videoscale ! "
-		    "videorate ! capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
-		    device, mode);
+		desc = g_strdup_printf("v4l2src device=\"%s\" ! decodebin " DYNAMIC
+		                       " videoconvert " PEER " ! videoscale ! videorate ! "
+		                       "capsfilter name=out caps=\"video/x-raw,format=I420,%s\"",
+		                       device, mode);
 	}
 	g_free(mode);
+	return desc;
+}
+
+enum source_clip source_file_probe(const char *path, char **why)
+{
+	enum source_clip clip = CLIP_UNREADABLE;
+	GstDiscovererInfo *info = NULL;
+	GstDiscoverer *dc = NULL;
+	GError *gerr = NULL;
+	GList *videos = NULL;
+	GstCaps *caps = NULL;
+	char *uri;
+
+	*why = NULL;
+	uri = gst_filename_to_uri(path, &gerr);
+	if (uri != NULL)
+		dc = gst_discoverer_new(FILE_PROBE_TIMEOUT_S * GST_SECOND, &gerr);
+	if (dc != NULL)
+		info = gst_discoverer_discover_uri(dc, uri, &gerr);
+	/* Plugins missing (a decoder, say) still tell the codec: only what is read matters. */
+	if (info != NULL &&
+	    (gst_discoverer_info_get_result(info) == GST_DISCOVERER_OK ||
+	     gst_discoverer_info_get_result(info) == GST_DISCOVERER_MISSING_PLUGINS))
+		videos = gst_discoverer_info_get_video_streams(info);
+	if (videos != NULL) {
+		caps = gst_discoverer_stream_info_get_caps(videos->data);
+		clip =
+		    caps != NULL && !gst_caps_is_empty(caps) &&
+		            gst_structure_has_name(gst_caps_get_structure(caps, 0), "video/x-h264")
+		        ? CLIP_H264
+		        : CLIP_OTHER;
+		gst_clear_caps(&caps);
+	} else if (info != NULL && gst_discoverer_info_get_result(info) == GST_DISCOVERER_OK) {
+		clip = CLIP_OTHER;
+		*why = g_strdup("no video in it");
+	} else {
+		*why = g_strdup(gerr != NULL ? gerr->message : "cannot be read");
+		if (g_str_has_suffix(*why, ".")) /* "Resource not found." */
+			(*why)[strlen(*why) - 1] = '\0';
+	}
+	gst_discoverer_stream_info_list_free(videos);
+	g_clear_object(&info);
+	g_clear_object(&dc);
+	g_clear_error(&gerr);
+	g_free(uri);
+	return clip;
+}
+
+char *source_file_describe(const struct stream_config *cfg, const char *path, enum source_clip clip,
+                           enum source_kind *kind)
+{
+	/*
+	 * Nothing else in a clip's pipeline waits for the clock (a file is not
+	 * live, the sinks do not sync): clocksync releases each frame at its
+	 * time, so that the clip plays in real time. At its end stream.c restarts
+	 * the bin from the start (source_eos_cb).
+	 */
+	if (clip == CLIP_H264 && wants_h264(cfg)) {
+		*kind = SOURCE_H264;
+		return g_strdup_printf("filesrc location=\"%s\" ! parsebin " DYNAMIC
+		                       " h264parse " PEER
+		                       " config-interval=-1 ! clocksync ! " H264_OUT,
+		                       path);
+	}
+	*kind = SOURCE_RAW;
+	return g_strdup_printf("filesrc location=\"%s\" ! decodebin " DYNAMIC " videoconvert " PEER
+	                       " ! videoscale ! videorate ! clocksync ! capsfilter name=out "
+	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
+	                       path, cfg->width, cfg->height, cfg->fps);
+}
+
+/* file:PATH: its H.264 passed through, anything else decoded; one that cannot be read yet is
+ * decoded once it can be (the stream is offline meanwhile). */
+static char *file_describe(const struct stream_config *cfg, const char *path,
+                           enum source_kind *kind)
+{
+	char *why = NULL;
+	enum source_clip clip = source_file_probe(path, &why);
+
+	if (clip == CLIP_UNREADABLE)
+		g_warning("stream %s: clip %s: %s; it will be decoded once it can be read",
+		          cfg->name, path, why);
+	else if (why != NULL)
+		g_warning("stream %s: clip %s: %s", cfg->name, path, why);
+	g_free(why);
+	return source_file_describe(cfg, path, clip, kind);
+}
+
+/* test: or test:PATTERN. */
+static char *test_describe(const struct stream_config *cfg, const char *pattern)
+{
+	GstElementFactory *clock = gst_element_factory_find("clockoverlay");
+	char *desc;
+
+	/*
+	 * Moving and clocked, so frames differ and latency can be read off the
+	 * picture. The pattern is made at the stream's size and rate: no
+	 * videorate, which holds a frame back (a frame of join latency).
+	 */
+	desc = g_strdup_printf("videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
+	                       "video/x-raw,width=%d,height=%d,framerate=%d/1%s ! videoconvert ! "
+	                       "capsfilter name=out "
+	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
+	                       pattern, cfg->width, cfg->height, cfg->fps,
+	                       clock == NULL ? ""
+	                                     : " ! clockoverlay halignment=right valignment=bottom "
+	                                       "shaded-background=true font-desc=\"Sans 24\" "
+	                                       "time-format=\"%H:%M:%S\"",
+	                       cfg->width, cfg->height, cfg->fps);
+	if (clock != NULL)
+		gst_object_unref(clock);
 	return desc;
 }
 
 char *stream_source_describe(const struct stream_config *cfg, const char *source,
                              enum source_kind *kind)
 {
-	char *head, *desc;
-	const char *adapt = "videoconvert ! videoscale ! videorate";
+	char *desc;
 
 	*kind = SOURCE_RAW;
 	if (g_str_has_prefix(source, "rtsp://") || g_str_has_prefix(source, "rtsps://")) {
@@ -173,35 +297,90 @@ char *stream_source_describe(const struct stream_config *cfg, const char *source
 		}
 		return desc;
 	}
-	if (g_str_has_prefix(source, "file:")) {
-		head = g_strdup_printf("multifilesrc location=\"%s\" loop=true ! decodebin",
-		                       source + 5);
-	} else {
-		const char *pattern = source[5] != '\0' ? source + 5 : "smpte";
-		GstElementFactory *clock = gst_element_factory_find("clockoverlay");
+	if (g_str_has_prefix(source, "file:"))
+		return file_describe(cfg, source + 5, kind);
+	return test_describe(cfg, source[5] != '\0' ? source + 5 : "smpte");
+}
 
-		/*
-		 * Moving and clocked, so frames differ and latency can be read off the
-		 * picture. The pattern is made at the stream's size and rate: no
-		 * videorate, which holds a frame back (a frame of join latency).
-		 */
-		head = g_strdup_printf("videotestsrc is-live=true pattern=%s horizontal-speed=4 ! "
-		                       "video/x-raw,width=%d,height=%d,framerate=%d/1%s",
-		                       pattern, cfg->width, cfg->height, cfg->fps,
-		                       clock == NULL
-		                           ? ""
-		                           : " ! clockoverlay halignment=right valignment=bottom "
-		                             "shaded-background=true font-desc=\"Sans 24\" "
-		                             "time-format=\"%H:%M:%S\"");
-		if (clock != NULL)
-			gst_object_unref(clock);
-		adapt = "videoconvert";
+/* False when `pad` carries something else than video (a clip's audio); unknown caps: true. */
+static bool pad_may_be_video(GstPad *pad)
+{
+	GstCaps *caps = gst_pad_get_current_caps(pad);
+	const GstStructure *st;
+	bool yes = true;
+
+	if (caps == NULL)
+		caps = gst_pad_query_caps(pad, NULL);
+	if (caps != NULL && !gst_caps_is_any(caps) && gst_caps_get_size(caps) > 0) {
+		st = gst_caps_get_structure(caps, 0);
+		if (gst_structure_has_name(st, "application/x-rtp"))
+			yes = g_strcmp0(gst_structure_get_string(st, "media"), "video") == 0;
+		else
+			yes = g_str_has_prefix(gst_structure_get_name(st), "video/");
 	}
-	desc = g_strdup_printf("%s ! %s ! capsfilter name=out "
-	                       "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1\"",
-	                       head, adapt, cfg->width, cfg->height, cfg->fps);
-	g_free(head);
-	return desc;
+	gst_clear_caps(&caps);
+	return yes;
+}
+
+/*
+ * Streaming thread (rtspsrc's, parsebin's, decodebin's): a new pad of the
+ * source's dynamic element, at each start of the source (and rtspsrc's at
+ * each reconnection). The first video pad links to the element after it;
+ * anything else (a clip's audio) stays unlinked, which its demuxer allows.
+ */
+static void dynamic_pad_added_cb(GstElement *dynamic, GstPad *pad, gpointer peer)
+{
+	GstPad *sink = gst_element_get_static_pad(peer, "sink");
+
+	if (!pad_may_be_video(pad))
+		g_debug("source pad %s is not video: left unlinked", GST_PAD_NAME(pad));
+	else if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
+		g_info("source pad %s does not link to %s (another codec?)", GST_PAD_NAME(pad),
+		       GST_ELEMENT_NAME(peer));
+	gst_object_unref(sink);
+}
+
+GstElement *source_bin_new(const struct stream_config *cfg, const char *source,
+                           enum source_kind *kind, char **err)
+{
+	char *desc = stream_source_describe(cfg, source, kind);
+	char *shown = source_redact(desc, source);
+	GError *gerr = NULL;
+	GstElement *bin, *dyn, *peer, *out;
+	GstPad *pad;
+
+	g_debug("stream %s: %s", cfg->name, shown);
+	/*
+	 * Only the last element's src is ghosted: a dynamic element links its
+	 * pads when data comes, and GStreamer's own ghosting would take the
+	 * element after it for the bin's sink.
+	 */
+	bin = gst_parse_bin_from_description(desc, FALSE, &gerr);
+	g_free(desc);
+	if (bin == NULL) {
+		char *name = source_public_name(source);
+
+		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, name,
+		                       gerr != NULL ? gerr->message : "cannot build");
+		g_free(name);
+		g_clear_error(&gerr);
+		g_free(shown);
+		return NULL;
+	}
+	g_free(shown);
+	gst_object_set_name(GST_OBJECT(bin), "source");
+	dyn = gst_bin_get_by_name(GST_BIN(bin), SOURCE_DYNAMIC);
+	peer = gst_bin_get_by_name(GST_BIN(bin), SOURCE_DYNAMIC_PEER);
+	if (dyn != NULL && peer != NULL) /* the bin keeps peer as long as dyn */
+		g_signal_connect(dyn, "pad-added", G_CALLBACK(dynamic_pad_added_cb), peer);
+	g_clear_object(&dyn);
+	g_clear_object(&peer);
+	out = gst_bin_get_by_name(GST_BIN(bin), "out");
+	pad = gst_element_get_static_pad(out, "src");
+	gst_element_add_pad(bin, gst_ghost_pad_new("src", pad));
+	gst_object_unref(pad);
+	gst_object_unref(out);
+	return bin;
 }
 
 char *stream_source_description(const struct stream_config *cfg, const char *source)

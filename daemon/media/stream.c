@@ -1,8 +1,9 @@
 /*
  * stream.c - one camera stream: its source (source.c) and a track per codec
  * (track.c), built once and shared by every viewer of the stream. Owns the
- * pipeline, its bus watch and the restart of a failed source, and the table
- * of the daemon's streams.
+ * pipeline, its bus watch, the restart of a failed source and a clip's loop
+ * (its bin restarted at its end, in place), and the table of the daemon's
+ * streams.
  */
 #define G_LOG_DOMAIN "stream"
 #include <string.h>
@@ -12,6 +13,7 @@
 #define RESTART_FIRST_MS 1000  /* a failed source is retried after this, */
 #define RESTART_MAX_MS   10000 /* doubling up to this while it stays away */
 #define SOURCE_STALL_S   5     /* a live source that sends nothing this long is offline */
+#define CLIP_MIN_MS      200   /* a clip's run shorter than this is not looped (a still picture) */
 
 static GPtrArray *streams;               /* struct stream *, owned: every stream of the daemon */
 static const struct stream_hooks *hooks; /* from stream_start_all */
@@ -27,17 +29,6 @@ const char *stream_state_name(enum stream_state st)
 		return "offline";
 	}
 	return "unknown";
-}
-
-/* Streaming thread (rtspsrc's): a new pad, at the start and at each reconnection. */
-static void rtsp_pad_added_cb(GstElement *rtsp, GstPad *pad, gpointer depay)
-{
-	GstPad *sink = gst_element_get_static_pad(depay, "sink");
-
-	if (!gst_pad_is_linked(sink) && gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
-		g_info("rtspsrc's pad %s does not link to rtph264depay (not H.264?)",
-		       GST_PAD_NAME(pad));
-	gst_object_unref(sink);
 }
 
 /* Main thread: the source produced its first frame (at start, or after it was away). */
@@ -74,16 +65,68 @@ static GstPadProbeReturn source_out_probe(GstPad *pad, GstPadProbeInfo *info, gp
 	struct stream *s = data;
 
 	g_atomic_int_set(&s->last_frame_s, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	g_atomic_int_inc(&s->run_frames);
 	if (G_UNLIKELY(s->state != STREAM_LIVE))
 		g_main_context_invoke(NULL, stream_mark_live_cb, s);
 	return GST_PAD_PROBE_OK;
 }
 
 static void stream_go_offline(struct stream *s, const char *why);
+static void start_failed(struct stream *s, const char *what);
 
+/*
+ * Main thread: start the source's bin. A clip's every run starts at running
+ * time 0 in a segment of its own: the bin's base time is now, so clocksync
+ * releases its first frame at once and the others at their times, and its
+ * ghost pad's offset (now - the pipeline's base time) puts that run at now
+ * on the pipeline's running time, so what follows (the encoders, the RTP
+ * timestamps payloaders derive from running time) runs on across loops
+ * instead of going back to the first run's start. Other sources follow the
+ * pipeline's clock and base time.
+ */
+static bool source_play(struct stream *s)
+{
+	if (s->loops) {
+		GstClock *clock = gst_pipeline_get_pipeline_clock(GST_PIPELINE(s->pipeline));
+		GstClockTime now = gst_clock_get_time(clock);
+		GstPad *pad = gst_element_get_static_pad(s->source_bin, "src");
+
+		gst_element_set_clock(s->source_bin, clock);
+		gst_element_set_base_time(s->source_bin, now);
+		gst_pad_set_offset(pad,
+		                   GST_CLOCK_DIFF(gst_element_get_base_time(s->pipeline), now));
+		gst_object_unref(pad);
+		gst_object_unref(clock);
+		g_atomic_int_set(&s->run_frames, 0);
+		s->run_start_us = g_get_monotonic_time();
+	}
+	return gst_element_set_state(s->source_bin, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+}
+
+/*
+ * Main thread: the source ended. A clip plays again from its start at
+ * once, under the same tracks and viewers (a clip gone meanwhile fails to
+ * open: offline, retried); any other source is offline.
+ */
 static gboolean source_eos_cb(gpointer data)
 {
-	stream_go_offline(data, "end of stream");
+	struct stream *s = data;
+
+	if (!s->loops || s->restart_timer != 0) {
+		stream_go_offline(s, "end of stream");
+		return G_SOURCE_REMOVE;
+	}
+	/* A clip with no frame, or a picture, would loop as fast as it can be opened. */
+	if (g_atomic_int_get(&s->run_frames) == 0 ||
+	    g_get_monotonic_time() - s->run_start_us < CLIP_MIN_MS * 1000) {
+		stream_go_offline(s, "the clip ended at once (no video, or a still picture)");
+		return G_SOURCE_REMOVE;
+	}
+	g_debug("stream %s: end of the clip, %d frames: from its start again", s->cfg->name,
+	        g_atomic_int_get(&s->run_frames));
+	gst_element_set_state(s->source_bin, GST_STATE_NULL);
+	if (!source_play(s))
+		start_failed(s, "the clip cannot be played again");
 	return G_SOURCE_REMOVE;
 }
 
@@ -203,10 +246,8 @@ static gboolean restart_cb(gpointer data)
 	s->restart_timer = 0;
 	g_debug("stream %s: trying source %s again", s->cfg->name, s->source_public);
 	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
-	    gst_element_set_state(s->source_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
-	    (s->audio_bin != NULL &&
-	     gst_element_set_state(s->audio_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE))
-		stream_go_offline(s, "source failed to start");
+	    !source_play(s))
+		start_failed(s, "source failed to start");
 	return G_SOURCE_REMOVE;
 }
 
@@ -228,8 +269,6 @@ static void stream_go_offline(struct stream *s, const char *why)
 		        s->restart_ms);
 	}
 	gst_element_set_state(s->source_bin, GST_STATE_NULL);
-	if (s->audio_bin != NULL) /* its timestamps start again with the picture's */
-		gst_element_set_state(s->audio_bin, GST_STATE_NULL);
 	s->restart_timer = g_timeout_add(s->restart_ms, restart_cb, s);
 }
 
@@ -266,7 +305,10 @@ static gboolean bus_cb(GstBus *bus, GstMessage *msg, gpointer data)
 		/* An RTSP source's errors may quote its URL: never its password. */
 		why = source_redact(gerr->message, s->source);
 		more = source_redact(dbg != NULL ? dbg : "", s->source);
-		if (is_stream_element(s, GST_MESSAGE_SRC(msg)))
+		if (s->audio_bin != NULL &&
+		    gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(s->audio_bin)))
+			audio_failed(s, why); /* the picture plays on */
+		else if (is_stream_element(s, GST_MESSAGE_SRC(msg)))
 			stream_go_offline(s, why);
 		else
 			g_info("stream %s: %s: %s", s->cfg->name, GST_MESSAGE_SRC_NAME(msg), why);
@@ -285,14 +327,66 @@ static gboolean bus_cb(GstBus *bus, GstMessage *msg, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/*
+ * A clip's pipeline has no live element of its own (its bin is locked, and
+ * clocksync does not say it is live), so the pipeline would wait for every
+ * branch to preroll, and a transcoding track's decodebin, behind its shut
+ * valve, never does: no sink would reach PLAYING. An idle live appsrc, never
+ * linked and never fed, makes the pipeline live, as a camera's is.
+ */
+static int make_live(struct stream *s, char **err)
+{
+	GstElement *live = gst_element_factory_make("appsrc", "live");
+
+	if (live == NULL) {
+		*err = g_strdup("appsrc missing: install gstreamer1.0-plugins-base");
+		return -1;
+	}
+	g_object_set(live, "is-live", TRUE, NULL);
+	gst_bin_add(GST_BIN(s->pipeline), live);
+	return 0;
+}
+
+/*
+ * The source did not start: offline, with the error it posted on the way (a
+ * clip gone: "Resource not found") taken off the bus, where it would come
+ * too late to be told (the stream is offline by then). A viewer's errors
+ * found there are handled as bus_cb does.
+ */
+static void start_failed(struct stream *s, const char *what)
+{
+	GstBus *bus = gst_pipeline_get_bus(GST_PIPELINE(s->pipeline));
+	GstMessage *msg;
+	char *why = NULL;
+
+	while (why == NULL && (msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) != NULL) {
+		if (is_stream_element(s, GST_MESSAGE_SRC(msg))) {
+			GError *gerr = NULL;
+			char *text;
+
+			gst_message_parse_error(msg, &gerr, NULL);
+			text = source_redact(gerr->message, s->source);
+			if (g_str_has_suffix(text, ".")) /* "Resource not found." */
+				text[strlen(text) - 1] = '\0';
+			why = g_strdup_printf("%s: %s", what, text);
+			g_free(text);
+			g_clear_error(&gerr);
+		} else {
+			bus_cb(bus, msg, s);
+		}
+		gst_message_unref(msg);
+	}
+	gst_object_unref(bus);
+	stream_go_offline(s, why != NULL ? why : what);
+	g_free(why);
+}
+
 static void stream_free(struct stream *s);
 
 static struct stream *stream_new(struct stream_config *cfg, char **err)
 {
 	struct stream *s = g_new0(struct stream, 1);
-	GstElement *src = NULL;
-	GError *gerr = NULL;
-	char *desc, *shown;
+	GstElement *src;
 	GstBus *bus;
 	GstPad *pad;
 
@@ -304,44 +398,17 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 		          g_str_has_prefix(s->source, "test:")
 		              ? "no camera at /dev/video0, streaming a test pattern"
 		              : s->source);
-	desc = stream_source_describe(cfg, s->source, &s->kind);
-	shown = source_redact(desc, s->source);
-	g_debug("stream %s: %s", cfg->name, shown);
-	g_free(shown);
-	/*
-	 * Only the last element's src is ghosted: rtspsrc and decodebin link their
-	 * pads when data comes, and GStreamer's own ghosting would take the
-	 * element after them for the bin's sink.
-	 */
-	src = gst_parse_bin_from_description(desc, FALSE, &gerr);
-	g_free(desc);
-	if (src == NULL) {
-		*err = g_strdup_printf("stream %s: source %s: %s", cfg->name, s->source_public,
-		                       gerr != NULL ? gerr->message : "cannot build");
-		g_clear_error(&gerr);
+	src = source_bin_new(cfg, s->source, &s->kind, err);
+	if (src == NULL)
 		goto fail;
-	}
-	gst_object_set_name(GST_OBJECT(src), "source");
 	s->source_bin = src;
-	{
-		GstElement *rtsp = gst_bin_get_by_name(GST_BIN(src), "rtsp");
-		GstElement *depay = gst_bin_get_by_name(GST_BIN(src), "depay");
-
-		if (rtsp != NULL && depay != NULL) /* the bin keeps depay as long as rtsp */
-			g_signal_connect(rtsp, "pad-added", G_CALLBACK(rtsp_pad_added_cb), depay);
-		g_clear_object(&rtsp);
-		g_clear_object(&depay);
-	}
-	{
-		GstElement *out = gst_bin_get_by_name(GST_BIN(src), "out");
-		GstPad *p = gst_element_get_static_pad(out, "src");
-
-		gst_element_add_pad(src, gst_ghost_pad_new("src", p));
-		gst_object_unref(p);
-		gst_object_unref(out);
-	}
+	/* A clip's bin is started by source_play alone, with a base time of its own. */
+	s->loops = g_str_has_prefix(s->source, "file:");
+	gst_element_set_locked_state(src, s->loops);
 	s->pipeline = gst_pipeline_new(cfg->name);
 	gst_bin_add(GST_BIN(s->pipeline), src);
+	if (s->loops && make_live(s, err) != 0)
+		goto fail;
 	pad = gst_element_get_static_pad(src, "src");
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, source_out_probe, s, NULL);
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_eos_probe, s, NULL);
@@ -362,8 +429,9 @@ static struct stream *stream_new(struct stream_config *cfg, char **err)
 	gst_object_unref(bus);
 	s->state = STREAM_STARTING;
 	s->stall_timer = g_timeout_add_seconds(1, stall_cb, s);
-	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-		stream_go_offline(s, "source failed to start");
+	if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
+	    (s->loops && !source_play(s)))
+		start_failed(s, "source failed to start");
 	return s;
 fail:
 	stream_free(s);
@@ -380,9 +448,13 @@ static void stream_free(struct stream *s)
 		g_source_remove(s->restart_timer);
 	if (s->stall_timer != 0)
 		g_source_remove(s->stall_timer);
+	if (s->audio_retry_timer != 0)
+		g_source_remove(s->audio_retry_timer);
 	if (s->bus_watch != 0)
 		g_source_remove(s->bus_watch);
 	if (s->pipeline != NULL) {
+		if (s->source_bin != NULL) /* a locked one is not stopped by its pipeline */
+			gst_element_set_state(s->source_bin, GST_STATE_NULL);
 		gst_element_set_state(s->pipeline, GST_STATE_NULL);
 		for (i = 0; i < CODEC_COUNT; i++) {
 			if (s->tracks[i] != NULL && hooks->track_removed != NULL)

@@ -30,24 +30,41 @@ enum stream_state { STREAM_STARTING, STREAM_LIVE, STREAM_OFFLINE };
 /* What a source gives: raw frames to encode, or H.264 to pass through. */
 enum source_kind { SOURCE_RAW, SOURCE_H264 };
 
+/*
+ * In a source's description: an element whose pads come when data does
+ * (rtspsrc, parsebin, decodebin), left unlinked, and the element that its
+ * video pad links to, at each start of the source (stream.c).
+ */
+#define SOURCE_DYNAMIC      "dynamic"
+#define SOURCE_DYNAMIC_PEER "dynamic-peer"
+
 struct stream {
 	struct stream_config *cfg;
 	char *source;        /* resolved source spec in use (may hold credentials: never log it) */
 	char *source_public; /* the same without credentials: for logs and the stream list */
 	enum source_kind kind;
+	/*
+	 * A clip (file:): played from its start again at its end. Its bin's state
+	 * is locked (the pipeline's changes leave it alone): stream.c starts it
+	 * with a base time and pad offset of its own at each run (source_play).
+	 */
+	bool loops;
 	GstElement *pipeline;
 	struct track *tracks[CODEC_COUNT]; /* by enum codec; NULL: not sent */
 	enum codec order[CODEC_COUNT];     /* the codecs sent, in order of preference */
 	guint n_codecs;
-	GstElement *source_bin; /* the pipeline's: what restarts when the source fails */
-	GstElement *audio_bin;  /* the pipeline's; NULL: no sound (audio.c) */
-	struct track *audio;    /* Opus, shared by every viewer that asked for sound; or NULL */
+	GstElement *source_bin;  /* the pipeline's: what restarts when the source fails */
+	GstElement *audio_bin;   /* the pipeline's; NULL: no sound (audio.c) */
+	struct track *audio;     /* Opus, shared by every viewer that asked for sound; or NULL */
+	guint audio_retry_timer; /* a failed sound source's next try */
 	guint bus_watch;
 	enum stream_state state;
 	unsigned viewers;                /* counted by the session layer */
 	guint restart_timer, restart_ms; /* the next try, and the delay (backoff) it was given */
 	guint stall_timer;
 	gint last_frame_s; /* atomic: monotonic second of the source's last frame */
+	gint run_frames; /* atomic: frames out of the source since it last started (a clip's run) */
+	gint64 run_start_us; /* a clip's run: when it started (monotonic; main loop) */
 };
 
 /*
@@ -99,8 +116,18 @@ bool audio_flash_at(GstClockTime pts);
  * flashes with the beeps. 0, or -1 with *err set (caller frees).
  */
 int audio_attach(struct stream *s, GstPad *video_out, char **err);
+/* The sound source failed (`why`): stopped and retried; the picture is not touched. */
+void audio_failed(struct stream *s, const char *why);
 
 /* ---- source.c ---- */
+/*
+ * The source's bin (named "source") for `source`, its src pad ghosted from
+ * the description's "out", its SOURCE_DYNAMIC element's video pad linked to
+ * SOURCE_DYNAMIC_PEER at every start. *kind: what it gives. NULL with *err
+ * set (caller frees) when it does not parse.
+ */
+GstElement *source_bin_new(const struct stream_config *cfg, const char *source,
+                           enum source_kind *kind, char **err);
 /*
  * The GStreamer description of the source's bin and (*kind) what it gives:
  * SOURCE_RAW ends in I420 at the stream's size and rate, SOURCE_H264 in
@@ -118,6 +145,20 @@ char *source_v4l2_describe(const struct stream_config *cfg, const char *device,
                            const GstCaps *offered, enum source_kind *kind);
 /* v4l2src's caps once it opened `device` (every format it lists); NULL when it cannot be. */
 GstCaps *source_v4l2_offered(const char *device);
+/* What a clip's video is (file:). */
+enum source_clip { CLIP_UNREADABLE, CLIP_H264, CLIP_OTHER };
+/*
+ * Read the clip's headers (GstDiscoverer, at most a few seconds): its video's
+ * codec. *why (caller frees): why it cannot be read, or a warning; else NULL.
+ */
+enum source_clip source_file_probe(const char *path, char **why);
+/*
+ * A clip, looped and paced in real time: its H.264 passed through (when the
+ * stream may send H.264), anything else (or a clip not readable yet) decoded
+ * and scaled to the stream's size and rate. Caller frees.
+ */
+char *source_file_describe(const struct stream_config *cfg, const char *path, enum source_clip clip,
+                           enum source_kind *kind);
 /* The same for a raw source (the description only). Caller frees. */
 char *stream_source_description(const struct stream_config *cfg, const char *source);
 /* `source` with a URL's user:password replaced by "***". Caller frees. */
