@@ -133,6 +133,14 @@ int audio_attach(struct stream *s, GstPad *video_out, char **err)
 		return -1;
 	}
 	gst_object_set_name(GST_OBJECT(s->audio_bin), "audio-source");
+	/*
+	 * A capture device may be missing or busy: it starts on its own once
+	 * the stream is live (audio_start), so that it cannot fail the
+	 * pipeline's start. The test tone starts with the picture: its
+	 * timestamps are the ones the flashes are drawn at.
+	 */
+	if (strcmp(audio, "test") != 0)
+		gst_element_set_locked_state(s->audio_bin, TRUE);
 	out = gst_bin_get_by_name(GST_BIN(s->audio_bin), "aout");
 	p = gst_element_get_static_pad(out, "src");
 	gst_element_add_pad(s->audio_bin, gst_ghost_pad_new("src", p));
@@ -148,13 +156,32 @@ int audio_attach(struct stream *s, GstPad *video_out, char **err)
 	return 0;
 }
 
+void audio_start(struct stream *s)
+{
+	GstClock *clock;
+
+	if (s->audio_bin == NULL || !gst_element_is_locked_state(s->audio_bin) ||
+	    s->audio_retry_timer != 0)
+		return;
+	/* On the pipeline's clock and running time, as if the pipeline had started it. */
+	clock = gst_pipeline_get_pipeline_clock(GST_PIPELINE(s->pipeline));
+	gst_element_set_clock(s->audio_bin, clock);
+	gst_object_unref(clock);
+	gst_element_set_base_time(s->audio_bin, gst_element_get_base_time(s->pipeline));
+	if (gst_element_set_state(s->audio_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+		audio_failed(s, "the device cannot be opened");
+	} else if (s->audio_down) {
+		s->audio_down = false;
+		g_message("stream %s: sound %s back", s->cfg->name, s->cfg->audio);
+	}
+}
+
 static gboolean audio_retry_cb(gpointer data)
 {
 	struct stream *s = data;
 
 	s->audio_retry_timer = 0;
-	if (gst_element_set_state(s->audio_bin, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-		audio_failed(s, "cannot start");
+	audio_start(s);
 	return G_SOURCE_REMOVE;
 }
 
@@ -162,9 +189,12 @@ void audio_failed(struct stream *s, const char *why)
 {
 	if (s->audio_retry_timer != 0)
 		return;
-	/* Logged once per failure and retry: a device that stays away is tried every 2 s. */
-	g_warning("stream %s: sound %s failed: %s; the picture plays on, retrying in %d s",
-	          s->cfg->name, s->cfg->audio, why, AUDIO_RETRY_S);
+	/* Logged once until it is back: a device that stays away is tried every 2 s. */
+	if (!s->audio_down)
+		g_warning("stream %s: sound %s failed: %s; the picture plays on, retrying every "
+		          "%d s",
+		          s->cfg->name, s->cfg->audio, why, AUDIO_RETRY_S);
+	s->audio_down = true;
 	gst_element_set_state(s->audio_bin, GST_STATE_NULL);
 	s->audio_retry_timer = g_timeout_add_seconds(AUDIO_RETRY_S, audio_retry_cb, s);
 }

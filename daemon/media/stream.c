@@ -49,6 +49,7 @@ static gboolean stream_mark_live_cb(gpointer data)
 			hooks->online(s);
 	} else if (s->state == STREAM_STARTING) {
 		s->state = STREAM_LIVE;
+		audio_start(s);
 		if (s->kind == SOURCE_H264)
 			g_message("stream %s: live (%s, H.264 passed through)", s->cfg->name,
 			          s->source_public);

@@ -57,6 +57,7 @@ struct stream {
 	GstElement *audio_bin;   /* the pipeline's; NULL: no sound (audio.c) */
 	struct track *audio;     /* Opus, shared by every viewer that asked for sound; or NULL */
 	guint audio_retry_timer; /* a failed sound source's next try */
+	bool audio_down;         /* it failed and is not back yet (logged once) */
 	guint bus_watch;
 	enum stream_state state;
 	unsigned viewers;                /* counted by the session layer */
@@ -116,6 +117,9 @@ bool audio_flash_at(GstClockTime pts);
  * flashes with the beeps. 0, or -1 with *err set (caller frees).
  */
 int audio_attach(struct stream *s, GstPad *video_out, char **err);
+/* The stream is live: a capture device's bin starts (a no-op for the test tone, and once started).
+ */
+void audio_start(struct stream *s);
 /* The sound source failed (`why`): stopped and retried; the picture is not touched. */
 void audio_failed(struct stream *s, const char *why);
 
