@@ -36,6 +36,9 @@ static char *capture_head(const char *audio)
 		return g_strdup_printf("alsasrc device=\"%s\" ! queue", audio + 5);
 	if (g_str_has_prefix(audio, "pulse:"))
 		return g_strdup_printf("pulsesrc device=\"%s\" ! queue", audio + 6);
+	if (strcmp(audio, AUDIO_FROM_SOURCE) == 0) /* an RTSP camera's RTP, a clip's track */
+		/* clocksync: a clip's sound at its pace (a camera's comes at it already) */
+		return g_strdup("queue name=ain ! decodebin ! clocksync name=apace");
 	return NULL;
 }
 
@@ -112,27 +115,49 @@ static const char *audio_wanted(const struct stream *s)
 	return s->cfg->audio;
 }
 
-int audio_attach(struct stream *s, GstPad *video_out, char **err)
+GstElement *audio_bin_new(const struct stream *s, const char *audio, char **err)
 {
-	const char *audio = audio_wanted(s);
 	char *desc = audio_describe(s->cfg, audio);
 	GError *gerr = NULL;
-	GstElement *out;
+	GstElement *bin, *e;
 	GstPad *p;
 
 	if (desc == NULL)
-		return 0; /* none, or auto with a source that has no sound of its own */
-	s->audio_bin = gst_parse_bin_from_description(desc, FALSE, &gerr);
+		return NULL; /* none, or auto with a source that has no sound of its own */
+	bin = gst_parse_bin_from_description(desc, FALSE, &gerr);
 	g_free(desc);
-	if (s->audio_bin == NULL) {
+	if (bin == NULL) {
 		*err = g_strdup_printf(
 		    "stream %s: audio %s: %s (install gstreamer1.0-plugins-base, "
 		    "-good and -alsa/-pulseaudio)",
-		    s->cfg->name, s->cfg->audio, gerr != NULL ? gerr->message : "cannot build");
+		    s->cfg->name, audio, gerr != NULL ? gerr->message : "cannot build");
 		g_clear_error(&gerr);
-		return -1;
+		return NULL;
 	}
-	gst_object_set_name(GST_OBJECT(s->audio_bin), "audio-source");
+	gst_object_set_name(GST_OBJECT(bin), "audio-source");
+	e = gst_bin_get_by_name(GST_BIN(bin), "aout");
+	p = gst_element_get_static_pad(e, "src");
+	gst_element_add_pad(bin, gst_ghost_pad_new("src", p));
+	gst_object_unref(p);
+	gst_object_unref(e);
+	if ((e = gst_bin_get_by_name(GST_BIN(bin), "ain")) != NULL) { /* fed by the source */
+		p = gst_element_get_static_pad(e, "sink");
+		gst_element_add_pad(bin, gst_ghost_pad_new("sink", p));
+		gst_object_unref(p);
+		gst_object_unref(e);
+	}
+	return bin;
+}
+
+int audio_attach(struct stream *s, GstPad *video_out, char **err)
+{
+	const char *audio = audio_wanted(s);
+
+	if (strcmp(audio, "auto") == 0) /* the source's own, once it shows some */
+		return audio_watch_source(s, err);
+	s->audio_bin = audio_bin_new(s, audio, err);
+	if (s->audio_bin == NULL)
+		return *err != NULL ? -1 : 0;
 	/*
 	 * A capture device may be missing or busy: it starts on its own once
 	 * the stream is live (audio_start), so that it cannot fail the
@@ -141,11 +166,6 @@ int audio_attach(struct stream *s, GstPad *video_out, char **err)
 	 */
 	if (strcmp(audio, "test") != 0)
 		gst_element_set_locked_state(s->audio_bin, TRUE);
-	out = gst_bin_get_by_name(GST_BIN(s->audio_bin), "aout");
-	p = gst_element_get_static_pad(out, "src");
-	gst_element_add_pad(s->audio_bin, gst_ghost_pad_new("src", p));
-	gst_object_unref(p);
-	gst_object_unref(out);
 	gst_bin_add(GST_BIN(s->pipeline), s->audio_bin);
 	s->audio = track_new_passthrough(s, CODEC_OPUS, s->audio_bin, err);
 	if (s->audio == NULL)
@@ -160,9 +180,12 @@ void audio_start(struct stream *s)
 {
 	GstClock *clock;
 
-	if (s->audio_bin == NULL || !gst_element_is_locked_state(s->audio_bin) ||
-	    s->audio_retry_timer != 0)
+	if (s->audio_bin == NULL || s->audio_retry_timer != 0)
 		return;
+	if (!gst_element_is_locked_state(s->audio_bin)) { /* it goes with the pipeline */
+		gst_element_sync_state_with_parent(s->audio_bin);
+		return;
+	}
 	/* On the pipeline's clock and running time, as if the pipeline had started it. */
 	clock = gst_pipeline_get_pipeline_clock(GST_PIPELINE(s->pipeline));
 	gst_element_set_clock(s->audio_bin, clock);

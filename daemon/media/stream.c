@@ -91,12 +91,17 @@ static bool source_play(struct stream *s)
 		GstClock *clock = gst_pipeline_get_pipeline_clock(GST_PIPELINE(s->pipeline));
 		GstClockTime now = gst_clock_get_time(clock);
 		GstPad *pad = gst_element_get_static_pad(s->source_bin, "src");
+		GstPad *sound = gst_element_get_static_pad(s->source_bin, "audio");
+		GstClockTimeDiff offset =
+		    GST_CLOCK_DIFF(gst_element_get_base_time(s->pipeline), now);
 
 		gst_element_set_clock(s->source_bin, clock);
 		gst_element_set_base_time(s->source_bin, now);
-		gst_pad_set_offset(pad,
-		                   GST_CLOCK_DIFF(gst_element_get_base_time(s->pipeline), now));
+		gst_pad_set_offset(pad, offset);
+		if (sound != NULL) /* the clip's sound runs on with its picture (audio_source.c) */
+			gst_pad_set_offset(sound, offset);
 		gst_object_unref(pad);
+		g_clear_object(&sound);
 		gst_object_unref(clock);
 		g_atomic_int_set(&s->run_frames, 0);
 		s->run_start_us = g_get_monotonic_time();
@@ -384,6 +389,11 @@ static void start_failed(struct stream *s, const char *what)
 
 static void stream_free(struct stream *s);
 
+int stream_track_added(struct stream *s, struct track *t, char **err)
+{
+	return hooks->track_added != NULL ? hooks->track_added(s, t, err) : 0;
+}
+
 static struct stream *stream_new(struct stream_config *cfg, char **err)
 {
 	struct stream *s = g_new0(struct stream, 1);
@@ -464,6 +474,8 @@ static void stream_free(struct stream *s)
 		}
 		if (s->audio != NULL && hooks->track_removed != NULL)
 			hooks->track_removed(s, s->audio);
+		if (s->audio != s->sound_track)
+			track_free(s->sound_track);
 		track_free(s->audio);
 		gst_object_unref(s->pipeline);
 	}

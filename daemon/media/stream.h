@@ -53,11 +53,13 @@ struct stream {
 	struct track *tracks[CODEC_COUNT]; /* by enum codec; NULL: not sent */
 	enum codec order[CODEC_COUNT];     /* the codecs sent, in order of preference */
 	guint n_codecs;
-	GstElement *source_bin;  /* the pipeline's: what restarts when the source fails */
-	GstElement *audio_bin;   /* the pipeline's; NULL: no sound (audio.c) */
-	struct track *audio;     /* Opus, shared by every viewer that asked for sound; or NULL */
-	guint audio_retry_timer; /* a failed sound source's next try */
-	bool audio_down;         /* it failed and is not back yet (logged once) */
+	GstElement *source_bin;    /* the pipeline's: what restarts when the source fails */
+	GstElement *audio_bin;     /* the pipeline's; NULL: no sound (audio.c) */
+	struct track *audio;       /* Opus, shared by every viewer that asked for sound; or NULL */
+	guint audio_retry_timer;   /* a failed sound source's next try */
+	bool audio_down;           /* it failed and is not back yet (logged once) */
+	gint sound_seen;           /* atomic: the source showed a pad of sound (audio = auto) */
+	struct track *sound_track; /* audio = auto: the track, s->audio once sound_seen */
 	guint bus_watch;
 	enum stream_state state;
 	unsigned viewers;                /* counted by the session layer */
@@ -101,8 +103,11 @@ const char *stream_state_name(enum stream_state st);
 struct track *stream_track(const struct stream *s, enum codec c);
 /* What the stream sends, for codec_pick(). */
 void stream_codec_sends(const struct stream *s, struct codec_sends *out);
+/* A track made after the stream started (its sound): the media path's track_added hook. */
+int stream_track_added(struct stream *s, struct track *t, char **err);
 
-/* ---- audio.c ---- */
+/* ---- audio.c, audio_source.c ---- */
+#define AUDIO_FROM_SOURCE "source" /* audio_describe: sound the source's pad feeds ("sink") */
 /*
  * The description of the stream's sound for `audio` (the config's value):
  * capture, 48 kHz, Opus, ending in an element named "aout"; NULL when
@@ -117,6 +122,19 @@ bool audio_flash_at(GstClockTime pts);
  * flashes with the beeps. 0, or -1 with *err set (caller frees).
  */
 int audio_attach(struct stream *s, GstPad *video_out, char **err);
+/*
+ * The bin of `audio`'s description named audio-source, its "src" ghosted
+ * (and "sink", for AUDIO_FROM_SOURCE); NULL for none (*err NULL) or on an
+ * error (*err set, caller frees).
+ */
+GstElement *audio_bin_new(const struct stream *s, const char *audio, char **err);
+/*
+ * audio = auto on a source that may have sound (an RTSP camera, a clip):
+ * its decoder and encoder built idle, and its first sound pad makes their
+ * track the stream's, on the main loop; offers from then on get sound.
+ * Nothing for sources without dynamic pads. 0, or -1 with *err set.
+ */
+int audio_watch_source(struct stream *s, char **err);
 /* The stream is live: a capture device's bin starts (a no-op for the test tone, and once started).
  */
 void audio_start(struct stream *s);

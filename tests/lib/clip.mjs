@@ -32,7 +32,9 @@ export function makeClip(file, { codec = 'h264', seconds = 2.5, fps = 30, gop = 
 // `since` (a performance.now() time): 90 kHz, so ratio ~1 when played in
 // real time; and the longest time between two frames' arrivals (before the
 // maxGapAt'th frame).
-export function watchTimestamps(receiver) {
+// `kind` 'audio' watches the sound instead (48 kHz).
+export function watchTimestamps(receiver, kind = 'video') {
+  const rate = kind === 'audio' ? 48000 : 90000;
   const bySeq = new Map();
   let top = null;
   const unwrap = (seq) => {
@@ -42,7 +44,7 @@ export function watchTimestamps(receiver) {
     return ext;
   };
   receiver.pc.onTrack.subscribe((track) => {
-    if (track.kind !== 'video') return;
+    if (track.kind !== kind) return;
     track.onReceiveRtp.subscribe((rtp) => {
       const seq = unwrap(rtp.header.sequenceNumber);
       if (!bySeq.has(seq)) bySeq.set(seq, { ts: rtp.header.timestamp, at: performance.now() });
@@ -71,7 +73,7 @@ export function watchTimestamps(receiver) {
         if (seen[i].at - seen[i - 1].at > maxGapMs) [maxGapMs, maxGapAt] = [seen[i].at - seen[i - 1].at, i];
       }
       const a = seen[Math.min(fromFrame, seen.length - 1)] ?? { ts: 0, at: 0 }, z = seen[seen.length - 1] ?? a;
-      const wallS = (z.at - a.at) / 1000, rtpS = (z.ts - a.ts) / 90000;
+      const wallS = (z.at - a.at) / 1000, rtpS = (z.ts - a.ts) / rate;
       return { packets: seqs.length, frames: seen.length, back, wallS, rtpS, ratio: rtpS / wallS, maxGapMs, maxGapAt };
     },
   };
