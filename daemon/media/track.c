@@ -10,6 +10,7 @@
 #include <gst/video/video.h>
 
 #include "encoder.h"
+#include "gopcache.h"
 #include "stream.h"
 #include "track.h"
 #include "wire/codec.h"
@@ -42,6 +43,7 @@ struct track {
 	gsize frames_at_tick; /* for fps_measured */
 	guint fps_measured;   /* frames over the last second */
 	guint fps_timer;
+	struct gopcache *gop; /* passed through, for mode full's joins: the GOP kept; else NULL */
 };
 
 /* Streaming thread: frames leaving the track, its keyframes and (H.264) the profile of its SPS. */
@@ -64,6 +66,32 @@ static GstPadProbeReturn tee_in_probe(GstPad *pad, GstPadProbeInfo *info, gpoint
 			g_info("stream %s: H.264 %s, profile-level-id %06x", t->stream->cfg->name,
 			       codec_h264_profile_name(plid), plid);
 		}
+	}
+	return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: every frame into the tee, into the GOP kept for joins (gopcache.h). */
+static GstPadProbeReturn gop_keep_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	gopcache_keep(data, GST_PAD_PROBE_INFO_BUFFER(info));
+	return GST_PAD_PROBE_OK;
+}
+
+/*
+ * Streaming thread: a source that starts again (its restart, a flush)
+ * starts its timestamps anew, and the frames kept from before must reach
+ * nobody.
+ */
+static GstPadProbeReturn gop_event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	switch (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info))) {
+	case GST_EVENT_STREAM_START:
+	case GST_EVENT_SEGMENT:
+	case GST_EVENT_FLUSH_STOP:
+		gopcache_forget(data);
+		break;
+	default:
+		break;
 	}
 	return GST_PAD_PROBE_OK;
 }
@@ -218,6 +246,28 @@ void track_source_back(struct track *t)
 {
 	if (t->from != NULL)
 		g_atomic_int_set(&t->wait_keyframe, 1);
+	if (t->gop != NULL)
+		gopcache_forget(t->gop);
+}
+
+void track_keep_gop(struct track *t)
+{
+	GstPad *pad;
+
+	if (t->encoder != NULL || t->gop != NULL)
+		return;
+	t->gop = gopcache_new(t->stream->cfg->name);
+	pad = gst_element_get_static_pad(t->tee, "sink");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gop_keep_probe, gopcache_ref(t->gop),
+	                  gopcache_unref);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gop_event_probe,
+	                  gopcache_ref(t->gop), gopcache_unref);
+	gst_object_unref(pad);
+}
+
+struct gopcache *track_gop(const struct track *t)
+{
+	return t->gop;
 }
 
 bool track_passthrough(const struct track *t)
@@ -437,6 +487,7 @@ void track_free(struct track *t)
 	if (t->idle_timer != 0)
 		g_source_remove(t->idle_timer);
 	g_clear_object(&t->kick);
+	gopcache_unref(t->gop);
 	g_free(t);
 }
 

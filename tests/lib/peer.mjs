@@ -148,9 +148,11 @@ function gatheringComplete(pc, timeoutMs = 10000) {
 // SRTP; `nack: false` offers no generic NACK; `trackSeqs` keeps every
 // sequence number received (stats().seqs, unwrapped: see seqUnwrapper),
 // for missing(); stats().wireRepeats counts retransmissions that arrived,
-// which `dropRepeats` then drops before SRTP.
+// which `dropRepeats` then drops before SRTP. `trackFrames` keeps each H.264
+// frame in arrival order (stats().frameLog: its RTP timestamp, whether it is
+// a keyframe, its first sequence number).
 export async function createReceiver({ audio = true, vp8 = true, h264 = true, h264First = false, h264Profile = '42e01f',
-  trickle = false, remoteOffer = null,
+  trickle = false, remoteOffer = null, trackFrames = false,
   host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false, dropEvery = 0, dropRepeats = false } = {}) {
   const video = [];
   if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
@@ -170,7 +172,7 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, h2
   const s = { packets: 0, bytes: 0, frames: 0, keyframes: 0, firstPacketAt: null, firstKeyframeAt: null,
     firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt, early: 0,
     seqs: trackSeqs ? new Set() : null, firstSeq: null, maxSeq: null, dropped: [], wireRepeats: 0,
-    width: null, height: null };
+    width: null, height: null, frameLog: trackFrames ? [] : null };
   const waiters = new Set();
   const notify = () => { for (const w of waiters) w(); };
   const ext = seqUnwrapper();
@@ -204,8 +206,14 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, h2
     s.seqs?.add(seq);
     if (isH264) {
       // A frame is a timestamp; it is a keyframe once one of its packets says so.
-      if (rtp.header.timestamp !== lastTs) { s.frames++; lastTs = rtp.header.timestamp; lastKey = false; }
-      if (info.keyframe && !lastKey) { lastKey = true; s.keyframes++; s.firstKeyframeAt ??= now; }
+      if (rtp.header.timestamp !== lastTs) {
+        s.frames++; lastTs = rtp.header.timestamp; lastKey = false;
+        s.frameLog?.push({ ts: rtp.header.timestamp, key: false, seq });
+      }
+      if (info.keyframe && !lastKey) {
+        lastKey = true; s.keyframes++; s.firstKeyframeAt ??= now;
+        if (s.frameLog) s.frameLog[s.frameLog.length - 1].key = true;
+      }
     } else if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
     if (info.keyframe && !isH264) [s.width, s.height] = vp8KeyframeSize(rtp.payload) ?? [null, null];
     notify();
