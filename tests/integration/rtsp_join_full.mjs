@@ -13,12 +13,14 @@
 //   at the switch, and its first keyframe came GOP - N frame intervals
 //   before the camera's next keyframe would have;
 // - every sequence number from its first packet on, none twice;
-// - it plays on live afterwards (frame timestamps a frame interval apart).
+// - it plays on live afterwards (frame timestamps a frame interval apart);
+// - viewers that leave while their GOP is still on its way are torn down
+//   whole (webrtcbins finalized, threads and descriptors back).
 // Viewer A joins early in a GOP, viewer B late (most of the GOP kept) while
 // A plays on. A join landing on the camera's own keyframe (N would be 0:
 // nothing to show) is retried once.
 import assert from 'node:assert/strict';
-import { startDaemon, until } from '../lib/daemon.mjs';
+import { settledBaseline, startDaemon, until, untilTornDown } from '../lib/daemon.mjs';
 import { createReceiver } from '../lib/peer.mjs';
 import { startRtspServer } from '../lib/rtsp.mjs';
 
@@ -50,7 +52,10 @@ async function check(v, what) {
   const log = st.frameLog;
   console.log(`${what}: offer -> first keyframe ${(st.firstKeyframeAt - st.createdAt).toFixed(0)} ms (werift); ` +
     `the GOP kept: ${n} frames; first NAL types ${st.firstNalTypes}`);
-  assert.ok(n >= 1, `${what}: started from the GOP kept, not the camera's next keyframe`);
+  // A live keyframe would be followed a frame interval later; a kept one, a tick or two.
+  assert.ok(ticks(log[0].ts, log[1].ts) <= 2, `${what}: the frame after the first keyframe came ` +
+    `${ticks(log[0].ts, log[1].ts)} ticks after it: the keyframe was the camera's next, not the one kept`);
+  assert.ok(n >= 1, `${what}: the daemon says it started the viewer from the GOP kept`);
 
   // The first packet is the kept IDR, its SPS and PPS in front of it.
   assert.equal(st.codec, 'H264');
@@ -111,6 +116,21 @@ try {
     await v.r.close();
     assert.equal((await d.request({ op: 'delete', stream: 'cam', session: v.reply.session })).status, 200);
   }
+
+  // Viewers that leave while their GOP is on its way (DELETE at the first packet, the rest
+  // still in their queue): every webrtcbin is finalized, threads and descriptors come back.
+  const base = await settledBaseline(d, { what: 'A and B torn down' });
+  for (let i = 0; i < 4; i++) {
+    const r = await createReceiver({ h264First: true, h264Profile: '64001f' });
+    const reply = await d.request({ op: 'offer', stream: 'cam', sdp: r.offer });
+    assert.equal(reply.status, 201, JSON.stringify(reply));
+    await r.accept(reply.sdp);
+    await r.waitPackets(1, 15000);
+    assert.equal((await d.request({ op: 'delete', stream: 'cam', session: reply.session })).status, 200);
+    await r.close();
+  }
+  await untilTornDown(d, base, { what: 'viewers gone mid-GOP torn down' });
+  assert.equal((d.log().match(/\(the GOP kept, \d+ frames\)/g) ?? []).length >= 5, true, 'most of them were fed the GOP kept');
 } finally {
   assert.equal(await d.stop(), 0);
   await cam.stop();
