@@ -6,6 +6,7 @@
  * stream's pipeline and, once the viewer is removed, to the reaper.
  */
 #define G_LOG_DOMAIN "viewer"
+#include <gst/rtp/gstrtpbuffer.h>
 #include <nice/agent.h>
 #include <string.h>
 
@@ -106,6 +107,83 @@ static GstPadProbeReturn private_copy_probe(GstPad *pad, GstPadProbeInfo *info, 
 
 	GST_PAD_PROBE_INFO_DATA(info) = gst_buffer_copy_deep(shared);
 	gst_buffer_unref(shared);
+	return GST_PAD_PROBE_OK;
+}
+
+/*
+ * A payloader sends payload types 96-127 only (its template; its `pt` is
+ * fixated into that range), and webrtcbin matches the offer against what
+ * the payloader says it sends. Chromium offers its High H.264 profiles as
+ * payload types 39-49: webrtcbin answered another (Constrained Baseline)
+ * payload type, and the packets went out as 96, which Chromium took for
+ * VP8. For a viewer's payload type below 96, the payloader's src pad says
+ * it sends that one (pay_caps_probe) and does (pay_pt_probe), as the
+ * direct path writes each viewer's into every packet.
+ */
+#define BIN_PT_DYNAMIC_MIN 96
+
+/* Main thread (webrtcbin's answer) or a streaming thread: what the payloader can send. */
+static GstPadProbeReturn pay_caps_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstQuery *q = GST_PAD_PROBE_INFO_QUERY(info);
+	GstCaps *filter = NULL, *caps;
+	guint i;
+
+	if (GST_QUERY_TYPE(q) != GST_QUERY_CAPS)
+		return GST_PAD_PROBE_OK;
+	gst_query_parse_caps(q, &filter);
+	caps = gst_caps_copy(GST_PAD_TEMPLATE_CAPS(GST_PAD_PAD_TEMPLATE(pad)));
+	for (i = 0; i < gst_caps_get_size(caps); i++)
+		gst_structure_set(gst_caps_get_structure(caps, i), "payload", G_TYPE_INT,
+		                  GPOINTER_TO_INT(data), NULL);
+	if (filter != NULL) {
+		GstCaps *both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+
+		gst_caps_unref(caps);
+		caps = both;
+	}
+	gst_query_set_caps_result(q, caps);
+	gst_caps_unref(caps);
+	return GST_PAD_PROBE_HANDLED;
+}
+
+/* The viewer's queue thread: one packet gets payload type `data`. */
+static gboolean set_pt(GstBuffer **buf, guint idx, gpointer data)
+{
+	GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+	*buf = gst_buffer_make_writable(*buf);
+	if (gst_rtp_buffer_map(*buf, GST_MAP_WRITE, &rtp)) {
+		gst_rtp_buffer_set_payload_type(&rtp, (guint8)GPOINTER_TO_UINT(data));
+		gst_rtp_buffer_unmap(&rtp);
+	}
+	return TRUE;
+}
+
+/* The viewer's queue thread: packets and caps leaving the payloader get payload type `data`. */
+static GstPadProbeReturn pay_pt_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+		GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+
+		set_pt(&buf, 0, data);
+		GST_PAD_PROBE_INFO_DATA(info) = buf;
+	} else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+		GstBufferList *list =
+		    gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+
+		gst_buffer_list_foreach(list, set_pt, data);
+		GST_PAD_PROBE_INFO_DATA(info) = list;
+	} else if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_CAPS) {
+		GstCaps *caps;
+
+		gst_event_parse_caps(GST_PAD_PROBE_INFO_EVENT(info), &caps);
+		caps = gst_caps_copy(caps);
+		gst_caps_set_simple(caps, "payload", G_TYPE_INT, GPOINTER_TO_INT(data), NULL);
+		gst_event_unref(GST_PAD_PROBE_INFO_EVENT(info));
+		GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_caps(caps);
+		gst_caps_unref(caps);
+	}
 	return GST_PAD_PROBE_OK;
 }
 
@@ -217,6 +295,14 @@ int bin_build(struct full_viewer *fv, struct branch *b, const struct daemon_conf
 	pad = gst_element_get_static_pad(fv->pay, "src");
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
 	                  packets_probe, branch_ref(b), branch_unref);
+	if (fv->pt < BIN_PT_DYNAMIC_MIN) {
+		gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, pay_caps_probe,
+		                  GINT_TO_POINTER(fv->pt), NULL);
+		gst_pad_add_probe(pad,
+		                  GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
+		                      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+		                  pay_pt_probe, GINT_TO_POINTER(fv->pt), NULL);
+	}
 	gst_object_unref(pad);
 	pad = gst_element_get_static_pad(fv->queue, "sink");
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, gate, gate_free);

@@ -17,7 +17,8 @@
 // - viewers that leave while their GOP is still on its way are torn down
 //   whole (webrtcbins finalized, threads and descriptors back).
 // Viewer A joins early in a GOP, viewer B late (most of the GOP kept) while
-// A plays on. A join landing on the camera's own keyframe (N would be 0:
+// A plays on; B offers H.264 as payload type 41 (Chromium's High profiles
+// are below 96, where a payloader cannot go by itself). A join landing on the camera's own keyframe (N would be 0:
 // nothing to show) is retried once.
 import assert from 'node:assert/strict';
 import { settledBaseline, startDaemon, until, untilTornDown } from '../lib/daemon.mjs';
@@ -31,8 +32,8 @@ const cam = await startRtspServer({ gop: GOP });
 const d = await startDaemon({ args: ['--source', cam.url, '--rtsp-transport', 'tcp', '--ice-mode', 'full'] });
 
 // One viewer: its offer, its frames until the camera's next keyframe and 30 more.
-async function join() {
-  const r = await createReceiver({ h264First: true, h264Profile: '64001f', trackSeqs: true, trackFrames: true });
+async function join(h264Pt = 102) {
+  const r = await createReceiver({ h264First: true, h264Profile: '64001f', h264Pt, trackSeqs: true, trackFrames: true });
   const reply = await d.request({ op: 'offer', stream: 'cam', sdp: r.offer });
   assert.equal(reply.status, 201, JSON.stringify(reply));
   await r.accept(reply.sdp);
@@ -108,7 +109,10 @@ try {
   // B joins late in a GOP (A's frames tell where the camera is): most of the GOP is kept and sent.
   const keyAt = () => { const l = a.r.stats().frameLog; return l.length - 1 - l.findLastIndex((f) => f.key); };
   await a.r.waitFor(() => keyAt() >= 60, { what: 'A 60 frames into a GOP' });
-  const b = await join();
+  // B offers H.264 as payload type 41, as Chromium offers its High profiles (below 96).
+  const b = await join(41);
+  assert.match(b.reply.sdp, /m=video \d+ UDP\/TLS\/RTP\/SAVPF 41\r\n/);
+  assert.equal(b.st.payloadType, 41, 'packets with the payload type answered');
   await check(b, 'viewer B');
   assert.deepEqual(a.r.missing(), [], 'A lost nothing while B joined');
 

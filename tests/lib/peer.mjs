@@ -150,14 +150,15 @@ function gatheringComplete(pc, timeoutMs = 10000) {
 // for missing(); stats().wireRepeats counts retransmissions that arrived,
 // which `dropRepeats` then drops before SRTP. `trackFrames` keeps each H.264
 // frame in arrival order (stats().frameLog: its RTP timestamp, whether it is
-// a keyframe, its first sequence number).
-export async function createReceiver({ audio = true, vp8 = true, h264 = true, h264First = false, h264Profile = '42e01f',
+// a keyframe, its first sequence number). `h264Pt`: H.264's payload type
+// (Chromium offers its High profiles below 96).
+export async function createReceiver({ audio = true, vp8 = true, h264 = true, h264First = false, h264Profile = '42e01f', h264Pt = 102,
   trickle = false, remoteOffer = null, trackFrames = false,
   host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false, dropEvery = 0, dropRepeats = false } = {}) {
   const video = [];
   if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
     rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
-  if (h264) video[h264First ? 'unshift' : 'push'](new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: 102,
+  if (h264) video[h264First ? 'unshift' : 'push'](new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: h264Pt,
     rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
     parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${h264Profile}` }));
   const pc = new RTCPeerConnection({
@@ -191,7 +192,7 @@ export async function createReceiver({ audio = true, vp8 = true, h264 = true, h2
   const onRtp = (rtp, early = false) => {
     const now = performance.now();
     if (early) s.early++;
-    const isH264 = h264 && rtp.header.payloadType === 102;
+    const isH264 = h264 && rtp.header.payloadType === h264Pt;
     const info = isH264 ? h264Info(rtp.payload) : vp8Info(rtp.payload);
     if (s.packets === 0) {
       s.firstPacketAt = now; s.firstIsKeyframe = info.keyframe;
