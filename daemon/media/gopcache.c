@@ -1,7 +1,8 @@
 /*
  * gopcache.c - a passed-through track's frames since its last keyframe
- * (gopcache.h). Owns a reference to each frame kept (or a copy of one its
- * source must get back) until the next keyframe, an overflow or a forget.
+ * (gopcache.h), and the probes on its tee that keep them. Owns a reference
+ * to each frame kept (or a copy of one its source must get back) until the
+ * next keyframe, an overflow or a forget.
  */
 #define G_LOG_DOMAIN "stream"
 #include <string.h>
@@ -135,4 +136,38 @@ out:
 guint gopcache_gop(struct gopcache *c)
 {
 	return (guint)g_atomic_int_get(&c->gop);
+}
+
+/* Streaming thread: every frame into the tee. */
+static GstPadProbeReturn keep_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	gopcache_keep(data, GST_PAD_PROBE_INFO_BUFFER(info));
+	return GST_PAD_PROBE_OK;
+}
+
+/*
+ * Streaming thread: a source that starts again (its restart, a flush)
+ * starts its timestamps anew, and the frames kept from before must reach
+ * nobody.
+ */
+static GstPadProbeReturn event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	switch (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info))) {
+	case GST_EVENT_STREAM_START:
+	case GST_EVENT_SEGMENT:
+	case GST_EVENT_FLUSH_STOP:
+		gopcache_forget(data);
+		break;
+	default:
+		break;
+	}
+	return GST_PAD_PROBE_OK;
+}
+
+void gopcache_watch(struct gopcache *c, GstPad *pad)
+{
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, keep_probe, gopcache_ref(c),
+	                  gopcache_unref);
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, event_probe, gopcache_ref(c),
+	                  gopcache_unref);
 }

@@ -41,6 +41,12 @@ void gopcache_unref(gpointer c); /* a GDestroyNotify */
 void gopcache_keep(struct gopcache *c, GstBuffer *buf);
 /* Nothing kept may be handed out: the source restarted, its timestamps started anew. */
 void gopcache_forget(struct gopcache *c);
+/*
+ * Main thread, before data flows: keep every frame going into `pad` (a
+ * tee's sink), and forget them at a new stream, segment or flush (a source
+ * that starts again starts its timestamps anew). The probes hold references.
+ */
+void gopcache_watch(struct gopcache *c, GstPad *pad);
 
 /*
  * For a viewer that joins as `live` (the frame just kept, a delta frame)

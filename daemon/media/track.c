@@ -70,32 +70,6 @@ static GstPadProbeReturn tee_in_probe(GstPad *pad, GstPadProbeInfo *info, gpoint
 	return GST_PAD_PROBE_OK;
 }
 
-/* Streaming thread: every frame into the tee, into the GOP kept for joins (gopcache.h). */
-static GstPadProbeReturn gop_keep_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-	gopcache_keep(data, GST_PAD_PROBE_INFO_BUFFER(info));
-	return GST_PAD_PROBE_OK;
-}
-
-/*
- * Streaming thread: a source that starts again (its restart, a flush)
- * starts its timestamps anew, and the frames kept from before must reach
- * nobody.
- */
-static GstPadProbeReturn gop_event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-	switch (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info))) {
-	case GST_EVENT_STREAM_START:
-	case GST_EVENT_SEGMENT:
-	case GST_EVENT_FLUSH_STOP:
-		gopcache_forget(data);
-		break;
-	default:
-		break;
-	}
-	return GST_PAD_PROBE_OK;
-}
-
 /* Streaming thread, behind a transcoding track's valve: a decoder starts at a keyframe. */
 static GstPadProbeReturn valve_out_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -258,10 +232,7 @@ void track_keep_gop(struct track *t)
 		return;
 	t->gop = gopcache_new(t->stream->cfg->name);
 	pad = gst_element_get_static_pad(t->tee, "sink");
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, gop_keep_probe, gopcache_ref(t->gop),
-	                  gopcache_unref);
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, gop_event_probe,
-	                  gopcache_ref(t->gop), gopcache_unref);
+	gopcache_watch(t->gop, pad);
 	gst_object_unref(pad);
 }
 
