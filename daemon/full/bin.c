@@ -59,8 +59,7 @@ static void feed_gop(struct viewer_gate *g, GstPad *pad, GstBuffer *live)
 		          "%u frames)",
 		          g->branch->sid,
 		          (double)(g_get_monotonic_time() - g->branch->created_us) / 1000.0, n);
-		/* gst_pad_chain takes each buffer, whatever it returns; flushing: the viewer goes.
-		 */
+		/* gst_pad_chain takes each buffer, whatever it returns (flushing: a teardown). */
 		while (i < n && gst_pad_chain(pad, kept[i++]) == GST_FLOW_OK)
 			;
 	}
