@@ -58,6 +58,7 @@ static const struct stream_hooks lite_stream_hooks = {
 };
 
 static const struct stream_hooks full_stream_hooks = {
+    .track_added = full_track_added,
     .online = on_stream_online,
 };
 

@@ -503,6 +503,12 @@ const struct session_ops full_session_ops = {
     .stop = full_stop,
 };
 
+int full_track_added(struct stream *s, struct track *t, char **err)
+{
+	track_keep_gop(t);
+	return 0;
+}
+
 void full_init(GMainContext *ctx, const struct daemon_config *cfg, const struct session_host *host)
 {
 	F.ctx = ctx;

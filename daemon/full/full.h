@@ -11,6 +11,7 @@
 
 #include "base/config.h"
 #include "media/session_ops.h"
+#include "media/stream.h"
 
 /* ---- full.c ---- */
 /*
@@ -21,6 +22,11 @@ void full_init(GMainContext *ctx, const struct daemon_config *cfg, const struct 
 /* After the session layer has ended every viewer: wait for the reaper and stop it. */
 void full_shutdown(void);
 extern const struct session_ops full_session_ops;
+/*
+ * struct stream_hooks' track_added: a passed-through track keeps its GOP,
+ * which each joining viewer's branch is fed first (bin.c). Always 0.
+ */
+int full_track_added(struct stream *s, struct track *t, char **err);
 
 /* ---- reaper.c ---- */
 /* webrtcbins created and not yet finalized: a leak shows here. Any thread. */

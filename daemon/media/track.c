@@ -10,6 +10,7 @@
 #include <gst/video/video.h>
 
 #include "encoder.h"
+#include "gopcache.h"
 #include "stream.h"
 #include "track.h"
 #include "wire/codec.h"
@@ -42,6 +43,7 @@ struct track {
 	gsize frames_at_tick; /* for fps_measured */
 	guint fps_measured;   /* frames over the last second */
 	guint fps_timer;
+	struct gopcache *gop; /* passed through, for mode full's joins: the GOP kept; else NULL */
 };
 
 /* Streaming thread: frames leaving the track, its keyframes and (H.264) the profile of its SPS. */
@@ -218,6 +220,25 @@ void track_source_back(struct track *t)
 {
 	if (t->from != NULL)
 		g_atomic_int_set(&t->wait_keyframe, 1);
+	if (t->gop != NULL)
+		gopcache_forget(t->gop);
+}
+
+void track_keep_gop(struct track *t)
+{
+	GstPad *pad;
+
+	if (t->encoder != NULL || t->gop != NULL)
+		return;
+	t->gop = gopcache_new(t->stream->cfg->name);
+	pad = gst_element_get_static_pad(t->tee, "sink");
+	gopcache_watch(t->gop, pad);
+	gst_object_unref(pad);
+}
+
+struct gopcache *track_gop(const struct track *t)
+{
+	return t->gop;
 }
 
 bool track_passthrough(const struct track *t)
@@ -440,6 +461,7 @@ void track_free(struct track *t)
 	if (t->idle_timer != 0)
 		g_source_remove(t->idle_timer);
 	g_clear_object(&t->kick);
+	gopcache_unref(t->gop);
 	g_free(t);
 }
 

@@ -21,6 +21,7 @@
 
 #include "base/config.h"
 
+struct gopcache;
 struct stream;
 struct track; /* opaque */
 
@@ -56,6 +57,14 @@ void track_hold(struct track *t);
 void track_release(struct track *t);
 /* The stream's source came back: a decoder in the track waits for its next keyframe. */
 void track_source_back(struct track *t);
+/*
+ * A passed-through track keeps its frames since the last keyframe from now
+ * on (gopcache.h), for a media path that starts its joiners from them
+ * (mode full); no-op on a track that encodes. Before the pipeline plays.
+ */
+void track_keep_gop(struct track *t);
+/* The GOP kept (borrowed: gopcache_ref to keep it), or NULL. */
+struct gopcache *track_gop(const struct track *t);
 /* True when the track has no encoder: the source's own frames. */
 bool track_passthrough(const struct track *t);
 /* True while the track runs an encoder (a lazy one between its first viewer and its idle stop). */

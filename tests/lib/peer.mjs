@@ -148,14 +148,18 @@ function gatheringComplete(pc, timeoutMs = 10000) {
 // SRTP; `nack: false` offers no generic NACK; `trackSeqs` keeps every
 // sequence number received (stats().seqs, unwrapped: see seqUnwrapper),
 // for missing(); stats().wireRepeats counts retransmissions that arrived,
-// which `dropRepeats` then drops before SRTP.
-export async function createReceiver({ audio = true, video: wantVideo = true, audioFirst = false, vp8 = true, h264 = true, h264First = false, h264Profile = '42e01f',
-  trickle = false, remoteOffer = null,
+// which `dropRepeats` then drops before SRTP. `trackFrames` keeps each H.264
+// frame in arrival order (stats().frameLog: its RTP timestamp, whether it is
+// a keyframe, its first sequence number). `h264Pt`: H.264's payload type
+// (Chromium offers its High profiles below 96). `video: false` offers sound
+// only; `audioFirst` puts the audio m-line first.
+export async function createReceiver({ audio = true, video: wantVideo = true, audioFirst = false, vp8 = true, h264 = true, h264First = false, h264Profile = '42e01f', h264Pt = 102,
+  trickle = false, remoteOffer = null, trackFrames = false,
   host = '127.0.0.1', lossPercent = 0, nack = true, trackSeqs = false, dropEvery = 0, dropRepeats = false } = {}) {
   const video = [];
   if (vp8) video.push(new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96,
     rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }));
-  if (h264) video[h264First ? 'unshift' : 'push'](new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: 102,
+  if (h264) video[h264First ? 'unshift' : 'push'](new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, payloadType: h264Pt,
     rtcpFeedback: [...(nack ? [{ type: 'nack' }] : []), { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
     parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${h264Profile}` }));
   const pc = new RTCPeerConnection({
@@ -170,7 +174,7 @@ export async function createReceiver({ audio = true, video: wantVideo = true, au
   const s = { packets: 0, bytes: 0, frames: 0, keyframes: 0, firstPacketAt: null, firstKeyframeAt: null,
     firstIsKeyframe: null, payloadType: null, ssrc: null, connectedAt: null, state: 'new', createdAt, early: 0,
     seqs: trackSeqs ? new Set() : null, firstSeq: null, maxSeq: null, dropped: [], wireRepeats: 0,
-    width: null, height: null,
+    width: null, height: null, frameLog: trackFrames ? [] : null,
     // sound: Opus packets, which SSRC and payload type, how many came before the first video packet
     audioPackets: 0, audioFirstAt: null, audioPayloadType: null, audioSsrc: null, audioBeforeVideo: 0,
     // RTCP sender reports: { ssrc, ntpMs, rtp, packets, octets, at }
@@ -193,7 +197,7 @@ export async function createReceiver({ audio = true, video: wantVideo = true, au
   const onRtp = (rtp, early = false) => {
     const now = performance.now();
     if (early) s.early++;
-    const isH264 = h264 && rtp.header.payloadType === 102;
+    const isH264 = h264 && rtp.header.payloadType === h264Pt;
     const info = isH264 ? h264Info(rtp.payload) : vp8Info(rtp.payload);
     if (s.packets === 0) {
       s.firstPacketAt = now; s.firstIsKeyframe = info.keyframe;
@@ -208,8 +212,14 @@ export async function createReceiver({ audio = true, video: wantVideo = true, au
     s.seqs?.add(seq);
     if (isH264) {
       // A frame is a timestamp; it is a keyframe once one of its packets says so.
-      if (rtp.header.timestamp !== lastTs) { s.frames++; lastTs = rtp.header.timestamp; lastKey = false; }
-      if (info.keyframe && !lastKey) { lastKey = true; s.keyframes++; s.firstKeyframeAt ??= now; }
+      if (rtp.header.timestamp !== lastTs) {
+        s.frames++; lastTs = rtp.header.timestamp; lastKey = false;
+        s.frameLog?.push({ ts: rtp.header.timestamp, key: false, seq });
+      }
+      if (info.keyframe && !lastKey) {
+        lastKey = true; s.keyframes++; s.firstKeyframeAt ??= now;
+        if (s.frameLog) s.frameLog[s.frameLog.length - 1].key = true;
+      }
     } else if (info.start) { s.frames++; if (info.keyframe) { s.keyframes++; s.firstKeyframeAt ??= now; } }
     if (info.keyframe && !isH264) [s.width, s.height] = vp8KeyframeSize(rtp.payload) ?? [null, null];
     notify();
