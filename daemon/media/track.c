@@ -228,7 +228,7 @@ void track_keep_gop(struct track *t)
 {
 	GstPad *pad;
 
-	if (t->encoder != NULL || t->gop != NULL)
+	if (t->encoder != NULL || t->gop != NULL || t->codec == CODEC_OPUS) /* sound: no GOP */
 		return;
 	t->gop = gopcache_new(t->stream->cfg->name);
 	pad = gst_element_get_static_pad(t->tee, "sink");
