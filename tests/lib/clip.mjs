@@ -30,9 +30,8 @@ export function makeClip(file, { codec = 'h264', seconds = 2.5, fps = 30, gop = 
 // ever went back, how far they advanced against the arrival times from the
 // `fromFrame`th distinct timestamp on, among those first seen at or after
 // `since` (a performance.now() time): 90 kHz, so ratio ~1 when played in
-// real time; and the longest time between two frames' arrivals (before the
-// maxGapAt'th frame).
-// `kind` 'audio' watches the sound instead (48 kHz).
+// real time; and the longest time between two of those frames' arrivals
+// (before the maxGapAt'th frame). `kind` 'audio' watches the sound instead (48 kHz).
 export function watchTimestamps(receiver, kind = 'video') {
   const rate = kind === 'audio' ? 48000 : 90000;
   const bySeq = new Map();
@@ -69,7 +68,7 @@ export function watchTimestamps(receiver, kind = 'video') {
       const first = frames.findIndex((f) => f.at >= since);
       const seen = first < 0 ? [] : frames.slice(first);
       let maxGapMs = 0, maxGapAt = 0;
-      for (let i = 1; i < seen.length; i++) {
+      for (let i = fromFrame + 1; i < seen.length; i++) {
         if (seen[i].at - seen[i - 1].at > maxGapMs) [maxGapMs, maxGapAt] = [seen[i].at - seen[i - 1].at, i];
       }
       const a = seen[Math.min(fromFrame, seen.length - 1)] ?? { ts: 0, at: 0 }, z = seen[seen.length - 1] ?? a;
