@@ -1,5 +1,7 @@
 // whepcam player: a WHEP client (draft-ietf-wish-whep) with Start/Stop, a
-// status line, getStats() figures and retries. No framework, no build step.
+// status line, getStats() figures and retries, and sound: muted at first
+// (browsers let only muted media start by itself), an unmute button and a
+// level meter once the answer carries sound. No framework, no build step.
 // ?stream=NAME picks a stream; ?endpoint=URL plays any WHEP server.
 'use strict';
 
@@ -8,6 +10,7 @@
   const video = $('video'), screen = $('screen'), statusEl = $('status');
   const startBtn = $('start'), stopBtn = $('stop'), streamSel = $('stream');
   const tokenField = $('token-field'), tokenInput = $('token'), overlayText = $('overlay-text');
+  const soundBox = $('sound'), unmuteBtn = $('unmute'), levelEl = $('level'), levelBar = $('level-bar');
   const params = new URLSearchParams(location.search);
   const DISCONNECT_GRACE_MS = 5000;
   const BACKOFF_MIN_MS = 1000, BACKOFF_MAX_MS = 30000;
@@ -22,6 +25,11 @@
     // time to the first frame goes (post, answer, connected, firstFrame).
     timings: {},
     framesDecoded: () => api.frames,
+    // Sound: whether this session has any (the answer's audio m-line sends,
+    // or an audio track came), whether the page plays it, the level meter's
+    // value (0..1, what its bar shows) and the last getStats() of the audio.
+    hasAudio: false, muted: true, audioLevel: 0, audioStats: null,
+    setMuted: (m) => setMuted(m),
     // The live RTCPeerConnection, for tests and the curious (null when stopped).
     peerConnection: () => (s && s.pc) || null,
   };
@@ -277,6 +285,7 @@
       $('s-ttff').textContent = `${api.firstFrameMs} ms`;
       setStatus('playing', `Playing ${cur.name}`);
       backoff = BACKOFF_MIN_MS;
+      startMeter(cur);
     };
     if ('requestVideoFrameCallback' in HTMLVideoElement.prototype) {
       const tick = (now, meta) => {
@@ -301,11 +310,14 @@
     const endpoint = endpointFor(name);
     $('endpoint').textContent = endpoint;
     const cur = { name, endpoint, clickAt: performance.now(), pc: null, location: null, etag: null,
-      statsTimer: null, lostTimer: null, last: null, firstFrameAt: null,
+      statsTimer: null, lostTimer: null, meterTimer: null, meter: null, last: null, firstFrameAt: null,
       offerSdp: '', pending: [], gathered: false, trickle: false, patching: false, endSent: false,
       restarting: false };
     s = cur;
     api.frames = 0; api.firstFrameMs = null; api.postToFirstFrameMs = null; api.timings = {};
+    api.hasAudio = false; api.audioStats = null;
+    soundBox.hidden = true;
+    $('s-audio').textContent = '–';
     startBtn.disabled = true; stopBtn.disabled = false;
     setStatus('connecting', `Connecting to ${name}…`);
     try {
@@ -319,6 +331,7 @@
         if (stream) { if (video.srcObject !== stream) video.srcObject = stream; }
         else { media.addTrack(ev.track); if (video.srcObject !== media) video.srcObject = media; }
         video.play().catch(() => {});
+        if (ev.track.kind === 'audio') soundArrived(cur);
       };
       pc.onconnectionstatechange = () => onConnectionState(cur);
       pc.onicecandidate = (ev) => onCandidate(cur, ev);
@@ -357,6 +370,7 @@
       if (cur !== s) return;
       mark(cur, 'answer');
       await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      if (answerSendsAudio(answer)) soundArrived(cur);
       cur.trickle = !/^a=ice-lite\r?$/m.test(answer);
       if (cur.trickle) sendCandidates(cur); else cur.pending = [];
       pc.onnegotiationneeded = () => onNegotiationNeeded(cur);
@@ -373,6 +387,9 @@
     if (st === 'connected') {
       mark(cur, 'connected');
       clearTimeout(cur.lostTimer);
+      // A stream with no picture (another server's) still gets its meter.
+      clearTimeout(cur.meterTimer);
+      cur.meterTimer = setTimeout(() => startMeter(cur), 1000);
       if (!cur.firstFrameAt) setStatus('connecting', `Connected to ${cur.name}, waiting for the first frame…`);
       else setStatus('playing', `Playing ${cur.name}`);
     } else if (st === 'disconnected') {
@@ -405,6 +422,8 @@
     if (!cur) return;
     clearInterval(cur.statsTimer);
     clearTimeout(cur.lostTimer);
+    clearTimeout(cur.meterTimer);
+    stopMeter(cur);
     if (cur.location) {
       const headers = tokenInput.value ? { Authorization: `Bearer ${tokenInput.value}` } : {};
       fetch(cur.location, { method: 'DELETE', headers, keepalive }).catch(() => {});
@@ -424,7 +443,7 @@
       video.srcObject = null;
     }
     api.session = null;
-    if (s === cur) s = null;
+    if (s === cur) { s = null; soundBox.hidden = true; api.hasAudio = false; }
     if (!keepalive) prepareWarmPeer(cur.endpoint); // the next Start's
   }
 
@@ -441,12 +460,15 @@
   async function updateStats(cur) {
     if (cur !== s || !cur.pc) return;
     const report = await cur.pc.getStats();
-    let inbound = null, pair = null, codec = null;
+    if (cur !== s) return;
+    let inbound = null, pair = null, codec = null, audio = null;
     report.forEach((r) => {
       if (r.type === 'inbound-rtp' && (r.kind || r.mediaType) === 'video') inbound = r;
+      if (r.type === 'inbound-rtp' && (r.kind || r.mediaType) === 'audio') audio = r;
       if (r.type === 'candidate-pair' && (r.nominated || r.selected) && r.state === 'succeeded') pair = r;
     });
     if (inbound && inbound.codecId) codec = report.get(inbound.codecId);
+    if (audio) audioStats(report, audio);
     if (!inbound) return;
     const last = cur.last;
     cur.last = { t: inbound.timestamp, bytes: inbound.bytesReceived, frames: inbound.framesDecoded };
@@ -465,6 +487,95 @@
     if (codec && codec.mimeType) $('s-codec').textContent = codec.mimeType.replace('video/', '');
   }
 
+  // The sound's line of the stats: its codec and how many of its packets
+  // were lost (RTCP's cumulative count against what arrived).
+  function audioStats(report, r) {
+    const codec = r.codecId && report.get(r.codecId);
+    const name = codec && codec.mimeType ? codec.mimeType.replace(/^audio\//i, '').toLowerCase() : 'audio';
+    const got = r.packetsReceived || 0, lost = Math.max(0, r.packetsLost || 0);
+    api.audioStats = { codec: name, packetsReceived: got, packetsLost: lost };
+    const share = got + lost ? ` (${((100 * lost) / (got + lost)).toFixed(1)} %)` : '';
+    $('s-audio').textContent = `${name} · ${lost} lost${share}`;
+  }
+
+  // Does the answer send us sound? Its audio m-line with a port and a
+  // direction that sends (sendonly, or sendrecv: the default).
+  function answerSendsAudio(sdp) {
+    return sdp.split(/\r?\nm=/).slice(1).some((sec) => /^audio [1-9]/.test(sec) &&
+      !/^a=(recvonly|inactive)\r?$/m.test(sec));
+  }
+
+  function soundArrived(cur) {
+    if (cur !== s || api.hasAudio) return;
+    api.hasAudio = true;
+    soundBox.hidden = false;
+    showMuted();
+  }
+
+  function showMuted() {
+    api.muted = video.muted;
+    unmuteBtn.textContent = video.muted ? 'Unmute' : 'Mute';
+    unmuteBtn.dataset.muted = String(video.muted);
+  }
+
+  // The page's video element plays the sound too; it starts muted, which is
+  // what lets it start without a click. A click on Unmute is a user gesture,
+  // so the browser lets the sound (and a suspended meter) start.
+  function setMuted(muted) {
+    video.muted = muted;
+    if (!muted) video.play().catch(() => {});
+    if (s) {
+      if (!s.meter) startMeter(s);
+      if (s.meter && s.meter.ctx.state === 'suspended') s.meter.ctx.resume().catch(() => {});
+    }
+    showMuted();
+  }
+
+  // The level meter: an AnalyserNode on the received audio track (not
+  // connected to any output: the video element plays the sound), read once
+  // per animation frame. Started after the first frame so that it costs the
+  // first frame nothing; stopped with the attempt.
+  function startMeter(cur) {
+    if (cur !== s || cur.meter || !api.hasAudio || !window.AudioContext) return;
+    const track = video.srcObject && video.srcObject.getAudioTracks()[0];
+    if (!track) return;
+    let ctx;
+    try { ctx = new AudioContext(); } catch (e) { return; }
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 1024;
+    const source = ctx.createMediaStreamSource(new MediaStream([track]));
+    source.connect(analyser);
+    const buf = new Float32Array(analyser.fftSize);
+    const m = cur.meter = { ctx, source, analyser, raf: 0 };
+    const draw = () => {
+      if (cur.meter !== m) return;
+      analyser.getFloatTimeDomainData(buf);
+      let peak = 0;
+      for (let i = 0; i < buf.length; i++) peak = Math.max(peak, Math.abs(buf[i]));
+      // -60 dBFS .. 0 dBFS over the bar; it falls back slowly, as meters do.
+      const level = peak > 0 ? Math.min(1, Math.max(0, 1 + (20 * Math.log10(peak)) / 60)) : 0;
+      api.audioLevel = Math.max(level, api.audioLevel * 0.85);
+      if (api.audioLevel < 0.01) api.audioLevel = 0;
+      levelBar.style.transform = `scaleX(${api.audioLevel.toFixed(3)})`;
+      levelEl.setAttribute('aria-valuenow', String(Math.round(api.audioLevel * 100)));
+      m.raf = requestAnimationFrame(draw);
+    };
+    m.raf = requestAnimationFrame(draw);
+  }
+
+  function stopMeter(cur) {
+    const m = cur.meter;
+    if (!m) return;
+    cur.meter = null;
+    cancelAnimationFrame(m.raf);
+    m.source.disconnect();
+    m.ctx.close().catch(() => {});
+    api.audioLevel = 0;
+    levelBar.style.transform = 'scaleX(0)';
+    levelEl.setAttribute('aria-valuenow', '0');
+  }
+
+  unmuteBtn.addEventListener('click', () => setMuted(!video.muted));
   $('controls').addEventListener('submit', (e) => { e.preventDefault(); start(); });
   stopBtn.addEventListener('click', stop);
   streamSel.addEventListener('change', () => {

@@ -8,7 +8,11 @@
 // Every first packet decrypts to a VP8 keyframe of the configured size; every
 // DELETE answers 200 and the daemon is back to 0 viewers. Then the same judge
 // must refuse a whep_rx whose SRTP key is wrong (--corrupt-key): a receiver
-// that counts headers must not pass media it cannot decrypt.
+// that counts headers must not pass media it cannot decrypt. Last, whep_rx
+// --audio (the bench's sound rows) on the stream's test tone: the same judge
+// on picture and sound together, and apart for the sound: ~50 Opus packets a
+// second each, the first ones decrypted, none before the picture, on the
+// answer's audio SSRC, and sender reports counted on both SSRCs.
 import assert from 'node:assert/strict';
 import { startStack } from '../lib/stack.mjs';
 import { untilTornDown, resources, assertCleanExit } from '../lib/daemon.mjs';
@@ -59,11 +63,14 @@ async function session(s, args, halves) {
       return { sent, counts: c0.map((c, i) => (c + c1[i]) / 2) };
     };
     const a = await read();
+    const a0 = (await ask(rx, { cmd: 'counts' })).audioCounts;
     await new Promise((r) => setTimeout(r, WINDOW_MS));
+    const a1 = (await ask(rx, { cmd: 'counts' })).audioCounts;
     const b = await read();
     const { viewers, cpu } = await ask(rx, { cmd: 'stats' });
     const left = await ask(rx, { cmd: 'leave', n: N });
-    return { viewers, got: b.counts.map((c, i) => c - a.counts[i]), perViewer: (b.sent - a.sent) / N, left, cpu };
+    return { viewers, got: b.counts.map((c, i) => c - a.counts[i]), perViewer: (b.sent - a.sent) / N, left, cpu,
+      audioGot: a1.map((c, i) => c - a0[i]) };
   } finally {
     // whep_rx frees every viewer on exit: under ASan (BUILD=build-asan) a leak or worse shows here.
     const [code] = await fleet.stop();
@@ -71,7 +78,7 @@ async function session(s, args, halves) {
   }
 }
 
-const s = await startStack({ daemonArgs: ['--width', String(W), '--height', String(H)] });
+const s = await startStack({ config: `[stream cam]\nsource = test:\nwidth = ${W}\nheight = ${H}\naudio = test\n` });
 try {
   const base = await resources(s.daemon);
   const good = await session(s, [], ['cm', 'gcm']);
@@ -92,6 +99,25 @@ try {
     'with a wrong key no packet decrypts and no first packet is a keyframe');
   assert.ok(refused.length >= N, 'the judge refuses every viewer of the wrong key');
   assert.deepEqual(bad.left, { left: N, status: { 200: N } });
+  await untilTornDown(s.daemon, base, { what: 'the daemon back to 0 viewers' });
+
+  // Picture and sound (--audio): Opus at 20 ms a packet is 50 a second.
+  const av = await session(s, ['--audio'], ['cm', 'gcm']);
+  assert.deepEqual(judge(av.viewers, av.got, av.perViewer), [], 'picture and sound: every viewer got what was sent');
+  const want = (WINDOW_MS / 1000) * 50;
+  const soundProblems = [];
+  av.viewers.forEach((v, i) => {
+    const who = `viewer ${v.id}: ${av.audioGot[i]} Opus packets in the window (about ${want} sent)`;
+    if (av.audioGot[i] < 0.9 * want || av.audioGot[i] > 1.1 * want) soundProblems.push(`${who}: not ~50 a second`);
+    if (v.audioSsrc === 0 || v.audioSsrc !== v.answerAudioSsrc) soundProblems.push(`${who}: SSRC ${v.audioSsrc}, the answer said ${v.answerAudioSsrc}`);
+    if (v.audioDecryptOk !== 4 || v.audioDecryptFail) soundProblems.push(`${who}: ${v.audioDecryptOk} decrypted, ${v.audioDecryptFail} failed`);
+    if (v.audioBeforeVideo) soundProblems.push(`${who}: ${v.audioBeforeVideo} before the picture's first packet`);
+    if (v.audioForeignSsrc || v.audioMissing > 2) soundProblems.push(`${who}: foreign SSRC ${v.audioForeignSsrc}, missing ${v.audioMissing}`);
+    if (!v.srVideo || !v.srAudio || v.srOther) soundProblems.push(`${who}: sender reports video ${v.srVideo}, audio ${v.srAudio}, other ${v.srOther}`);
+  });
+  console.log(`--audio: Opus packets per viewer in ${WINDOW_MS} ms: ${av.audioGot.join(' ')}; sender reports (video/audio) ${av.viewers.map((v) => `${v.srVideo}/${v.srAudio}`).join(' ')}`);
+  assert.deepEqual(soundProblems, [], 'every viewer got the sound');
+  assert.deepEqual(av.left, { left: N, status: { 200: N } });
   await untilTornDown(s.daemon, base, { what: 'the daemon back to 0 viewers' });
 } finally {
   await s.stop();

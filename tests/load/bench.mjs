@@ -16,6 +16,9 @@
 //   BENCH_CLIENT_NICE=10 (the receivers' scheduling priority, below the server's)
 //   BENCH_ICE_MODE=auto|lite|full (whepcamd's [ice] mode; full: a webrtcbin per viewer)
 //   BENCH_H264_STEPS=0,50,150 (empty: none) a camera's H.264 passed through (passthrough.mjs)
+//   BENCH_SOUND_N=50 (0: none) viewers with video only, then with video + Opus (sound.mjs)
+//   BENCH_SYNC_S=20 (0: none) Chromium's lip sync over that many seconds, in each of
+//   BENCH_SYNC_MODES=lite,full
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,6 +29,7 @@ import { buildDir } from '../lib/daemon.mjs';
 import { proc, startFleet, setViewers as fleetSet, serverWindow, rxStats, joinFleets, sleep, median, pct } from './fleet.mjs';
 import { compareWithJanus } from './compare_janus.mjs';
 import { passthroughBench } from './passthrough.mjs';
+import { soundBench } from './sound.mjs';
 import { httpMetric } from '../lib/metrics.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,6 +44,12 @@ const JANUS_STEPS = env('BENCH_JANUS_STEPS', '0,10,50').split(',').filter(Boolea
 const JANUS_LOW_KBPS = Number(env('BENCH_JANUS_LOW_KBPS', 200));
 const ICE_MODE = env('BENCH_ICE_MODE', 'auto');
 const H264_STEPS = env('BENCH_H264_STEPS', '0,50,150').split(',').filter(Boolean).map(Number);
+const SOUND_N = Number(env('BENCH_SOUND_N', 50));
+const SYNC_S = Number(env('BENCH_SYNC_S', 20));
+const SYNC_MODES = env('BENCH_SYNC_MODES', 'lite,full').split(',').filter(Boolean);
+// ITU-R BT.1359 puts the threshold of detectability at sound 45 ms early or 125 ms
+// late; the bench holds both sides to 45 ms.
+const SYNC_TARGET_MS = 45;
 const RECEIVER = env('BENCH_RECEIVER', 'c');
 const SAMPLE = RECEIVER === 'c' ? Number(env('BENCH_SAMPLE', 5)) : 0;
 const CLIENT_MAX = Number(env('BENCH_CLIENT_MAX_PCT', 50));
@@ -230,6 +240,8 @@ try {
 // Each server alone on the box in turn, after the main run has let go of it.
 if (H264_STEPS.length > 0)
   results.h264 = await passthroughBench({ steps: H264_STEPS, windowS: WINDOW_S, browserTries: BROWSER_TRIES, browserFirstFrame });
+if (SOUND_N > 0 || SYNC_S > 0)
+  results.sound = await soundBench({ n: SOUND_N, windowS: WINDOW_S, reps: REPS, iceMode: ICE_MODE, syncS: SYNC_S, syncModes: SYNC_MODES });
 if (JANUS_STEPS.length > 1)
   results.janus = await compareWithJanus({ streams: [{ kbps: 2000, pattern: 'smpte' }, { kbps: JANUS_LOW_KBPS, pattern: 'ball' }],
     steps: JANUS_STEPS, windowS: WINDOW_S,
@@ -376,6 +388,27 @@ if (H) {
     [`H.264 passed through: per viewer and packet no dearer than VP8's relay (${perK(topH.perViewer, topH.sent)} vs ${perK(vp8Top?.relayPerViewer, vp8Top?.sent)} % per 1,000 pkt/s, N = ${topH.n})`,
       topH.n && vp8Top && vp8Top.relayPerViewer !== null ? topH.perViewer / topH.sent <= vp8Top.relayPerViewer / vp8Top.sent + 0.02 / 1000 : null],
     ['H.264 passed through, 4 s GOP: Chromium POST -> first frame p50 <= 500 ms', H.browser ? H.browser.postP50 <= 500 : null]);
+}
+// Sound: what it adds per viewer (no target: a figure), and lip sync in Chromium.
+const S = results.sound;
+if (S?.cpu) {
+  const c = S.cpu;
+  console.log(`\nsound (1280x720@30 2000 kbps + Opus 48 kbps test tone; ${c.n} whep_rx viewers, mode ${ICE_MODE}; 0 viewers: ${c.base.cpu.toFixed(1)} % (relay ${c.base.relayCpu.toFixed(1)} %)):`);
+  console.log(' offer       | daemon CPU % | per viewer % (relay) | pkt/s sent per viewer | <95% | failed joins | Opus pkt/s min / med | SRs on the audio SSRC');
+  for (const r of c.rows)
+    console.log(` ${r.kind.padEnd(11)} | ${r.cpu.toFixed(1).padStart(12)} | ${(`${r.perViewer.toFixed(4)} (${r.relayPerViewer.toFixed(4)})`).padStart(20)} | ${r.sent.toFixed(0).padStart(21)} | ${String(r.below95).padStart(4)} | ${String(r.failed).padStart(12)} | ` +
+      (r.kind === 'video' ? '-' : `${r.audioMin.toFixed(1)} / ${r.audioMedian.toFixed(1)}`).padStart(20) + ` | ${r.kind === 'video' ? '-' : `${r.srAudio} of ${r.n} viewers`}`);
+  const [v, a] = c.rows;
+  console.log(`  sound adds ${(a.perViewer - v.perViewer).toFixed(4)} % of a core per viewer (relay ${(a.relayPerViewer - v.relayPerViewer).toFixed(4)}), ` +
+    `for ${(a.sent - v.sent).toFixed(0)} more packets/s per viewer`);
+  targets.push([`sound: ${c.n} viewers with video + Opus all joined, >= 95 % of the packets, ~50 Opus packets/s each (min ${a.audioMin.toFixed(1)}), none before the picture, sender reports on the audio SSRC`,
+    c.rows.every((r) => r.failed === 0 && r.below95 === 0 && r.n === c.n) && a.audioMin >= 45 && a.audioBeforeVideo === 0 && a.srAudio === a.n && a.audioDecryptFail === 0]);
+}
+for (const y of S?.sync ?? []) {
+  console.log(`Chromium lip sync, mode ${y.mode}: beep - flash median ${r1(y.median)} ms, p10 ${r1(y.p10)}, p90 ${r1(y.p90)}, min ${r1(y.min)}, max ${r1(y.max)} ` +
+    `(${y.n} flashes paired of ${y.beeps} beeps ${r1(y.period)} ms apart; frames shown ${r1(y.shownFps)}/s, ${y.lateFlashes} flashes whose first white frame was not shown)`);
+  targets.push([`lip sync in Chromium, mode ${y.mode}: |median| <= ${SYNC_TARGET_MS} ms over ${SYNC_S} s (${r1(y.median)} ms, n ${y.n})`,
+    y.n >= SYNC_S / 2 && Math.abs(y.median) <= SYNC_TARGET_MS]);
 }
 results.targets = targets.map(([name, ok]) => ({ name, ok }));
 console.log('\ntargets (n/a: not measured in this run, not a miss):');

@@ -4,7 +4,9 @@
  * check and a real DTLS 1.2 handshake, answers consent checks, then counts
  * SRTP packets from their plain RTP headers, decrypting only the first few
  * and one a second (OpenSSL EVP, not libsrtp: an independent implementation
- * of RFC 3711 / RFC 7714). Prototypes grouped by file.
+ * of RFC 3711 / RFC 7714). With --audio it offers Opus beside the picture
+ * and counts the sound's packets and sender reports apart. Prototypes
+ * grouped by file.
  */
 #ifndef WHEP_RX_H
 #define WHEP_RX_H
@@ -25,7 +27,11 @@
 #define RX_SEQ_WINDOW    1024 /* packets remembered for duplicates (a power of two) */
 #define RX_SRTP_KEY      16
 #define RX_SRTP_SALT_MAX 14
-#define RX_SRTP_AUTH     20 /* HMAC-SHA1 key, AES128_CM_SHA1_80 */
+#define RX_SRTP_AUTH     20   /* HMAC-SHA1 key, AES128_CM_SHA1_80 */
+#define RX_OPUS_PT       111  /* the payload type --audio offers Opus at */
+#define RX_AUDIO_DECRYPT 4    /* audio packets decrypted, from the first */
+#define RX_SLOT_FULL     2048 /* a whole datagram */
+#define RX_FULL_READS_MS 2000 /* after the first packet: a late DTLS flight still fits */
 
 enum rx_profile { RX_PROFILE_NONE, RX_PROFILE_GCM, RX_PROFILE_CM };
 
@@ -93,11 +99,13 @@ struct answer {
 	char ufrag[RX_MAX_CRED], pwd[RX_MAX_CRED];
 	uint8_t fp[RX_FP_LEN];
 	struct sockaddr_in cand; /* the server candidate we use */
-	uint32_t ssrc;           /* a=ssrc, 0 if none */
+	uint32_t ssrc;           /* the video m-line's first a=ssrc, 0 if none */
+	uint32_t audio_ssrc;     /* the audio m-line's, 0 if none */
 };
 
 /* The offer of one viewer: recvonly VP8 (G.h264: H.264, packetization-mode 1,
- * High up to level 3.1 and level-asymmetry) on one bundled m-line. Returns its length. */
+ * High up to level 3.1 and level-asymmetry) on one bundled m-line, and with
+ * G.audio a recvonly Opus m-line bundled after it. Returns its length. */
 size_t sdp_offer(char *out, size_t cap, const char *ufrag, const char *pwd, const char *fp,
                  const struct sockaddr_in *local);
 /* Parses an answer; `prefer` is the candidate address to pick when there are
@@ -166,6 +174,13 @@ struct viewer {
 	bool first_checked, first_is_key;
 	int width, height;
 	uint64_t consent_answered, stun_other, keepalive_sent, keepalive_ok, dtls_after;
+	/* sound (--audio), told apart by its payload type */
+	uint32_t a_ssrc;
+	int64_t a_first_ext, a_max_ext;
+	uint64_t a_pkts, a_bytes, a_before_video, a_foreign;
+	int a_decrypt_ok, a_decrypt_fail;
+	/* RTCP sender reports, by the answer's SSRC they are sent from (clear in SRTCP) */
+	uint64_t sr_video, sr_audio, sr_other;
 };
 
 /* Options and shared state of the process (one thread: no locks). */
@@ -178,7 +193,8 @@ struct rx_global {
 	int batch;      /* recvmmsg vlen */
 	int decrypt_first, sample_ms, keepalive_ms, rcvbuf;
 	bool corrupt_key;
-	bool h264; /* offer H.264 instead of VP8 */
+	bool h264;  /* offer H.264 instead of VP8 */
+	bool audio; /* offer Opus too */
 	uint64_t wakeups, recv_calls, datagrams;
 };
 extern struct rx_global G;
@@ -193,8 +209,17 @@ void viewer_tick(struct viewer *v, double now);
 /* Sends its DELETE (or ends it at once when it has no Location); state V_DELETE, then V_GONE. */
 void viewer_delete(struct viewer *v);
 void viewer_free(struct viewer *v);
+
+/* ---- rx_media.c: a playing viewer's packets ---- */
+
+/* An RTP packet of `n` bytes, of which `avail` were read. */
+void media_on_rtp(struct viewer *v, const uint8_t *p, size_t avail, size_t n, double now);
+/* An SRTCP packet, `avail` bytes read. */
+void media_on_rtcp(struct viewer *v, const uint8_t *p, size_t avail);
 /* Sequence numbers missing between the first and the highest received. */
 uint64_t viewer_missing(const struct viewer *v);
+/* The same for the sound's packets. */
+uint64_t viewer_audio_missing(const struct viewer *v);
 
 /* ---- rx_report.c: the replies' text ---- */
 

@@ -1,7 +1,8 @@
 /*
  * rx_http.c - what whep_rx says over HTTP/1.1 and SDP: the offer a viewer
- * POSTs (recvonly VP8, one m-line, its host candidate), the answer it gets
- * back (ICE credentials, fingerprint, the candidate to check, the SSRC), and
+ * POSTs (recvonly VP8, one m-line, its host candidate; --audio: and Opus on a
+ * second one), the answer it gets back (ICE credentials, fingerprint, the
+ * candidate to check, the SSRCs), and
  * a non-blocking request on its own connection (Connection: close), driven
  * by the caller's event loop. Each buffer has its cap.
  */
@@ -22,7 +23,7 @@
 size_t sdp_offer(char *out, size_t cap, const char *ufrag, const char *pwd, const char *fp,
                  const struct sockaddr_in *local)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], audio[768] = "";
 	int n;
 
 	const char *codec = G.h264 ? "a=rtpmap:96 H264/90000\r\n"
@@ -31,16 +32,27 @@ size_t sdp_offer(char *out, size_t cap, const char *ufrag, const char *pwd, cons
 	                           : "a=rtpmap:96 VP8/90000\r\n";
 
 	inet_ntop(AF_INET, &local->sin_addr, ip, sizeof(ip));
+	/* Opus as browsers offer it; its candidates are the bundle's, on the first m-line. */
+	if (G.audio &&
+	    snprintf(audio, sizeof(audio),
+	             "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n"
+	             "a=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+	             "a=fingerprint:%s\r\na=setup:actpass\r\na=mid:1\r\na=recvonly\r\n"
+	             "a=rtcp-mux\r\na=rtpmap:%d opus/48000/2\r\n"
+	             "a=fmtp:%d minptime=10;useinbandfec=1\r\n",
+	             RX_OPUS_PT, ufrag, pwd, fp, RX_OPUS_PT, RX_OPUS_PT) >= (int)sizeof(audio))
+		return 0;
 	n = snprintf(out, cap,
 	             "v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-	             "a=group:BUNDLE 0\r\na=msid-semantic: WMS\r\n"
+	             "a=group:BUNDLE 0%s\r\na=msid-semantic: WMS\r\n"
 	             "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
 	             "a=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
 	             "a=fingerprint:%s\r\na=setup:actpass\r\na=mid:0\r\na=recvonly\r\n"
 	             "a=rtcp-mux\r\n%s"
-	             "a=candidate:1 1 udp 2122260223 %s %u typ host\r\na=end-of-candidates\r\n",
-	             (unsigned)random(), ufrag, pwd, fp, codec, ip,
-	             (unsigned)ntohs(local->sin_port));
+	             "a=candidate:1 1 udp 2122260223 %s %u typ host\r\na=end-of-candidates\r\n"
+	             "%s",
+	             (unsigned)random(), G.audio ? " 1" : "", ufrag, pwd, fp, codec, ip,
+	             (unsigned)ntohs(local->sin_port), audio);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
@@ -139,7 +151,7 @@ int sdp_answer(const char *sdp, const struct in_addr *prefer, struct answer *a, 
 {
 	const char *p = sdp;
 	char fp[256];
-	bool have_fp = false, have_cand = false;
+	bool have_fp = false, have_cand = false, in_audio = false;
 
 	memset(a, 0, sizeof(*a));
 	while (*p != '\0') {
@@ -166,11 +178,14 @@ int sdp_answer(const char *sdp, const struct in_addr *prefer, struct answer *a, 
 				a->cand = c;
 			have_cand = true;
 		}
-		if (a->ssrc == 0 && strncmp(p, "a=ssrc:", 7) == 0) {
+		if (strncmp(p, "m=", 2) == 0)
+			in_audio = strncmp(p, "m=audio ", 8) == 0;
+		uint32_t *want = in_audio ? &a->audio_ssrc : &a->ssrc;
+		if (*want == 0 && strncmp(p, "a=ssrc:", 7) == 0) {
 			const char *e = p + 7 + strcspn(p + 7, " \r\n");
 
 			if (number(p + 7, e, 0xffffffffUL, &ssrc) == 0)
-				a->ssrc = (uint32_t)ssrc;
+				*want = (uint32_t)ssrc;
 		}
 		p = next;
 	}

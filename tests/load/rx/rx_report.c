@@ -58,6 +58,15 @@ void report_stats(struct viewer *const *held, size_t n)
 		    (unsigned long long)v->dtls_after, (long long)v->first_ext,
 		    (long long)v->max_ext,
 		    v->srtp.profile == RX_PROFILE_GCM ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
+		printf("\"audioSsrc\":%u,\"answerAudioSsrc\":%u,\"audioPackets\":%llu,"
+		       "\"audioBytes\":%llu,\"audioMissing\":%llu,\"audioBeforeVideo\":%llu,"
+		       "\"audioForeignSsrc\":%llu,\"audioDecryptOk\":%d,\"audioDecryptFail\":%d,"
+		       "\"srVideo\":%llu,\"srAudio\":%llu,\"srOther\":%llu,",
+		       v->a_ssrc, v->ans.audio_ssrc, (unsigned long long)v->a_pkts,
+		       (unsigned long long)v->a_bytes, (unsigned long long)viewer_audio_missing(v),
+		       (unsigned long long)v->a_before_video, (unsigned long long)v->a_foreign,
+		       v->a_decrypt_ok, v->a_decrypt_fail, (unsigned long long)v->sr_video,
+		       (unsigned long long)v->sr_audio, (unsigned long long)v->sr_other);
 		report_ms("firstRtp", v->t_first, v->t0, true);
 		report_ms("firstKey", v->t_key, v->t0, false);
 		printf("}");
@@ -76,11 +85,17 @@ void report_error(const char *what)
 	fflush(stdout);
 }
 
+/* counts: every RTP packet each viewer got (picture and sound: what the
+ * daemon's packet counter counts); audioCounts: the sound's alone. */
 void report_counts(struct viewer *const *held, size_t n)
 {
 	printf("{\"counts\":[");
 	for (size_t i = 0; i < n; i++)
-		printf("%s%llu", i ? "," : "", (unsigned long long)held[i]->pkts);
+		printf("%s%llu", i ? "," : "",
+		       (unsigned long long)(held[i]->pkts + held[i]->a_pkts));
+	printf("],\"audioCounts\":[");
+	for (size_t i = 0; i < n; i++)
+		printf("%s%llu", i ? "," : "", (unsigned long long)held[i]->a_pkts);
 	printf("],");
 	put_cpu();
 	printf("}\n");

@@ -1,9 +1,8 @@
 /*
  * rx_viewer.c - one whep_rx viewer: its POST, the ICE check that nominates
  * (USE-CANDIDATE), the DTLS handshake, then media counted from the plain RTP
- * header (sequence gaps with 16-bit unwrap, duplicates in a 1,024-packet
- * window) with only the first packets and one a second decrypted, consent
- * both ways (RFC 7675), and its DELETE. Runs on whep_rx's only thread; owns
+ * header (rx_media.c), consent both ways (RFC 7675), and its DELETE. Runs
+ * on whep_rx's only thread; owns
  * its UDP socket, its HTTP request and its SSL.
  */
 #include <errno.h>
@@ -19,21 +18,18 @@
 
 #include "rx.h"
 
-#define SLOT_FULL      2048 /* a whole datagram */
-#define SLOT_HEAD      128  /* an RTP header, a consent check (96 bytes), a DTLS alert */
+#define SLOT_HEAD      128 /* an RTP header, a consent check (96 bytes), a DTLS alert */
 #define MAX_BATCH      256
 #define CHECK_EVERY_MS 100
 /* As patient as a browser: a loaded server answers late, and the bench reports how late. */
 #define ICE_TIMEOUT_MS    15000
 #define JOIN_TIMEOUT_MS   30000
 #define DELETE_TIMEOUT_MS 30000
-#define FULL_READS_MS     2000 /* after the first packet: a late DTLS flight still fits */
 
 struct rx_global G;
-static uint8_t slots[MAX_BATCH][SLOT_FULL];
+static uint8_t slots[MAX_BATCH][RX_SLOT_FULL];
 static struct mmsghdr msgs[MAX_BATCH];
 static struct iovec iov[MAX_BATCH];
-static uint8_t scratch[SLOT_FULL];
 
 double now_ms(void)
 {
@@ -274,111 +270,15 @@ static void on_stun(struct viewer *v, const uint8_t *p, size_t n)
 	}
 }
 
-/* Marks ext received; false when it was already (a duplicate). */
-static bool mark(struct viewer *v, int64_t ext)
-{
-	uint64_t bit = 1ull << (ext & 63);
-	uint64_t *w = &v->seen[(ext / 64) % (RX_SEQ_WINDOW / 64)];
-
-	if (ext > v->max_ext) {
-		int64_t k = v->max_ext + 1;
-
-		if (ext - v->max_ext >= RX_SEQ_WINDOW)
-			memset(v->seen, 0, sizeof(v->seen));
-		else
-			for (; k < ext; k++)
-				v->seen[(k / 64) % (RX_SEQ_WINDOW / 64)] &= ~(1ull << (k & 63));
-		v->max_ext = ext;
-		*w |= bit;
-		return true;
-	}
-	if (*w & bit)
-		return false;
-	*w |= bit;
-	return true;
-}
-
-/* The packet's payload, decrypted into scratch: the first one must start a keyframe. */
-static void look_inside(struct viewer *v, const uint8_t *p, size_t n, int64_t ext, double now)
-{
-	size_t hl;
-	int len;
-
-	memcpy(scratch, p, n);
-	len = srtp_rx_decrypt(&v->srtp, scratch, n, (uint32_t)(ext >> 16));
-	v->decrypts++;
-	v->next_sample = now + G.sample_ms;
-	if (len < 0) {
-		v->decrypt_fail++;
-		v->first_checked = true;
-		return;
-	}
-	v->decrypt_ok++;
-	hl = rtp_header_len(scratch, (size_t)len);
-	int w = 0, h = 0;
-	bool key = G.h264 ? h264_keyframe_start(scratch + hl, (size_t)len - hl)
-	                  : vp8_keyframe_start(scratch + hl, (size_t)len - hl, &w, &h);
-	if (!v->first_checked) {
-		v->first_checked = true;
-		v->first_is_key = key;
-	}
-	if (key && v->t_key == 0) {
-		v->t_key = now;
-		v->width = w;
-		v->height = h;
-	}
-}
-
-static void on_rtp(struct viewer *v, const uint8_t *p, size_t avail, size_t n, double now)
-{
-	uint32_t ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
-	uint16_t seq = (uint16_t)(p[2] << 8 | p[3]);
-	int64_t ext;
-
-	if (v->state != V_UP) {
-		v->early++;
-		return;
-	}
-	if (v->pkts == 0 && v->ssrc == 0) {
-		v->ssrc = ssrc;
-		v->first_ext = v->max_ext = seq;
-		v->t_first = now;
-		v->full_until = now + FULL_READS_MS;
-		if (!v->done)
-			v->done = true; /* played */
-	} else if (ssrc != v->ssrc) {
-		v->foreign++;
-		return;
-	}
-	ext = v->max_ext + (int16_t)(uint16_t)(seq - (uint16_t)v->max_ext);
-	if ((p[1] & 0x7f) != 96)
-		v->bad_pt++;
-	if (v->max_ext - ext >= RX_SEQ_WINDOW) {
-		v->late++;
-		return;
-	}
-	if (!mark(v, ext)) {
-		v->dups++;
-		return;
-	}
-	if (ext < v->first_ext)
-		v->first_ext = ext;
-	v->pkts++;
-	v->bytes += n;
-	if (avail == n && ext >= 0 &&
-	    ((v->decrypts < G.decrypt_first && v->t_key == 0) || now >= v->next_sample))
-		look_inside(v, p, n, ext, now);
-}
-
 static void on_datagram(struct viewer *v, const uint8_t *p, size_t avail, size_t n, double now)
 {
 	if (n == 0)
 		return;
 	if (p[0] >= 128 && p[0] <= 191 && avail >= 12) {
 		if (p[1] >= 192 && p[1] <= 223) /* RTCP (RFC 5761 4) */
-			v->rtcp++;
+			media_on_rtcp(v, p, avail);
 		else
-			on_rtp(v, p, avail, n, now);
+			media_on_rtp(v, p, avail, n, now);
 	} else if (avail < n) {
 		v->other++; /* cut short: only media is read that way */
 	} else if (p[0] <= 3) {
@@ -398,8 +298,9 @@ void viewer_on_udp(struct viewer *v)
 	for (rounds = 0; rounds < 4; rounds++) {
 		/* Whole datagrams while anything but counting is to be done. */
 		bool full = v->state != V_UP || now < v->full_until || now >= v->next_sample ||
-		            (v->decrypts < G.decrypt_first && v->t_key == 0);
-		size_t cap = full ? SLOT_FULL : SLOT_HEAD;
+		            (v->decrypts < G.decrypt_first && v->t_key == 0) ||
+		            (G.audio && v->a_decrypt_ok + v->a_decrypt_fail < RX_AUDIO_DECRYPT);
+		size_t cap = full ? RX_SLOT_FULL : SLOT_HEAD;
 
 		for (i = 0; i < vlen; i++) {
 			iov[i].iov_base = slots[i];
@@ -486,11 +387,4 @@ void viewer_free(struct viewer *v)
 	SSL_free(v->ssl);
 	OPENSSL_cleanse(&v->srtp, sizeof(v->srtp));
 	free(v);
-}
-
-uint64_t viewer_missing(const struct viewer *v)
-{
-	uint64_t span = v->pkts ? (uint64_t)(v->max_ext - v->first_ext + 1) : 0;
-
-	return span > v->pkts ? span - v->pkts : 0;
 }

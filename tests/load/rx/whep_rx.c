@@ -10,7 +10,8 @@
  *   {"cmd":"join","n":N,"base":"http://IP:PORT","stream":"cam","profile":"gcm"|"cm",
  *    "parallel":P}  -> {"joined":[{id,post201,ice,connect,firstRtp,firstKey}],
  *                       "failed":K,"reasons":{…}}   (times in ms from the POST)
- *   {"cmd":"counts"} -> {"counts":[packets per held viewer],"cpu":{"user":µs,"system":µs}}
+ *   {"cmd":"counts"} -> {"counts":[RTP packets per held viewer],"audioCounts":[the sound's],
+ *                        "cpu":{"user":µs,"system":µs}}
  *   {"cmd":"stats"}  -> {"viewers":[…],"cpu":{…},"loop":{…}}   (firstSeq, maxSeq: unwrapped,
  *                       the first one as it came: one payloader's viewers share its numbers)
  *   {"cmd":"leave","n":K} -> {"left":K,"status":{"200":K}}   (the oldest K, DELETEd)
@@ -369,7 +370,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: whep_rx [--local IP[,IP…]] [--batch N] [--tick-ms N] "
 	                "[--decrypt-first N] [--sample-ms N] [--keepalive-ms N] "
-	                "[--rcvbuf BYTES] [--corrupt-key] [--h264]\n");
+	                "[--rcvbuf BYTES] [--corrupt-key] [--h264] [--audio]\n");
 	exit(2);
 }
 
@@ -384,6 +385,7 @@ int main(int argc, char **argv)
 	                                     {"rcvbuf", required_argument, NULL, 'r'},
 	                                     {"corrupt-key", no_argument, NULL, 'c'},
 	                                     {"h264", no_argument, NULL, 'H'},
+	                                     {"audio", no_argument, NULL, 'a'},
 	                                     {NULL, 0, NULL, 0}};
 	struct epoll_event evs[MAX_EVENTS], ev = {.events = EPOLLIN, .data.ptr = &stdin_src};
 	double last_timer = 0;
@@ -424,6 +426,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			G.h264 = true;
+			break;
+		case 'a':
+			G.audio = true;
 			break;
 		default:
 			usage();
