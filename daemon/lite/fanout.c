@@ -114,8 +114,12 @@ static void send_to(struct fanout *f, struct batch *b, struct fanout_member *m,
 				continue;
 			memcpy(p, data[i], (size_t)len);
 			p[1] = (uint8_t)((p[1] & 0x80) | m->pt);
-			if (ts != NULL)
-				GST_WRITE_UINT32_BE(p + 4, ts[i]);
+			if (ts != NULL) { /* byte by byte: packets back to back are not aligned */
+				p[4] = (uint8_t)(ts[i] >> 24);
+				p[5] = (uint8_t)(ts[i] >> 16);
+				p[6] = (uint8_t)(ts[i] >> 8);
+				p[7] = (uint8_t)ts[i];
+			}
 			if (srtp_seal(m->tx, p, &len) != 0)
 				continue;
 			bytes += lens[i];
