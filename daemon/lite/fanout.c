@@ -180,6 +180,7 @@ static bool gop_send(struct fanout *f, struct batch *b, struct gop_packets *out,
 		          m->sid, (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0,
 		          gop_frames(f->gop));
 	send_to(f, b, m, out->data, out->lens, out->ts, n, deadline_us);
+	g_atomic_int_set(&m->branch->sound_open, 1);
 	return true;
 }
 
@@ -269,7 +270,7 @@ static void send_sound(struct fanout *f, guint npackets, gint64 deadline_us)
 		struct fanout_member *m =
 		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
 
-		if (m->tx != NULL && m->fd >= 0 && g_atomic_int_get(&m->branch->gate) == GATE_OPEN)
+		if (m->tx != NULL && m->fd >= 0 && g_atomic_int_get(&m->branch->sound_open))
 			send_to(f, &f->sending, m, f->data, f->len, NULL, npackets, deadline_us);
 	}
 }
@@ -317,8 +318,11 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 		if (!keyframe && n > 0 && f->len[0] >= 12 &&
 		    g_atomic_int_get(&m->branch->gate) == GATE_WAIT_KEYFRAME)
 			gop_send_or_ask(f, m, GST_READ_UINT32_BE(f->data[0] + 4), deadline_us);
-		if (gate_pass(m, keyframe))
+		if (gate_pass(m, keyframe)) {
 			send_to(f, &f->sending, m, f->data, f->len, NULL, n, deadline_us);
+			/* the sound starts once its picture's first frame is on the wire */
+			g_atomic_int_set(&m->branch->sound_open, 1);
+		}
 	}
 	if (f->gop != NULL)
 		gop_keep(f->gop, f->data, f->len, n, keyframe, g_get_monotonic_time());
@@ -487,10 +491,12 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
 	 */
 	if (f->codec == CODEC_OPUS) { /* nothing to wait for: sound alone plays at once */
 		if (tx != NULL && m->leads &&
-		    g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_OPEN))
+		    g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_OPEN)) {
+			g_atomic_int_set(&m->branch->sound_open, 1);
 			g_message(
 			    "viewer %s: sound only, sent from %.1f ms after the offer", m->sid,
 			    (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0);
+		}
 		g_mutex_unlock(&f->lock);
 		return;
 	}

@@ -19,6 +19,7 @@ enum gate { GATE_CLOSED, GATE_WAIT_KEYFRAME, GATE_OPEN };
 
 struct branch {
 	gint gate;         /* enum gate */
+	gint sound_open;   /* its sound may go: its picture's first packets are out (lite) */
 	guint64 bytes;     /* encoded bytes let through the gate */
 	guint64 packets;   /* RTP packets sent */
 	gint64 created_us; /* the join, for the first-keyframe log line */
