@@ -13,25 +13,6 @@
 
 #include "stream.h"
 
-/* RTP of media=audio, or audio/anything. */
-static bool pad_is_sound(GstPad *pad)
-{
-	GstCaps *caps = gst_pad_get_current_caps(pad);
-	const GstStructure *st;
-	bool yes = false;
-
-	if (caps == NULL)
-		caps = gst_pad_query_caps(pad, NULL);
-	if (caps != NULL && !gst_caps_is_any(caps) && gst_caps_get_size(caps) > 0) {
-		st = gst_caps_get_structure(caps, 0);
-		yes = gst_structure_has_name(st, "application/x-rtp")
-		          ? g_strcmp0(gst_structure_get_string(st, "media"), "audio") == 0
-		          : g_str_has_prefix(gst_structure_get_name(st), "audio/");
-	}
-	gst_clear_caps(&caps);
-	return yes;
-}
-
 /*
  * Streaming thread: the source's end of stream stops at its bin, as the
  * picture's does (stream.c): past it, the sound's decoder would take nothing
@@ -102,7 +83,7 @@ static void sound_pad_added_cb(GstElement *dynamic, GstPad *pad, gpointer data)
 	struct stream *s = data;
 	GstPad *ghost;
 
-	if (!pad_is_sound(pad))
+	if (g_strcmp0(source_pad_kind(pad), "audio") != 0)
 		return;
 	ghost = gst_element_get_static_pad(s->source_bin, "audio");
 	if (!gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), pad))

@@ -302,24 +302,33 @@ char *stream_source_describe(const struct stream_config *cfg, const char *source
 	return test_describe(cfg, source[5] != '\0' ? source + 5 : "smpte");
 }
 
-/* False when `pad` carries something else than video (a clip's audio); unknown caps: true. */
-static bool pad_may_be_video(GstPad *pad)
+const char *source_pad_kind(GstPad *pad)
 {
 	GstCaps *caps = gst_pad_get_current_caps(pad);
 	const GstStructure *st;
-	bool yes = true;
+	const char *kind = NULL, *name;
 
 	if (caps == NULL)
 		caps = gst_pad_query_caps(pad, NULL);
 	if (caps != NULL && !gst_caps_is_any(caps) && gst_caps_get_size(caps) > 0) {
 		st = gst_caps_get_structure(caps, 0);
+		name = gst_structure_get_name(st);
 		if (gst_structure_has_name(st, "application/x-rtp"))
-			yes = g_strcmp0(gst_structure_get_string(st, "media"), "video") == 0;
-		else
-			yes = g_str_has_prefix(gst_structure_get_name(st), "video/");
+			name = gst_structure_get_string(st, "media");
+		kind = g_str_has_prefix(name != NULL ? name : "", "video")   ? "video"
+		       : g_str_has_prefix(name != NULL ? name : "", "audio") ? "audio"
+		                                                             : "other";
 	}
 	gst_clear_caps(&caps);
-	return yes;
+	return kind;
+}
+
+/* A pad that may carry the picture: video caps, or caps not known yet. */
+static bool pad_may_be_video(GstPad *pad)
+{
+	const char *kind = source_pad_kind(pad);
+
+	return kind == NULL || strcmp(kind, "video") == 0;
 }
 
 /*

@@ -181,6 +181,11 @@ enum source_clip source_file_probe(const char *path, char **why);
  */
 char *source_file_describe(const struct stream_config *cfg, const char *path, enum source_clip clip,
                            enum source_kind *kind);
+/*
+ * What a source's pad carries by its caps (RTP's media= for an RTSP
+ * camera's): "video", "audio", "other", or NULL while its caps are not known.
+ */
+const char *source_pad_kind(GstPad *pad);
 /* The same for a raw source (the description only). Caller frees. */
 char *stream_source_description(const struct stream_config *cfg, const char *source);
 /* `source` with a URL's user:password replaced by "***". Caller frees. */

@@ -129,14 +129,21 @@ static void add_unused(GString *out, const GstSDPMedia *m, const struct answer_p
 	}
 }
 
-static void add_video(GString *out, const GstSDPMedia *m, struct answer_params *a)
+/* The head of an m-line we send on: one payload type, the bundle's transport, sendonly. */
+static void add_sendonly(GString *out, const GstSDPMedia *m, const struct answer_params *a,
+                         const char *kind, int pt)
 {
-	g_string_append_printf(out, "m=video 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n",
-	                       a->pt);
+	g_string_append_printf(out, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n", kind,
+	                       pt);
 	add_transport(out, m, a);
 	g_string_append(out, "a=sendonly\r\n");
 	if (gst_sdp_media_get_attribute_val(m, "rtcp-rsize") != NULL)
 		g_string_append(out, "a=rtcp-rsize\r\n");
+}
+
+static void add_video(GString *out, const GstSDPMedia *m, struct answer_params *a)
+{
+	add_sendonly(out, m, a, "video", a->pt);
 	g_string_append_printf(out, "a=rtpmap:%d %s/90000\r\n", a->pt,
 	                       a->encoding != NULL ? a->encoding : "VP8");
 	if (a->fmtp != NULL && a->fmtp[0] != '\0')
@@ -154,12 +161,7 @@ static void add_video(GString *out, const GstSDPMedia *m, struct answer_params *
 /* Opus (RFC 7587): in-band FEC on, as the encoder makes it; 10 ms frames at the least. */
 static void add_audio(GString *out, const GstSDPMedia *m, struct answer_params *a)
 {
-	g_string_append_printf(out, "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n",
-	                       a->audio_pt);
-	add_transport(out, m, a);
-	g_string_append(out, "a=sendonly\r\n");
-	if (gst_sdp_media_get_attribute_val(m, "rtcp-rsize") != NULL)
-		g_string_append(out, "a=rtcp-rsize\r\n");
+	add_sendonly(out, m, a, "audio", a->audio_pt);
 	g_string_append_printf(out, "a=rtpmap:%d opus/48000/2\r\n", a->audio_pt);
 	g_string_append_printf(out, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", a->audio_pt);
 }
