@@ -27,7 +27,7 @@ static char *capture_head(const char *audio)
 		 * second of the stream's running time (sample-exact: the tone's
 		 * timestamps are its sample count), where the test picture flashes.
 		 */
-		return g_strdup_printf("audiotestsrc is-live=true wave=ticks freq=%d "
+		return g_strdup_printf("audiotestsrc name=tone is-live=true wave=ticks freq=%d "
 		                       "sine-periods-per-tick=%d tick-interval=%" G_GUINT64_FORMAT
 		                       " volume=0.8 samplesperbuffer=%d",
 		                       AUDIO_BEEP_HZ, AUDIO_BEEP_HZ * AUDIO_BEEP_MS / 1000,
@@ -58,25 +58,61 @@ char *audio_describe(const struct stream_config *cfg, const char *audio)
 	return desc;
 }
 
-bool audio_flash_at(GstClockTime pts)
+bool audio_flash_at(gint64 running, gint64 tone_origin)
 {
-	return GST_CLOCK_TIME_IS_VALID(pts) && pts % GST_SECOND < AUDIO_BEEP_MS * GST_MSECOND;
+	return tone_origin >= 0 && running >= tone_origin &&
+	       (running - tone_origin) % GST_SECOND < AUDIO_BEEP_MS * GST_MSECOND;
+}
+
+/* A buffer's running time on `pad` (its sticky segment), or -1. */
+static gint64 running_time(GstPad *pad, GstBuffer *buf)
+{
+	GstEvent *ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+	const GstSegment *seg;
+	GstClockTime t = GST_CLOCK_TIME_NONE;
+
+	if (ev != NULL) {
+		gst_event_parse_segment(ev, &seg);
+		t = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+		gst_event_unref(ev);
+	}
+	return GST_CLOCK_TIME_IS_VALID(t) ? (gint64)t : -1;
+}
+
+/*
+ * Streaming thread (the tone's): where its first sample falls on the
+ * running time. Its ticks are counted in samples from there, and each
+ * source's timestamps start where that source started: under load the
+ * picture and the tone started up to half a second apart, so the flashes
+ * are drawn on the tone's origin, not at whole seconds of the picture's own.
+ */
+static GstPadProbeReturn tone_origin_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	struct stream *s = data;
+	gint64 t = running_time(pad, GST_PAD_PROBE_INFO_BUFFER(info));
+
+	if (t < 0)
+		return GST_PAD_PROBE_OK;
+	g_atomic_pointer_set(&s->tone_origin, GSIZE_TO_POINTER((gsize)t + 1)); /* 0: not yet */
+	return GST_PAD_PROBE_REMOVE;
 }
 
 /*
  * Streaming thread: a test picture due within a beep is painted white, so
- * that a player can tell how far apart it shows the two. Timestamps of the
- * pattern and the tone both count from the pipeline's start.
+ * that a player can tell how far apart it shows the two.
  */
 static GstPadProbeReturn flash_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
+	struct stream *s = data;
 	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	gsize origin = GPOINTER_TO_SIZE(g_atomic_pointer_get(&s->tone_origin));
 	GstVideoInfo vinfo;
 	GstVideoFrame frame;
 	GstCaps *caps;
 	guint p;
 
-	if (!audio_flash_at(GST_BUFFER_PTS(buf)) || (caps = gst_pad_get_current_caps(pad)) == NULL)
+	if (origin == 0 || !audio_flash_at(running_time(pad, buf), (gint64)origin - 1) ||
+	    (caps = gst_pad_get_current_caps(pad)) == NULL)
 		return GST_PAD_PROBE_OK;
 	if (!gst_video_info_from_caps(&vinfo, caps)) {
 		gst_caps_unref(caps);
@@ -170,8 +206,15 @@ int audio_attach(struct stream *s, GstPad *video_out, char **err)
 	s->audio = track_new_passthrough(s, CODEC_OPUS, s->audio_bin, err);
 	if (s->audio == NULL)
 		return -1;
-	if (strcmp(audio, "test") == 0 && g_str_has_prefix(s->source, "test:"))
-		gst_pad_add_probe(video_out, GST_PAD_PROBE_TYPE_BUFFER, flash_probe, NULL, NULL);
+	if (strcmp(audio, "test") == 0 && g_str_has_prefix(s->source, "test:")) {
+		GstElement *tone = gst_bin_get_by_name(GST_BIN(s->audio_bin), "tone");
+		GstPad *pad = gst_element_get_static_pad(tone, "src");
+
+		gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, tone_origin_probe, s, NULL);
+		gst_pad_add_probe(video_out, GST_PAD_PROBE_TYPE_BUFFER, flash_probe, s, NULL);
+		gst_object_unref(pad);
+		gst_object_unref(tone);
+	}
 	g_message("stream %s: audio %s, Opus %d kbps", s->cfg->name, audio, s->cfg->audio_kbps);
 	return 0;
 }

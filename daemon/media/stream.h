@@ -60,6 +60,8 @@ struct stream {
 	bool audio_down;           /* it failed and is not back yet (logged once) */
 	gint sound_seen;           /* atomic: the source showed a pad of sound (audio = auto) */
 	struct track *sound_track; /* audio = auto: the track, s->audio once sound_seen */
+	gpointer
+	    tone_origin; /* atomic: the test tone's first sample's running time + 1; 0: not yet */
 	guint bus_watch;
 	enum stream_state state;
 	unsigned viewers;                /* counted by the session layer */
@@ -114,8 +116,11 @@ int stream_track_added(struct stream *s, struct track *t, char **err);
  * there is none to build. Caller frees.
  */
 char *audio_describe(const struct stream_config *cfg, const char *audio);
-/* Whether a test picture timestamped `pts` falls within a beep of the test tone (flashed). */
-bool audio_flash_at(GstClockTime pts);
+/*
+ * Whether a test picture at running time `running` falls within a beep of
+ * the test tone whose first sample was at `tone_origin` (flashed); -1: unknown.
+ */
+bool audio_flash_at(gint64 running, gint64 tone_origin);
 /*
  * Stream `s`'s audio bin and track, when its config asks for sound (else
  * nothing); `video_out` is the video source's pad, whose test pattern

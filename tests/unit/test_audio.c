@@ -34,7 +34,7 @@ static void test_sources(void)
 {
 	char *d = describe("test");
 
-	g_assert_nonnull(strstr(d, "audiotestsrc is-live=true wave=ticks freq=1000 "
+	g_assert_nonnull(strstr(d, "audiotestsrc name=tone is-live=true wave=ticks freq=1000 "
 	                           "sine-periods-per-tick=100 tick-interval=1000000000"));
 	g_assert_nonnull(strstr(d, "opusenc bitrate=48000 frame-size=20 inband-fec=true dtx=false"));
 	g_free(d);
@@ -52,11 +52,16 @@ static void test_sources(void)
 
 static void test_flash(void)
 {
-	g_assert_true(audio_flash_at(0));
-	g_assert_true(audio_flash_at(5 * GST_SECOND + 66 * GST_MSECOND));
-	g_assert_false(audio_flash_at(5 * GST_SECOND + 100 * GST_MSECOND));
-	g_assert_false(audio_flash_at(GST_SECOND - 1));
-	g_assert_false(audio_flash_at(GST_CLOCK_TIME_NONE));
+	const gint64 o = 343 * GST_MSECOND; /* the tone started this late */
+
+	g_assert_true(audio_flash_at(o, o));
+	g_assert_true(audio_flash_at(o + 5 * GST_SECOND + 66 * GST_MSECOND, o));
+	g_assert_false(audio_flash_at(o + 5 * GST_SECOND + 100 * GST_MSECOND, o));
+	g_assert_false(audio_flash_at(o + GST_SECOND - 1, o));
+	g_assert_false(audio_flash_at(5 * GST_SECOND, o)); /* a whole second of the picture's own */
+	g_assert_false(audio_flash_at(0, o));               /* before the tone */
+	g_assert_false(audio_flash_at(o, -1));              /* no tone yet */
+	g_assert_false(audio_flash_at(-1, o));
 }
 
 int main(int argc, char **argv)
