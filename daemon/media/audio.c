@@ -64,8 +64,7 @@ bool audio_flash_at(gint64 running, gint64 tone_origin)
 	       (running - tone_origin) % GST_SECOND < AUDIO_BEEP_MS * GST_MSECOND;
 }
 
-/* A buffer's running time on `pad` (its sticky segment), or -1. */
-static gint64 running_time(GstPad *pad, GstBuffer *buf)
+gint64 audio_running_time(GstPad *pad, GstBuffer *buf)
 {
 	GstEvent *ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
 	const GstSegment *seg;
@@ -89,7 +88,7 @@ static gint64 running_time(GstPad *pad, GstBuffer *buf)
 static GstPadProbeReturn tone_origin_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
 	struct stream *s = data;
-	gint64 t = running_time(pad, GST_PAD_PROBE_INFO_BUFFER(info));
+	gint64 t = audio_running_time(pad, GST_PAD_PROBE_INFO_BUFFER(info));
 
 	if (t < 0)
 		return GST_PAD_PROBE_OK;
@@ -111,7 +110,7 @@ static GstPadProbeReturn flash_probe(GstPad *pad, GstPadProbeInfo *info, gpointe
 	GstCaps *caps;
 	guint p;
 
-	if (origin == 0 || !audio_flash_at(running_time(pad, buf), (gint64)origin - 1) ||
+	if (origin == 0 || !audio_flash_at(audio_running_time(pad, buf), (gint64)origin - 1) ||
 	    (caps = gst_pad_get_current_caps(pad)) == NULL)
 		return GST_PAD_PROBE_OK;
 	if (!gst_video_info_from_caps(&vinfo, caps)) {

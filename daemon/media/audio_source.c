@@ -35,15 +35,9 @@ static GstPadProbeReturn forward_probe(GstPad *pad, GstPadProbeInfo *info, gpoin
 {
 	GstClockTime *reached = data;
 	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-	GstEvent *ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-	const GstSegment *seg;
-	GstClockTime t = GST_CLOCK_TIME_NONE;
+	gint64 rt = audio_running_time(pad, buf);
+	GstClockTime t = rt >= 0 ? (GstClockTime)rt : GST_CLOCK_TIME_NONE;
 
-	if (ev != NULL) {
-		gst_event_parse_segment(ev, &seg);
-		t = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
-		gst_event_unref(ev);
-	}
 	if (!GST_CLOCK_TIME_IS_VALID(t))
 		return GST_PAD_PROBE_OK;
 	if (GST_CLOCK_TIME_IS_VALID(*reached) && t < *reached)

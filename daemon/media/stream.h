@@ -116,6 +116,8 @@ int stream_track_added(struct stream *s, struct track *t, char **err);
  * there is none to build. Caller frees.
  */
 char *audio_describe(const struct stream_config *cfg, const char *audio);
+/* Streaming thread: a buffer's running time on `pad` (its sticky segment), or -1. */
+gint64 audio_running_time(GstPad *pad, GstBuffer *buf);
 /*
  * Whether a test picture at running time `running` falls within a beep of
  * the test tone whose first sample was at `tone_origin` (flashed); -1: unknown.
