@@ -89,6 +89,7 @@ void reaper_release_two(GstElement *pipeline, GstElement *tee, GstPad *tee_pad, 
                         GstPad *tee_pad2, GstElement *bin, const char *sid)
 {
 	struct teardown *t = g_new0(struct teardown, 1);
+	GstPad *pads[2];
 	int i;
 
 	g_atomic_int_inc(&pending);
@@ -104,10 +105,14 @@ void reaper_release_two(GstElement *pipeline, GstElement *tee, GstPad *tee_pad, 
 		g_thread_pool_push(pool, t, NULL);
 		return;
 	}
+	/* t may be freed as soon as the last probe runs (at once, on an idle pad): not read after.
+	 */
+	pads[0] = tee_pad;
+	pads[1] = tee_pad2;
 	for (i = 0; i < 2; i++)
-		if (t->tee_pad[i] != NULL)
-			gst_pad_add_probe(t->tee_pad[i], GST_PAD_PROBE_TYPE_IDLE, unlink_idle_probe,
-			                  t, NULL);
+		if (pads[i] != NULL)
+			gst_pad_add_probe(pads[i], GST_PAD_PROBE_TYPE_IDLE, unlink_idle_probe, t,
+			                  NULL);
 }
 
 void reaper_shutdown(void)
