@@ -25,23 +25,13 @@ import { launchChromium } from '../lib/browser.mjs';
 import { launchFirefox } from '../lib/firefox.mjs';
 import { until } from '../lib/daemon.mjs';
 import { enterPrivateNetwork, TEST_ADDR } from '../lib/netns.mjs';
-import { pageSyncStart, pageSyncRead, findFlashes, syncOffsets, syncSummary, intervals } from '../lib/sound.mjs';
+import { SOUND_STREAMS, pageSyncStart, pageSyncRead, findFlashes, syncOffsets, syncSummary, intervals } from '../lib/sound.mjs';
 
 enterPrivateNetwork(); // Firefox's candidates (tests/lib/netns.mjs)
 const SYNC_LIMIT_MS = 100;
 const SETTLE_MS = 4000; // players line sound and picture up over their first seconds
 const LISTEN_MS = 10000;
-const config = `[stream cam]
-source = test:
-width = 320
-height = 240
-audio = test
-[stream mute]
-source = test:
-width = 320
-height = 240
-audio = none
-`;
+const config = SOUND_STREAMS;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : String(x));

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { startDaemon } from '../lib/daemon.mjs';
 import { createReceiver } from '../lib/peer.mjs';
+import { SOUND_STREAMS } from '../lib/sound.mjs';
 
 const sections = (sdp) => sdp.split('\r\nm=').slice(1).map((sec) => {
   const lines = sec.split('\r\n').filter(Boolean);
@@ -14,17 +15,7 @@ const sections = (sdp) => sdp.split('\r\nm=').slice(1).map((sec) => {
 });
 const has = (sec, a) => sec.attrs.some((l) => l === `a=${a}` || l.startsWith(`a=${a}:`) || l.startsWith(`a=${a} `));
 
-const config = `[stream cam]
-source = test:
-width = 320
-height = 240
-audio = test
-[stream mute]
-source = test:
-width = 320
-height = 240
-audio = none
-`;
+const config = SOUND_STREAMS;
 
 async function join(d, stream, opts) {
   const r = await createReceiver(opts);

@@ -24,6 +24,20 @@
 // the worklet runs ({ running: true, sampleRate, … }: what it hears and sees
 // accumulates in window.__sync), or with { running: false, state } when the
 // page's AudioContext does not start within 3 s.
+// Two test streams for the sound scenarios: `cam` with the beep (its
+// picture flashes with it), `mute` with no sound at all.
+export const SOUND_STREAMS = `[stream cam]
+source = test:
+width = 320
+height = 240
+audio = test
+[stream mute]
+source = test:
+width = 320
+height = 240
+audio = none
+`;
+
 export function pageSyncStart(opts = {}) {
   return (async () => {
     const o = { selector: 'video', threshold: 0.05, ...opts };
