@@ -22,6 +22,69 @@
 #define FANOUT_SEND_WAIT_MS  200  /* per frame: how long a full socket buffer is waited for */
 #define FANOUT_GOP_PACKETS   2048 /* a passed-through GOP kept for joins: 4 s at ~5 Mbps */
 #define FANOUT_FRESH_PACKETS 256  /* our encoder's: the join's keyframe and what followed */
+#define FANOUT_HOLD_MEMBERS  16   /* viewers sent to between handing the lock to a waiter */
+#define FANOUT_TURN_MAX_US   2000 /* how long the send thread waits for the waiters' turn */
+
+void fanout_lock(struct fanout *f)
+{
+	g_atomic_int_inc(&f->waiting);
+	g_mutex_lock(&f->lock);
+}
+
+void fanout_unlock(struct fanout *f)
+{
+	if (g_atomic_int_dec_and_test(&f->waiting))
+		g_cond_signal(&f->turn);
+	g_mutex_unlock(&f->lock);
+}
+
+/*
+ * Send thread, lock held: let whoever waits for the lock have it, and take
+ * it back when they are done (or after FANOUT_TURN_MAX_US, should they keep
+ * coming). A mutex unlocked and locked again would mostly be retaken by
+ * this thread before a waiter woke.
+ */
+static void fanout_yield(struct fanout *f)
+{
+	gint64 until = g_get_monotonic_time() + FANOUT_TURN_MAX_US;
+
+	while (g_atomic_int_get(&f->waiting) > 0)
+		if (!g_cond_wait_until(&f->turn, &f->lock, until))
+			break;
+}
+
+/*
+ * Send thread, lock held: the frame's members one by one, each once, in
+ * turn from f->first. Every FANOUT_HOLD_MEMBERS members the lock may go to
+ * another thread, which may add or remove members meanwhile: then the walk
+ * starts over and skips those given the frame already (m->frame).
+ */
+struct walk {
+	guint i, changes, held;
+};
+
+static struct fanout_member *walk_next(struct fanout *f, struct walk *w)
+{
+	if (++w->held > FANOUT_HOLD_MEMBERS) {
+		w->held = 0;
+		fanout_yield(f);
+	}
+	if (w->changes != f->changes) {
+		w->changes = f->changes;
+		w->i = 0;
+	}
+	while (w->i < f->members->len) {
+		struct fanout_member *m =
+		    g_ptr_array_index(f->members, (f->first + w->i) % f->members->len);
+
+		w->i++;
+		if (m->frame != f->frame) {
+			m->frame = f->frame;
+			return m;
+		}
+	}
+	return NULL;
+}
 
 /* UDP GSO in use: on unless the kernel refused it once (then never again). */
 static gint gso_off;
@@ -154,9 +217,9 @@ static void send_to(struct fanout *f, struct batch *b, struct fanout_member *m,
 	}
 	__atomic_fetch_add(&m->branch->packets, sent, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&m->branch->bytes, bytes, __ATOMIC_RELAXED);
-	m->packets += sent;
-	m->octets +=
-	    bytes - MIN(bytes, (guint64)sent * 12); /* payload: RTP's 12-byte headers off */
+	__atomic_fetch_add(&m->packets, sent, __ATOMIC_RELAXED);
+	/* payload: RTP's 12-byte headers off */
+	__atomic_fetch_add(&m->octets, bytes - MIN(bytes, (guint64)sent * 12), __ATOMIC_RELAXED);
 }
 
 /*
@@ -251,8 +314,10 @@ static void note_capture(struct fanout *f, GstAppSink *sink, GstSample *sample, 
 		GstClockTime captured = gst_element_get_base_time(GST_ELEMENT(sink)) + running;
 		gint64 ago = (gint64)gst_clock_get_time(clock) - (gint64)captured;
 
+		g_mutex_lock(&f->side);
 		f->report_rtp = rtp;
 		f->report_mono_ns = g_get_monotonic_time() * 1000 - ago;
+		g_mutex_unlock(&f->side);
 	}
 	g_clear_object(&clock);
 }
@@ -264,15 +329,12 @@ static void note_capture(struct fanout *f, GstAppSink *sink, GstSample *sample, 
  */
 static void send_sound(struct fanout *f, guint npackets, gint64 deadline_us)
 {
-	guint i;
+	struct walk w = {.changes = f->changes};
+	struct fanout_member *m;
 
-	for (i = 0; i < f->members->len; i++) {
-		struct fanout_member *m =
-		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
-
+	while ((m = walk_next(f, &w)) != NULL)
 		if (m->tx != NULL && m->fd >= 0 && g_atomic_int_get(&m->branch->sound_open))
 			send_to(f, &f->sending, m, f->data, f->len, NULL, npackets, deadline_us);
-	}
 }
 
 /* Send thread (the queue's): one frame's packets, as a list or a single buffer. */
@@ -282,6 +344,8 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	GstSample *sample = gst_app_sink_pull_sample(sink);
 	GstBufferList *list;
 	GstBuffer *one;
+	struct fanout_member *m;
+	struct walk w;
 	guint i, n = 0, len;
 	gint64 deadline_us;
 	bool keyframe;
@@ -303,16 +367,15 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	keyframe = f->codec != CODEC_OPUS && frame_is_keyframe(f, n);
 	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
 	g_mutex_lock(&f->lock);
+	f->frame++;
+	w = (struct walk){.changes = f->changes};
 	if (n > 0 && f->len[0] >= 12)
 		note_capture(f, sink, sample, GST_READ_UINT32_BE(f->data[0] + 4));
 	if (f->history != NULL)
 		fanout_remember(f, n);
 	if (f->codec == CODEC_OPUS)
 		send_sound(f, n, deadline_us);
-	for (i = 0; f->codec != CODEC_OPUS && i < f->members->len; i++) {
-		struct fanout_member *m =
-		    g_ptr_array_index(f->members, (f->first + i) % f->members->len);
-
+	while (f->codec != CODEC_OPUS && (m = walk_next(f, &w)) != NULL) {
 		if (m->tx == NULL || m->fd < 0)
 			continue;
 		if (!keyframe && n > 0 && f->len[0] >= 12 &&
@@ -341,9 +404,9 @@ void fanout_forget_gop(struct fanout *f)
 {
 	if (f->gop == NULL)
 		return;
-	g_mutex_lock(&f->lock);
+	fanout_lock(f);
 	gop_forget(f->gop);
-	g_mutex_unlock(&f->lock);
+	fanout_unlock(f);
 }
 
 guint32 fanout_ssrc(const struct fanout *f)
@@ -380,6 +443,8 @@ struct fanout *fanout_new(GstElement *pipeline, struct track *t, unsigned kbps, 
 	}
 	f = g_new0(struct fanout, 1);
 	g_mutex_init(&f->lock);
+	g_mutex_init(&f->side);
+	g_cond_init(&f->turn);
 	f->members = g_ptr_array_new();
 	f->ssrc = g_random_int();
 	f->codec = c;
@@ -437,6 +502,8 @@ void fanout_free(struct fanout *f)
 		gop_packets_clear(&f->joining_gop);
 	}
 	g_mutex_clear(&f->lock);
+	g_cond_clear(&f->turn);
+	g_mutex_clear(&f->side);
 	g_free(f);
 }
 
@@ -453,18 +520,20 @@ struct fanout_member *fanout_add(struct fanout *f, int pt, struct branch *b, con
 	g_mutex_init(&m->seal);
 	/* The stream's own packets are at most DIRECT_RTP_MTU long (the payloader's mtu). */
 	resend_budget_init(&m->resend, f->kbps, DIRECT_RTP_MTU);
-	g_mutex_lock(&f->lock);
+	fanout_lock(f);
 	g_ptr_array_add(f->members, m);
-	g_mutex_unlock(&f->lock);
+	f->changes++;
+	fanout_unlock(f);
 	return m;
 }
 
 void fanout_remove(struct fanout *f, struct fanout_member *m)
 {
-	g_mutex_lock(&f->lock);
+	fanout_lock(f);
 	g_ptr_array_remove_fast(f->members, m);
 	f->removals++;
-	g_mutex_unlock(&f->lock);
+	f->changes++;
+	fanout_unlock(f);
 	srtp_seal_free(m->tx);
 	g_mutex_clear(&m->seal);
 	branch_unref(m->branch);
@@ -476,7 +545,7 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
 {
 	bool up;
 
-	g_mutex_lock(&f->lock);
+	fanout_lock(f);
 	if (tx != NULL)
 		m->tx = tx;
 	m->fd = addr != NULL ? fd : -1;
@@ -497,12 +566,12 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
 			    "viewer %s: sound only, sent from %.1f ms after the offer", m->sid,
 			    (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0);
 		}
-		g_mutex_unlock(&f->lock);
+		fanout_unlock(f);
 		return;
 	}
 	up = tx != NULL &&
 	     g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_WAIT_KEYFRAME);
 	if (up && m->fd >= 0)
 		gop_send(f, &f->joining, &f->joining_gop, m, gop_after_newest(f->gop), 0);
-	g_mutex_unlock(&f->lock);
+	fanout_unlock(f);
 }

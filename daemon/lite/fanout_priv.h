@@ -70,17 +70,34 @@ struct fanout_member {
 	 * (sound beside a picture starts with the picture).
 	 */
 	bool leads;
-	guint64 packets, octets; /* sent to it, under the fanout lock: its sender reports */
+	guint64 packets, octets; /* sent to it (atomics: the send thread's): its sender reports */
+	guint64 frame; /* the send thread's: the last frame it was given (fanout.c's walk) */
 };
 
 struct fanout {
-	GMutex lock;        /* members, and each member's sender */
+	GMutex lock; /* members, and each member's sender */
+	/*
+	 * Threads other than the send thread waiting for the lock (fanout_lock):
+	 * a frame to 1,000 viewers holds it for tens of ms, so the send thread
+	 * hands it over between every FANOUT_HOLD_MEMBERS viewers while anyone
+	 * waits, and `turn` tells it when they all had it.
+	 */
+	gint waiting;
+	GCond turn;
+	/*
+	 * The NACK history and the report clock below: held for a copy, never
+	 * across a send, so the receive thread's NACKs and sender reports never
+	 * wait for a frame's turn. Taken after `lock` when both are.
+	 */
+	GMutex side;
 	GPtrArray *members; /* struct fanout_member *, owned: fanout_add to fanout_remove */
 	guint32 ssrc;
 	enum codec codec;
 	unsigned kbps;   /* the stream's configured bitrate: each member's resend budget */
 	guint first;     /* rotates: when a frame cannot reach everyone, not always the same lose */
 	guint removals;  /* bumped by fanout_remove: a wait without the lock checks it after */
+	guint changes;   /* bumped by fanout_add and _remove: the members' order changed */
+	guint64 frame;   /* frames sent so far: each member is given a frame once */
 	GstElement *tee; /* a reference: the tee_pad is released from it */
 	GstPad *tee_pad;
 	GstElement *bin;
@@ -90,21 +107,30 @@ struct fanout {
 	GstMapInfo maps[FANOUT_MAX_PACKETS];
 	const uint8_t *data[FANOUT_MAX_PACKETS]; /* the frame's packets, as maps[] */
 	gsize len[FANOUT_MAX_PACKETS];
-	struct sent_packet *history; /* FANOUT_HISTORY slots, under the lock */
+	struct sent_packet *history; /* FANOUT_HISTORY slots, under `side` */
 	struct track *track;         /* whose keyframes a waiting viewer asks for */
 	struct gop *gop;             /* the frames since the last keyframe, for joins: gop.h */
 	/*
 	 * The newest frame's RTP timestamp and when it was captured, on the
 	 * monotonic clock (ns): what a sender report maps the wall clock to.
 	 * Every track of a stream reads the same pipeline clock, so a player
-	 * lines sound and picture up by them. Under the lock; 0: none yet.
+	 * lines sound and picture up by them. Under `side`; 0: none yet.
 	 */
 	guint32 report_rtp;
 	gint64 report_mono_ns;
 	guint clock_rate;
 };
 
-/* Send thread, lock held: keep the frame's packets (f->maps) for NACKs. */
+/*
+ * Any thread but the send thread: the fanout lock, taken in turn with the
+ * frame being sent (the send thread lets it go between viewers while
+ * anyone waits), so a join, a NACK or a report never waits for a whole
+ * frame to every viewer.
+ */
+void fanout_lock(struct fanout *f);
+void fanout_unlock(struct fanout *f);
+
+/* Send thread: keep the frame's packets (f->maps) for NACKs. */
 void fanout_remember(struct fanout *f, guint npackets);
 
 #endif

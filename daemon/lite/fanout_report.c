@@ -3,7 +3,8 @@
  * path's viewers: for each track a viewer is sent, the wall clock and the
  * RTP timestamp of the same instant, and what it was sent. A player lines
  * sound up with the picture by them, and shows them as remote-outbound-rtp.
- * Receive thread (peer.c's tick), under the fanout lock.
+ * Receive thread (peer.c's tick): the only writer of a member's address,
+ * so only the report clock needs a lock (the fanout's side lock).
  */
 #define G_LOG_DOMAIN "fanout"
 
@@ -12,21 +13,26 @@
 
 #define REPORT_MAX 256 /* an SR and the SDES of a CNAME up to RTP_SDES_MAX_CNAME */
 
-/* Lock held: m's report into out[0..cap); 0 when it has been sent nothing yet. */
+/* m's report into out[0..cap); 0 when it has been sent nothing yet. */
 static size_t sender_report(struct fanout *f, struct fanout_member *m, const char *cname,
                             uint8_t *out, size_t cap)
 {
 	struct rtp_sender_info si = {.ssrc = f->ssrc};
-	gint64 since_ns;
+	guint32 rtp;
+	gint64 since_ns, mono_ns;
 
-	if (m->packets == 0 || f->report_mono_ns == 0)
+	g_mutex_lock(&f->side);
+	rtp = f->report_rtp;
+	mono_ns = f->report_mono_ns;
+	g_mutex_unlock(&f->side);
+	si.packets = (uint32_t)__atomic_load_n(&m->packets, __ATOMIC_RELAXED);
+	si.octets = (uint32_t)__atomic_load_n(&m->octets, __ATOMIC_RELAXED);
+	if (si.packets == 0 || mono_ns == 0)
 		return 0;
 	si.wall_us = g_get_real_time();
 	/* Now on the track's RTP clock: the newest frame's timestamp, plus what went by since. */
-	since_ns = g_get_monotonic_time() * 1000 - f->report_mono_ns;
-	si.rtp = f->report_rtp + (guint32)(since_ns * (gint64)f->clock_rate / GST_SECOND);
-	si.packets = (uint32_t)m->packets;
-	si.octets = (uint32_t)m->octets;
+	since_ns = g_get_monotonic_time() * 1000 - mono_ns;
+	si.rtp = rtp + (guint32)(since_ns * (gint64)f->clock_rate / GST_SECOND);
 	return rtp_rtcp_sender_report(&si, cname, out, cap);
 }
 
@@ -35,11 +41,9 @@ bool fanout_send_report(struct fanout *f, struct fanout_member *m, srtp_t tx, co
 	static uint8_t out[REPORT_MAX + SRTP_MAX_TRAILER_LEN]; /* the receive thread's */
 	int len;
 
-	g_mutex_lock(&f->lock);
 	len = m->fd >= 0 ? (int)sender_report(f, m, cname, out, REPORT_MAX) : 0;
 	if (len > 0 && srtp_protect_rtcp(tx, out, &len) == srtp_err_status_ok)
 		sendto(m->fd, out, (size_t)len, MSG_DONTWAIT, (const struct sockaddr *)&m->addr,
 		       m->addrlen);
-	g_mutex_unlock(&f->lock);
 	return len > 0;
 }

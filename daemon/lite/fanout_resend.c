@@ -2,7 +2,7 @@
  * fanout_resend.c - NACKs (RFC 4585) served from the fan-out's history: the
  * packets a viewer lost, sent to it again within its budget (wire/resend.h).
  * The send thread keeps each frame's packets; the receive thread copies
- * them out under the fanout lock and seals and sends them after it.
+ * them out under the fanout's side lock and seals and sends them after it.
  */
 #define G_LOG_DOMAIN "fanout"
 #include <string.h>
@@ -19,6 +19,7 @@ void fanout_remember(struct fanout *f, guint npackets)
 {
 	guint i;
 
+	g_mutex_lock(&f->side);
 	for (i = 0; i < npackets; i++) {
 		const GstMapInfo *m = &f->maps[i];
 		struct sent_packet *h;
@@ -32,6 +33,7 @@ void fanout_remember(struct fanout *f, guint npackets)
 		h->len = (uint16_t)m->size;
 		memcpy(h->data, m->data, m->size);
 	}
+	g_mutex_unlock(&f->side);
 }
 
 /* Receive thread: packet `seq` from the history into `out`; its length, 0 when no longer kept. */
@@ -40,13 +42,13 @@ static int history_copy(struct fanout *f, uint16_t seq, uint8_t *out)
 	const struct sent_packet *h;
 	int len = 0;
 
-	g_mutex_lock(&f->lock);
+	g_mutex_lock(&f->side);
 	h = &f->history[seq % FANOUT_HISTORY];
 	if (h->len != 0 && h->seq == seq) {
 		len = h->len;
 		memcpy(out, h->data, (size_t)len);
 	}
-	g_mutex_unlock(&f->lock);
+	g_mutex_unlock(&f->side);
 	return len;
 }
 
@@ -75,7 +77,7 @@ guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *s
 		case RESEND_OK:
 			break;
 		}
-		/* Copied under the fanout lock, sealed and sent without it: frames keep going. */
+		/* Copied under the side lock, sealed and sent without it: frames keep going. */
 		rtp_len = len = history_copy(f, seqs[i], scratch);
 		if (len == 0)
 			continue; /* too old: the viewer will ask for a keyframe instead */

@@ -57,6 +57,7 @@ int peer_set_remote_ice(struct peer *p, const char *ufrag, const char *pwd);
 #define PEER_CNAME           "whepcam" /* the answer's a=ssrc cname: every track's, for lip sync */
 #define PEER_REPORT_MS       1000      /* sender reports per track, on average (x0.5-1.5) */
 #define PEER_FIRST_REPORT_MS 100       /* the first: a player syncs sound and picture from it */
+#define PEER_TICK_MIN_MS     20        /* passes over every peer's timers: at most one per this */
 /*
  * Main thread, before peer_register: where its `track` (PEER_VIDEO or
  * PEER_AUDIO) goes (a member of `f`, both borrowed until peer_unregister
