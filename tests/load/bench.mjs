@@ -1,13 +1,15 @@
-// make bench: the real stack (nginx + whepcam-fcgi + whepcamd, test source
-// 1280x720@30, 2000 kbps, a moving pattern that costs bits) and real
+// make bench: the real stack (nginx + whepcam-fcgi + whepcamd; its stream
+// 1280x720@30, 2000 kbps, a moving pattern that costs bits: a clip passed
+// through, so the CPU goes to the viewers, and our encoder measured apart) and real
 // receivers joining through nginx as players do: whep_rx (tests/load/rx/, one
 // C process that does ICE, DTLS and consent for real and counts SRTP packets
 // from their headers) for the capacity steps, beside an independent sample of
 // werift peers that decrypt and check every packet. Prints a table, writes
 // build/bench/results.json and bench.png, and exits non-zero when a target is
 // missed. Knobs (environment):
-//   BENCH_STEPS=0,1,10,50,100,150,1000  BENCH_WINDOW_S=20  BENCH_REPS=2
-//   BENCH_CHURN=1000  BENCH_BROWSER_TRIES=10
+//   BENCH_STEPS=0,1,10,50,100,150,500,1000  BENCH_WINDOW_S=20  BENCH_REPS=2
+//   BENCH_SOURCE=clip|test (clip: H.264 passed through, no encoder; test: our VP8 encoder)
+//   BENCH_CHURN=10000  BENCH_BURST=200 (viewers joining at once)  BENCH_BROWSER_TRIES=10
 //   BENCH_RECEIVER=c|werift (c: whep_rx; werift: BENCH_WORKERS=4 node workers hold every viewer)
 //   BENCH_SAMPLE=5 (with c: that many of each step's viewers are werift peers)
 //   BENCH_CLIENT_MAX_PCT=50 (a capacity step fails when the load client took more of a core)
@@ -26,18 +28,21 @@ import { fileURLToPath } from 'node:url';
 import { startStack } from '../lib/stack.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import { buildDir } from '../lib/daemon.mjs';
-import { proc, startFleet, setViewers as fleetSet, serverWindow, rxStats, joinFleets, sleep, median, pct } from './fleet.mjs';
+import { proc, startFleet, setViewers as fleetSet, serverWindow, rxStats, joinFleets, ask, sleep, median, pct } from './fleet.mjs';
 import { compareWithJanus } from './compare_janus.mjs';
 import { passthroughBench } from './passthrough.mjs';
 import { soundBench } from './sound.mjs';
 import { httpMetric } from '../lib/metrics.mjs';
+import { benchClip, encoderCost, STREAM_ARGS } from './bench_source.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = (k, d) => process.env[k] ?? d;
-const STEPS = env('BENCH_STEPS', '0,1,10,50,100,150,1000').split(',').map(Number);
+const STEPS = env('BENCH_STEPS', '0,1,10,50,100,150,500,1000').split(',').map(Number);
+const SOURCE = env('BENCH_SOURCE', 'clip');
+const BURST = Number(env('BENCH_BURST', 200));
 const WINDOW_S = Number(env('BENCH_WINDOW_S', 20));
 const REPS = Number(env('BENCH_REPS', 2));
-const CHURN = Number(env('BENCH_CHURN', 1000));
+const CHURN = Number(env('BENCH_CHURN', 10000));
 const WORKERS = Number(env('BENCH_WORKERS', 4));
 const BROWSER_TRIES = Number(env('BENCH_BROWSER_TRIES', 10));
 const JANUS_STEPS = env('BENCH_JANUS_STEPS', '0,10,50').split(',').filter(Boolean).map(Number);
@@ -53,7 +58,8 @@ const SYNC_TARGET_MS = 45;
 const RECEIVER = env('BENCH_RECEIVER', 'c');
 const SAMPLE = RECEIVER === 'c' ? Number(env('BENCH_SAMPLE', 5)) : 0;
 const CLIENT_MAX = Number(env('BENCH_CLIENT_MAX_PCT', 50));
-const RX_ARGS = env('BENCH_RX_ARGS', '').split(' ').filter(Boolean);
+// With the clip, viewers offer H.264 (the clip's codec: passed through to them).
+const RX_ARGS = [...(SOURCE === 'clip' ? ['--h264'] : []), ...env('BENCH_RX_ARGS', '').split(' ').filter(Boolean)];
 // Every step's viewers, the sample and the bench's own POSTs fit under the cap.
 const MAX_VIEWERS = Math.max(400, Math.max(...STEPS) + 50);
 const OUT = path.join(buildDir, 'bench');
@@ -83,7 +89,7 @@ async function setViewers(base, n) {
 // configured fps)? A packet-rate "nominal" would not do: at constant bitrate
 // the packets per frame follow the picture, which moves.
 const FPS = 30;
-const FRAMES = 'whepcam_encoder_frames_total{stream="cam"}';
+const FRAMES = SOURCE === 'clip' ? 'whepcam_track_frames_total{stream="cam",codec="H264"}' : 'whepcam_encoder_frames_total{stream="cam"}';
 async function window(s, n) {
   const extra = async () => [await metric(s.base, 'whepcam_rtp_packets_sent_total'), await metric(s.base, FRAMES)];
   // Relay CPU leaves out the source+encoder threads (videotestsrc0:src and the
@@ -115,7 +121,10 @@ async function window(s, n) {
 }
 
 async function postLatency(s, tries = 20) {
-  const offer = fs.readFileSync(path.join(here, '../data/offer-chromium.sdp'), 'utf8');
+  // With the clip, its H.264 High as today's Chromium offers it (the file's
+  // Main line made High): the viewer is passed the clip, no encoder starts.
+  const chromium = fs.readFileSync(path.join(here, '../data/offer-chromium.sdp'), 'utf8');
+  const offer = SOURCE === 'clip' ? chromium.replace('packetization-mode=1;profile-level-id=4d001f', 'packetization-mode=1;profile-level-id=64001f') : chromium;
   const ms = [];
   for (let i = 0; i < tries; i++) {
     const t = performance.now();
@@ -147,6 +156,23 @@ async function churn(s, cycles) {
   const after = proc(s.daemon.pid);
   return { cycles, failed, seconds: (performance.now() - t0) / 1000, before, after,
     rssGrowthPct: ((after.rssKb - before.rssKb) / before.rssKb) * 100 };
+}
+
+// `n` whep_rx viewers POST at once (all in flight together), with no one
+// else watching: how long until the last of them has its first keyframe,
+// from the moment the burst began. Then they leave.
+async function joinBurst(s, n) {
+  if (fleet.receiver !== 'c') return null;
+  await setViewers(s.base, 0);
+  const w = fleet.workers[0];
+  const t0 = performance.now();
+  const r = await ask(w, { cmd: 'join', n, base: s.base, stream: 'cam', parallel: n });
+  const wallMs = performance.now() - t0;
+  w.held += r.joined.length;
+  const keys = r.joined.map((v) => v.firstKey).filter((x) => Number.isFinite(x));
+  await setViewers(s.base, 0);
+  return { n, joined: r.joined.length, failed: r.failed, reasons: r.reasons, wallMs,
+    firstKeyP50: median(keys), firstKeyMax: keys.length ? Math.max(...keys) : NaN };
 }
 
 async function browserFirstFrame(s, tries) {
@@ -181,13 +207,16 @@ function serverFirstKeyframes(log) {
 
 // ---- run ----
 fs.mkdirSync(OUT, { recursive: true });
-const s = await startStack({ daemonArgs: ['--width', '1280', '--height', '720', '--fps', '30', '--bitrate-kbps', '2000',
-  '--source', 'test:smpte', '--max-viewers', String(MAX_VIEWERS), '--log-level', 'message', '--ice-mode', ICE_MODE] });
-const results = { when: new Date().toISOString(), iceMode: ICE_MODE, receiver: RECEIVER, sample: SAMPLE, clientMaxPct: CLIENT_MAX,
+const source = SOURCE === 'clip' ? `file:${benchClip(OUT)}` : 'test:smpte';
+const s = await startStack({ daemonArgs: [...STREAM_ARGS,
+  '--source', source, '--max-viewers', String(MAX_VIEWERS), '--log-level', 'message', '--ice-mode', ICE_MODE] });
+const results = { when: new Date().toISOString(), source, iceMode: ICE_MODE, receiver: RECEIVER, sample: SAMPLE, clientMaxPct: CLIENT_MAX,
   steps: [], machine: { cores: (await import('node:os')).cpus().length } };
 let code = 0;
 try {
   fleet = await startFleet(WORKERS, null, { receiver: RECEIVER, args: RX_ARGS });
+  // The sample's werift peers offer H.264 High too with the clip (receiver_worker.mjs).
+  if (SOURCE === 'clip') process.env.BENCH_H264_PROFILE = '64001f';
   if (SAMPLE > 0) sample = await startFleet(1, null, { receiver: 'werift' });
   const joins = [];
   const lat = {};
@@ -216,12 +245,13 @@ try {
     if (Object.keys(left.leftStatus).some((st) => st !== '200')) console.log(`rep ${rep}: DELETE statuses ${JSON.stringify(left.leftStatus)}`);
   }
   results.latency = {
-    post0: lat.post0, post100: lat.post100,
+    post0: lat.post0, post100: lat.post100, post1000: lat.post1000,
     firstRtp: { p50: median(joins.map((x) => x.firstRtp)), p95: pct(joins.map((x) => x.firstRtp), 0.95) },
     firstKeyframe: { p50: median(joins.map((x) => x.firstKey)), p95: pct(joins.map((x) => x.firstKey), 0.95) },
     connect: { p50: median(joins.map((x) => x.connect)) },
     serverFirstKeyframe: (() => { const k = serverFirstKeyframes(s.daemon.log()); return { p50: median(k), p95: pct(k, 0.95), n: k.length }; })(),
   };
+  if (BURST > 0) results.burst = await joinBurst(s, BURST);
   if (CHURN > 0) results.churn = await churn(s, CHURN);
   if (BROWSER_TRIES > 0) results.browser = await browserFirstFrame(s, BROWSER_TRIES);
 } finally {
@@ -238,6 +268,7 @@ try {
   }
 }
 // Each server alone on the box in turn, after the main run has let go of it.
+if (SOURCE === 'clip') results.encoder = await encoderCost(WINDOW_S);
 if (H264_STEPS.length > 0)
   results.h264 = await passthroughBench({ steps: H264_STEPS, windowS: WINDOW_S, browserTries: BROWSER_TRIES, browserFirstFrame });
 if (SOUND_N > 0 || SYNC_S > 0)
@@ -290,6 +321,12 @@ console.log(`\nPOST -> 201 through nginx: p50 ${r1(L.post0?.p50)} ms, p95 ${r1(L
   (L.post1000 ? `; p50 ${r1(L.post1000.p50)} ms, p95 ${r1(L.post1000.p95)} ms (1,000+ viewers)` : ''));
 console.log(`POST -> first RTP at the viewer p50 ${r1(L.firstRtp.p50)} ms p95 ${r1(L.firstRtp.p95)}; -> first keyframe p50 ${r1(L.firstKeyframe.p50)} p95 ${r1(L.firstKeyframe.p95)} (DTLS connected p50 ${r1(L.connect.p50)} ms; werift sleeps 100 ms before its DTLS, whep_rx does not)`);
 console.log(`offer -> first keyframe sent, daemon side: p50 ${r1(L.serverFirstKeyframe.p50)} ms p95 ${r1(L.serverFirstKeyframe.p95)} (n=${L.serverFirstKeyframe.n})`);
+if (results.encoder)
+  console.log(`our VP8 encoder alone (test source, 1280x720@30, 2000 kbps, no viewer): ${results.encoder.cpu.toFixed(1)} % of a core, ${results.encoder.fps.toFixed(1)} fps, RSS ${results.encoder.rssMb.toFixed(1)} MB (not in the figures above: the stream was ${source})`);
+if (results.burst) {
+  const b = results.burst;
+  console.log(`join burst: ${b.n} whep_rx viewers POSTing at once: ${b.joined} played, ${b.failed} failed ${b.failed ? JSON.stringify(b.reasons) : ''}; the last first keyframe ${r1(b.wallMs)} ms after the burst began (per viewer from its POST: p50 ${r1(b.firstKeyP50)}, max ${r1(b.firstKeyMax)} ms)`);
+}
 if (results.churn) {
   const c = results.churn;
   console.log(`churn: ${c.cycles} cycles (${c.failed} failed joins) in ${c.seconds.toFixed(0)} s; RSS ${(c.before.rssKb / 1024).toFixed(1)} -> ${(c.after.rssKb / 1024).toFixed(1)} MB (${c.rssGrowthPct.toFixed(1)} %), fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
@@ -354,13 +391,23 @@ const targets = [
     return [`whep_rx <= 0.02 % of a core per viewer at 2 Mbps (${r ? `${at.toFixed(4)} % at N = ${r.n}: ${r.rxUsPerPacket.toFixed(2)} µs per packet x ${PPS_2MBPS} packets/s` : 'no step with 50 whep_rx viewers'})`,
       r ? at <= 0.02 : null];
   })(),
-  ['whep_rx: every viewer\'s first packet a VP8 keyframe, every packet it decrypted authentic',
+  ['whep_rx: every viewer\'s first packet a keyframe, every packet it decrypted authentic',
     withN.some((r) => r.rxViewers > 0) ? withN.every((r) => r.rxDecryptFail === 0 && r.rxNotKeyframeFirst === 0 && (r.rxViewers === 0 || r.rxDecryptOk > 0)) : null],
-  ['<= 0.6 MB RSS per viewer (fresh daemon)', top.rssPerViewerMb !== null ? top.rssPerViewerMb <= 0.6 : null],
+  (() => {
+    // Per packet, brought to a 2 Mbps viewer (PPS_2MBPS packets/s): the clip's rate is its own.
+    const r = [...withN].reverse().find((x) => x.n >= 200 && x.relayPerViewer !== null && x.sent > 0);
+    const at = r ? (r.relayPerViewer * PPS_2MBPS) / r.sent : null;
+    return [`relay <= 0.05 % of a core per viewer at 2 Mbps (${r ? `${at.toFixed(3)} % at N = ${r.n}: ${r.relayPerViewer.toFixed(3)} % at ${r.sent.toFixed(0)} packets/s` : 'no step of 200 viewers or more'})`,
+      r ? at <= 0.05 : null];
+  })(),
+  [`<= 50 KB RSS per viewer (fresh daemon${top.rssPerViewerMb !== null ? `: ${(top.rssPerViewerMb * 1024).toFixed(0)} KB at N = ${top.n}` : ''})`,
+    top.rssPerViewerMb !== null && top.n >= 100 ? top.rssPerViewerMb * 1024 <= 50 : null],
   ['<= 3 threads per viewer', top.threadsPerViewer !== null ? top.threadsPerViewer <= 3 : null],
-  ['churn: RSS within 5 %', results.churn ? results.churn.rssGrowthPct <= 5 : null],
+  [`churn: RSS within 2 %${results.churn ? ` (${results.churn.rssGrowthPct.toFixed(2)} % over ${results.churn.cycles} cycles)` : ''}`, results.churn ? results.churn.rssGrowthPct <= 2 : null],
   ['churn: every join played', results.churn ? results.churn.failed === 0 : null],
   ['churn: fds and threads back', results.churn ? results.churn.after.fds <= results.churn.before.fds && results.churn.after.threads <= results.churn.before.threads : null],
+  [`join burst: ${BURST} viewers at once all play within 2 s${results.burst ? ` (${results.burst.joined} in ${r1(results.burst.wallMs)} ms)` : ''}`,
+    results.burst ? results.burst.joined === BURST && results.burst.failed === 0 && results.burst.wallMs <= 2000 : null],
   ['CPU per viewer <= 0.8 x Janus (2 Mbps)', results.janus ? results.janus[0].ratio <= 0.8 : null],
   [`CPU per viewer <= 1.0 x Janus (${JANUS_LOW_KBPS} kbps)`, results.janus ? results.janus[1].ratio <= 1.0 : null],
   // (a NaN ratio, from a per-viewer figure lost in noise, counts as missed)
@@ -371,7 +418,7 @@ const targets = [
 const H = results.h264;
 if (H) {
   console.log('\na camera\'s H.264 passed through (test RTSP camera 1280x720@30, 2000 kbps, 4 s GOP; whep_rx offering H.264):');
-  console.log(' viewers | daemon CPU % | per viewer % | VP8 relay per viewer % | encoders running | pkt/s min / med (sent) | <95% | failed joins | not keyframe-first');
+  console.log(' viewers | daemon CPU % | per viewer % | main run relay per viewer % | encoders running | pkt/s min / med (sent) | <95% | failed joins | not keyframe-first');
   for (const x of H.steps) {
     const vp8 = rows.find((r) => r.n === x.n);
     console.log(`${String(x.n).padStart(8)} | ${x.cpu.toFixed(1).padStart(12)} | ${(x.perViewer ?? 0).toFixed(3).padStart(12)} | ${(vp8?.relayPerViewer ?? NaN).toFixed(3).padStart(22)} | ${String(x.encoders).padStart(16)} | ${x.pktMin.toFixed(0)} / ${x.pktMedian.toFixed(0)} (${x.sent.toFixed(0)}) | ${x.below95} | ${x.failed} | ${x.notKeyframeFirst}`);
@@ -385,7 +432,7 @@ if (H) {
     [`H.264 passed through: every viewer joined, >= 95 % of the packets, keyframe first (N = ${topH.n})`,
       H.steps.every((x) => x.failed === 0 && x.below95 === 0 && x.notKeyframeFirst === 0)],
     // Per packet: the camera's bitrate is its own. Within 0.02 % of a core per 1,000 packets/s (noise).
-    [`H.264 passed through: per viewer and packet no dearer than VP8's relay (${perK(topH.perViewer, topH.sent)} vs ${perK(vp8Top?.relayPerViewer, vp8Top?.sent)} % per 1,000 pkt/s, N = ${topH.n})`,
+    [`H.264 passed through: per viewer and packet no dearer than the main run's relay (${perK(topH.perViewer, topH.sent)} vs ${perK(vp8Top?.relayPerViewer, vp8Top?.sent)} % per 1,000 pkt/s, N = ${topH.n})`,
       topH.n && vp8Top && vp8Top.relayPerViewer !== null ? topH.perViewer / topH.sent <= vp8Top.relayPerViewer / vp8Top.sent + 0.02 / 1000 : null],
     ['H.264 passed through, 4 s GOP: Chromium POST -> first frame p50 <= 500 ms', H.browser ? H.browser.postP50 <= 500 : null]);
 }
@@ -418,14 +465,19 @@ for (const [name, ok] of targets) {
 }
 fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
 
-// ---- plot ----
+// ---- plot: CPU and memory against N above, delivery below ----
 const dat = path.join(OUT, 'bench.dat');
-fs.writeFileSync(dat, rows.map((r) => `${r.n} ${r.cpu} ${r.rssMb} ${r.threads} ${r.clientCpu}`).join('\n') + '\n');
+const deliv = (x, r) => (r.sent > 0 ? (100 * x) / r.sent : 100);
+fs.writeFileSync(dat, rows.map((r) => `${r.n} ${r.cpu} ${r.rssMb} ${r.threads} ${r.clientCpu} ${deliv(r.pktMin, r)} ${deliv(r.pktMedian, r)}`).join('\n') + '\n');
 try {
-  execFileSync('gnuplot', ['-e', `set terminal pngcairo size 900,500 font ',10' noenhanced; set output '${path.join(OUT, 'bench.png')}';
-    set title 'whepcamd at 1280x720@30, 2 Mbps (medians of ${REPS} runs, ${WINDOW_S} s windows)'; set xlabel 'viewers';
-    set ylabel '% of one core'; set y2label 'RSS MB'; set y2tics; set key left top; set grid;
-    plot '${dat}' u 1:2 w lp lw 2 t 'daemon CPU', '' u 1:5 w lp dt 2 t 'load client CPU', '' u 1:3 axes x1y2 w lp lw 2 t 'daemon RSS'`]);
+  execFileSync('gnuplot', ['-e', `set terminal pngcairo size 900,800 font ',10' noenhanced; set output '${path.join(OUT, 'bench.png')}';
+    set multiplot layout 2,1 title 'whepcamd, 1280x720@30 2 Mbps (${source.startsWith('file:') ? 'a clip passed through' : 'the test source, VP8'}), medians of ${REPS} runs, ${WINDOW_S} s windows';
+    set xlabel 'viewers'; set grid; set key left top;
+    set ylabel '% of one core'; set y2label 'RSS MB'; set y2tics;
+    plot '${dat}' u 1:2 w lp lw 2 t 'daemon CPU', '' u 1:5 w lp dt 2 t 'load client CPU', '' u 1:3 axes x1y2 w lp lw 2 t 'daemon RSS';
+    unset y2tics; unset y2label; set ylabel 'packets received / sent, %'; set yrange [0:105]; set key left bottom;
+    plot '${dat}' u 1:6 w lp lw 2 t 'delivery, worst viewer', '' u 1:7 w lp dt 2 t 'delivery, median viewer', 95 w l dt 3 t 'target 95 %';
+    unset multiplot`]);
   console.log(`\nwrote ${path.join(OUT, 'results.json')} and ${path.join(OUT, 'bench.png')}`);
 } catch (e) {
   console.log(`gnuplot failed: ${e.message}`);

@@ -16,7 +16,8 @@ const viewers = [];
 os.setPriority(Number(process.env.BENCH_CLIENT_NICE ?? 10));
 
 async function joinWhep(base) {
-  const r = await createReceiver({ audio: true });
+  // BENCH_H264_PROFILE: the H.264 profile-level-id offered (the bench's clip is High).
+  const r = await createReceiver({ audio: true, h264Profile: process.env.BENCH_H264_PROFILE ?? '42e01f' });
   const t0 = performance.now();
   const res = await fetch(`${base}/whep/cam`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: r.offer });
   const post201 = performance.now() - t0;
