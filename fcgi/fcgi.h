@@ -16,8 +16,15 @@
 
 #define FCGI_DEFAULT_WORKERS 8
 #define FCGI_MAX_WORKERS     256
-#define FCGI_MAX_PATH        256 /* longer request paths are 404 */
-#define FCGI_CORS_MAX_AGE_S  86400
+/*
+ * Connections nginx may have waiting for a worker on --listen: a join
+ * burst (200 players at once) queues here, and past the backlog nginx's
+ * connect fails and the player gets 502. systemd's socket defaults to
+ * SOMAXCONN.
+ */
+#define FCGI_LISTEN_BACKLOG 1024
+#define FCGI_MAX_PATH       256 /* longer request paths are 404 */
+#define FCGI_CORS_MAX_AGE_S 86400
 
 struct fcgi_config {
 	const char *daemon_socket;

@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (listen_path != NULL) {
 		unlink(listen_path); /* a stale socket from a crashed run */
-		listen_fd = FCGX_OpenSocket(listen_path, 128);
+		listen_fd = FCGX_OpenSocket(listen_path, FCGI_LISTEN_BACKLOG);
 		if (listen_fd < 0 || chmod(listen_path, (mode_t)mode) != 0) {
 			syslog(LOG_ERR, "cannot listen on %s: %s", listen_path, strerror(errno));
 			return 1;

@@ -26,6 +26,7 @@
 
 #define CTL_MAX_CLIENTS 512 /* connections at once; past it new ones are closed */
 #define CTL_READ_CHUNK  16384
+#define CTL_BACKLOG     256 /* connects not yet accepted: one per FastCGI worker at most (256) */
 
 struct client {
 	guint64 id;
@@ -456,7 +457,7 @@ int ctl_listen(const struct daemon_config *cfg, const struct metrics_sources *sr
 		goto fail;
 	unlink(path); /* a stale socket from a crashed run */
 	if (bind(C.fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || chmod(path, 0660) != 0 ||
-	    listen(C.fd, 128) != 0)
+	    listen(C.fd, CTL_BACKLOG) != 0)
 		goto fail;
 	C.path = g_strdup(path);
 	C.cfg = cfg;

@@ -159,6 +159,8 @@ static void on_answer(struct viewer *v)
 		fail(v, r->status == 503   ? "post-503"
 		        : r->status == 429 ? "post-429"
 		        : r->status == 409 ? "post-409"
+		        : r->status == 502 ? "post-502"
+		        : r->status == 504 ? "post-504"
 		                           : "post-not-201");
 		return;
 	}
