@@ -2,16 +2,13 @@
  * fanout.c - one payloader per track for every direct viewer:
  * tee ! queue ! rtpvp8pay|rtph264pay ! appsink, and on the queue's thread each frame's
  * packets are copied, given the viewer's payload type, SRTP-protected and
- * sent with one sendmmsg per viewer and batch. Payloading once instead of
+ * sent (fanout_send.c: one sendmmsg for several viewers). Payloading once instead of
  * per viewer, and no thread per viewer, is what makes a viewer cheap here.
  * Owns its bin's elements (through the pipeline), the NACK history and a
  * member per viewer, from fanout_add to fanout_remove.
  */
 #define G_LOG_DOMAIN "fanout"
-#include <errno.h>
 #include <gst/app/gstappsink.h>
-#include <netinet/udp.h>
-#include <poll.h>
 #include <string.h>
 
 #include "fanout_priv.h"
@@ -22,205 +19,6 @@
 #define FANOUT_SEND_WAIT_MS  200  /* per frame: how long a full socket buffer is waited for */
 #define FANOUT_GOP_PACKETS   2048 /* a passed-through GOP kept for joins: 4 s at ~5 Mbps */
 #define FANOUT_FRESH_PACKETS 256  /* our encoder's: the join's keyframe and what followed */
-#define FANOUT_HOLD_MEMBERS  16   /* viewers sent to between handing the lock to a waiter */
-#define FANOUT_TURN_MAX_US   2000 /* how long the send thread waits for the waiters' turn */
-
-void fanout_lock(struct fanout *f)
-{
-	g_atomic_int_inc(&f->waiting);
-	g_mutex_lock(&f->lock);
-}
-
-void fanout_unlock(struct fanout *f)
-{
-	if (g_atomic_int_dec_and_test(&f->waiting))
-		g_cond_signal(&f->turn);
-	g_mutex_unlock(&f->lock);
-}
-
-/*
- * Send thread, lock held: let whoever waits for the lock have it, and take
- * it back when they are done (or after FANOUT_TURN_MAX_US, should they keep
- * coming). A mutex unlocked and locked again would mostly be retaken by
- * this thread before a waiter woke.
- */
-static void fanout_yield(struct fanout *f)
-{
-	gint64 until = g_get_monotonic_time() + FANOUT_TURN_MAX_US;
-
-	while (g_atomic_int_get(&f->waiting) > 0)
-		if (!g_cond_wait_until(&f->turn, &f->lock, until))
-			break;
-}
-
-/*
- * Send thread, lock held: the frame's members one by one, each once, in
- * turn from f->first. Every FANOUT_HOLD_MEMBERS members the lock may go to
- * another thread, which may add or remove members meanwhile: then the walk
- * starts over and skips those given the frame already (m->frame).
- */
-struct walk {
-	guint i, changes, held;
-};
-
-static struct fanout_member *walk_next(struct fanout *f, struct walk *w)
-{
-	if (++w->held > FANOUT_HOLD_MEMBERS) {
-		w->held = 0;
-		fanout_yield(f);
-	}
-	if (w->changes != f->changes) {
-		w->changes = f->changes;
-		w->i = 0;
-	}
-	while (w->i < f->members->len) {
-		struct fanout_member *m =
-		    g_ptr_array_index(f->members, (f->first + w->i) % f->members->len);
-
-		w->i++;
-		if (m->frame != f->frame) {
-			m->frame = f->frame;
-			return m;
-		}
-	}
-	return NULL;
-}
-
-/* UDP GSO in use: on unless the kernel refused it once (then never again). */
-static gint gso_off;
-
-/*
- * Send thread, fanout lock held: `batch` prepared datagrams on `fd`; how
- * many left. The socket is shared by every viewer, so a keyframe sent to
- * many at once can fill its buffer while the NIC's queue drains (the kernel
- * caps the buffer at net.core.wmem_max). Wait for room rather than drop,
- * until `deadline_us`; frames arriving meanwhile wait in the leaky queue
- * upstream. The wait is without the lock, so joins and leaves never wait for
- * a slow network; a viewer removed meanwhile gets nothing more.
- */
-static guint send_batch(struct fanout *f, struct batch *b, int fd, guint batch, gint64 deadline_us)
-{
-	guint done = 0, removals = f->removals;
-
-	while (done < batch) {
-		int n = sendmmsg(fd, b->msgs + done, batch - done, MSG_DONTWAIT);
-		gint64 left_ms;
-		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-
-		if (n > 0) {
-			done += (guint)n;
-			continue;
-		}
-		if (n < 0 && (errno == EIO || errno == EINVAL) && b->packets[done] > 1 &&
-		    g_atomic_int_compare_and_exchange(&gso_off, 0, 1))
-			g_warning("UDP GSO refused (%s): packets go one by one from now on",
-			          g_strerror(errno));
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
-			done++; /* this datagram cannot go (no route, ...): the next may */
-			continue;
-		}
-		left_ms = (deadline_us - g_get_monotonic_time()) / 1000;
-		if (left_ms <= 0)
-			break;
-		g_mutex_unlock(&f->lock);
-		poll(&pfd, 1, (int)MIN(left_ms, 5));
-		g_mutex_lock(&f->lock);
-		if (f->removals != removals)
-			break; /* the viewer (and the address msgs point to) may be gone */
-	}
-	return done;
-}
-
-/* Lock held: message j of `b` gets UDP_SEGMENT when it carries more than one packet. */
-static void set_segments(struct batch *b, guint j)
-{
-	struct msghdr *h = &b->msgs[j].msg_hdr;
-	struct cmsghdr *c = &b->control[j].hdr;
-
-	if (b->packets[j] < 2)
-		return;
-	h->msg_control = b->control[j].buf;
-	h->msg_controllen = sizeof(b->control[j].buf);
-	c->cmsg_level = SOL_UDP;
-	c->cmsg_type = UDP_SEGMENT;
-	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-	memcpy(CMSG_DATA(c), &b->segment[j], sizeof(uint16_t));
-}
-
-/*
- * Fanout lock held: packets data[i] (len[i] bytes) to one viewer, with RTP
- * timestamp ts[i] instead of their own when ts is not NULL, prepared in
- * `b`: the send thread's, or the receive thread's (which never waits).
- * Sealed back to back; each run of one length (and a shorter last one)
- * is one message with UDP_SEGMENT.
- */
-static void send_to(struct fanout *f, struct batch *b, struct fanout_member *m,
-                    const uint8_t *const *data, const gsize *lens, const guint32 *ts,
-                    guint npackets, gint64 deadline_us)
-{
-	guint i = 0, nmsg, taken, sent = 0, done, j, removals = f->removals;
-	bool gso = !g_atomic_int_get(&gso_off), open;
-	guint64 bytes = 0;
-	size_t off;
-	int len;
-
-	while (i < npackets) {
-		g_mutex_lock(&m->seal);
-		nmsg = 0;
-		off = 0;
-		open = false; /* the last message takes more of its length */
-		for (taken = 0; taken < DIRECT_BATCH && i < npackets; i++) {
-			uint8_t *p = b->out + off;
-
-			len = (int)lens[i];
-			if (len > DIRECT_MAX_PACKET || len < 12)
-				continue;
-			memcpy(p, data[i], (size_t)len);
-			p[1] = (uint8_t)((p[1] & 0x80) | m->pt);
-			if (ts != NULL) { /* byte by byte: packets back to back are not aligned */
-				p[4] = (uint8_t)(ts[i] >> 24);
-				p[5] = (uint8_t)(ts[i] >> 16);
-				p[6] = (uint8_t)(ts[i] >> 8);
-				p[7] = (uint8_t)ts[i];
-			}
-			if (srtp_seal(m->tx, p, &len) != 0)
-				continue;
-			bytes += lens[i];
-			taken++;
-			off += (size_t)len;
-			if (open && len <= b->segment[nmsg - 1] &&
-			    b->iov[nmsg - 1].iov_len + (size_t)len <= FANOUT_GSO_MAX_BYTES) {
-				b->iov[nmsg - 1].iov_len += (size_t)len;
-				b->packets[nmsg - 1]++;
-				open = len == b->segment[nmsg - 1]; /* a shorter one ends the run */
-				continue;
-			}
-			b->iov[nmsg] = (struct iovec){.iov_base = p, .iov_len = (size_t)len};
-			b->packets[nmsg] = 1;
-			b->segment[nmsg] = (uint16_t)len;
-			memset(&b->msgs[nmsg], 0, sizeof(b->msgs[nmsg]));
-			b->msgs[nmsg].msg_hdr.msg_iov = &b->iov[nmsg];
-			b->msgs[nmsg].msg_hdr.msg_iovlen = 1;
-			b->msgs[nmsg].msg_hdr.msg_name = &m->addr;
-			b->msgs[nmsg].msg_hdr.msg_namelen = m->addrlen;
-			nmsg++;
-			open = gso;
-		}
-		g_mutex_unlock(&m->seal);
-		for (j = 0; j < nmsg; j++)
-			set_segments(b, j);
-		done = send_batch(f, b, m->fd, nmsg, deadline_us);
-		for (j = 0; j < done; j++)
-			sent += b->packets[j];
-		if (f->removals != removals)
-			return; /* m may have been freed while send_batch waited */
-	}
-	__atomic_fetch_add(&m->branch->packets, sent, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&m->branch->bytes, bytes, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&m->packets, sent, __ATOMIC_RELAXED);
-	/* payload: RTP's 12-byte headers off */
-	__atomic_fetch_add(&m->octets, bytes - MIN(bytes, (guint64)sent * 12), __ATOMIC_RELAXED);
-}
 
 /*
  * Lock held: a viewer waiting for a keyframe gets the frames kept since the
@@ -242,8 +40,7 @@ static bool gop_send(struct fanout *f, struct batch *b, struct gop_packets *out,
 		          "%u frames)",
 		          m->sid, (double)(g_get_monotonic_time() - m->branch->created_us) / 1000.0,
 		          gop_frames(f->gop));
-	send_to(f, b, m, out->data, out->lens, out->ts, n, deadline_us);
-	g_atomic_int_set(&m->branch->sound_open, 1);
+	fanout_send_to(f, b, m, out->data, out->lens, out->ts, n, deadline_us);
 	return true;
 }
 
@@ -329,12 +126,14 @@ static void note_capture(struct fanout *f, GstAppSink *sink, GstSample *sample, 
  */
 static void send_sound(struct fanout *f, guint npackets, gint64 deadline_us)
 {
-	struct walk w = {.changes = f->changes};
+	struct fanout_walk w = {.changes = f->changes, .deadline_us = deadline_us};
 	struct fanout_member *m;
 
-	while ((m = walk_next(f, &w)) != NULL)
+	while ((m = fanout_walk_next(f, &w)) != NULL)
 		if (m->tx != NULL && m->fd >= 0 && g_atomic_int_get(&m->branch->sound_open))
-			send_to(f, &f->sending, m, f->data, f->len, NULL, npackets, deadline_us);
+			fanout_send_to(f, &f->sending, m, f->data, f->len, NULL, npackets,
+			               deadline_us);
+	fanout_batch_flush(f, &f->sending, deadline_us);
 }
 
 /* Send thread (the queue's): one frame's packets, as a list or a single buffer. */
@@ -345,7 +144,7 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	GstBufferList *list;
 	GstBuffer *one;
 	struct fanout_member *m;
-	struct walk w;
+	struct fanout_walk w;
 	guint i, n = 0, len;
 	gint64 deadline_us;
 	bool keyframe;
@@ -368,25 +167,28 @@ static GstFlowReturn on_new_sample_cb(GstAppSink *sink, gpointer data)
 	deadline_us = g_get_monotonic_time() + FANOUT_SEND_WAIT_MS * 1000;
 	g_mutex_lock(&f->lock);
 	f->frame++;
-	w = (struct walk){.changes = f->changes};
+	w = (struct fanout_walk){.changes = f->changes, .deadline_us = deadline_us};
 	if (n > 0 && f->len[0] >= 12)
 		note_capture(f, sink, sample, GST_READ_UINT32_BE(f->data[0] + 4));
 	if (f->history != NULL)
 		fanout_remember(f, n);
 	if (f->codec == CODEC_OPUS)
 		send_sound(f, n, deadline_us);
-	while (f->codec != CODEC_OPUS && (m = walk_next(f, &w)) != NULL) {
+	while (f->codec != CODEC_OPUS && (m = fanout_walk_next(f, &w)) != NULL) {
+		guint removals = f->removals;
+
 		if (m->tx == NULL || m->fd < 0)
 			continue;
 		if (!keyframe && n > 0 && f->len[0] >= 12 &&
 		    g_atomic_int_get(&m->branch->gate) == GATE_WAIT_KEYFRAME)
 			gop_send_or_ask(f, m, GST_READ_UINT32_BE(f->data[0] + 4), deadline_us);
-		if (gate_pass(m, keyframe)) {
-			send_to(f, &f->sending, m, f->data, f->len, NULL, n, deadline_us);
-			/* the sound starts once its picture's first frame is on the wire */
-			g_atomic_int_set(&m->branch->sound_open, 1);
-		}
+		if (f->removals != removals)
+			continue; /* a full batch went out and waited: m may be gone */
+		if (gate_pass(m, keyframe))
+			fanout_send_to(f, &f->sending, m, f->data, f->len, NULL, n, deadline_us);
 	}
+	if (f->codec != CODEC_OPUS)
+		fanout_batch_flush(f, &f->sending, deadline_us);
 	if (f->gop != NULL)
 		gop_keep(f->gop, f->data, f->len, n, keyframe, g_get_monotonic_time());
 	f->first++;
@@ -572,6 +374,7 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
 	up = tx != NULL &&
 	     g_atomic_int_compare_and_exchange(&m->branch->gate, GATE_CLOSED, GATE_WAIT_KEYFRAME);
 	if (up && m->fd >= 0)
-		gop_send(f, &f->joining, &f->joining_gop, m, gop_after_newest(f->gop), 0);
+		if (gop_send(f, &f->joining, &f->joining_gop, m, gop_after_newest(f->gop), 0))
+			fanout_batch_flush(f, &f->joining, 0);
 	fanout_unlock(f);
 }

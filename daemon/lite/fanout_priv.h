@@ -19,7 +19,10 @@
 #define FANOUT_MAX_PACKETS 512 /* packets of one frame we handle (a 720p keyframe: ~100) */
 #define FANOUT_HISTORY     512 /* packets kept for NACKs: ~2 s at 2 Mbps, by sequence number */
 
-/* One batch of protected packets for sendmmsg: a thread's scratch. */
+/*
+ * One batch of protected packets for sendmmsg, to one or several viewers: a
+ * thread's scratch, flushed before the fanout lock is let go (fanout.c).
+ */
 #define FANOUT_GSO_MAX_BYTES 60000 /* one UDP GSO send: under the 64 KiB of a UDP datagram */
 struct batch {
 	/*
@@ -32,8 +35,13 @@ struct batch {
 	struct mmsghdr msgs[DIRECT_BATCH];
 	struct iovec iov[DIRECT_BATCH];
 	guint packets[DIRECT_BATCH]; /* in each message */
+	guint64 bytes[DIRECT_BATCH]; /* RTP bytes in each, before SRTP */
 	uint16_t segment[DIRECT_BATCH];
-	union { /* UDP_SEGMENT's control message, per message */
+	struct fanout_member *owner[DIRECT_BATCH]; /* whose packets each message carries */
+	guint nmsg;                                /* messages held */
+	size_t used;                               /* bytes of out[] they take */
+	int fd;                                    /* the socket they go out of */
+	union {                                    /* UDP_SEGMENT's control message, per message */
 		struct cmsghdr hdr;
 		uint8_t buf[CMSG_SPACE(sizeof(uint16_t))];
 	} control[DIRECT_BATCH];
@@ -129,6 +137,23 @@ struct fanout {
  */
 void fanout_lock(struct fanout *f);
 void fanout_unlock(struct fanout *f);
+
+/*
+ * Send thread, lock held: the frame's members one by one, each once, in
+ * turn from f->first. Every FANOUT_HOLD_MEMBERS members the lock may go to
+ * another thread, which may add or remove members meanwhile: then the walk
+ * starts over and skips those given the frame already (m->frame).
+ */
+struct fanout_walk {
+	guint i, changes, held;
+	gint64 deadline_us; /* the frame's: fanout_batch_flush before the lock goes */
+};
+
+struct fanout_member *fanout_walk_next(struct fanout *f, struct fanout_walk *w);
+bool fanout_batch_flush(struct fanout *f, struct batch *b, gint64 deadline_us);
+bool fanout_send_to(struct fanout *f, struct batch *b, struct fanout_member *m,
+                    const uint8_t *const *data, const gsize *lens, const guint32 *ts,
+                    guint npackets, gint64 deadline_us);
 
 /* Send thread: keep the frame's packets (f->maps) for NACKs. */
 void fanout_remember(struct fanout *f, guint npackets);

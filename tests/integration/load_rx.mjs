@@ -12,7 +12,8 @@
 // --audio (the bench's sound rows) on the stream's test tone: the same judge
 // on picture and sound together, and apart for the sound: ~50 Opus packets a
 // second each, the first ones decrypted, none before the picture, on the
-// answer's audio SSRC, and sender reports counted on both SSRCs.
+// answer's audio SSRC, and sender reports counted on both SSRCs. And whep_rx
+// --gro (UDP_GRO: a GSO message comes whole) under the same judge.
 import assert from 'node:assert/strict';
 import { startStack } from '../lib/stack.mjs';
 import { untilTornDown, resources, assertCleanExit } from '../lib/daemon.mjs';
@@ -89,6 +90,13 @@ try {
   assert.deepEqual(good.viewers.map((v) => v.profile).sort(),
     [...Array(N / 2).fill('AEAD_AES_128_GCM'), ...Array(N / 2).fill('AES128_CM_SHA1_80')], 'both SRTP profiles were negotiated and decrypted');
   assert.deepEqual(good.left, { left: N, status: { 200: N } }, 'every DELETE answered 200');
+  await untilTornDown(s.daemon, base, { what: 'the daemon back to 0 viewers' });
+
+  // --gro (the bench's): the daemon's UDP GSO messages come whole, each
+  // segment counted and its header read: the same judge holds.
+  const gro = await session(s, ['--gro'], ['cm', 'gcm']);
+  assert.deepEqual(judge(gro.viewers, gro.got, gro.perViewer), [], 'with UDP_GRO every viewer played what was sent');
+  assert.deepEqual(gro.left, { left: N, status: { 200: N } });
   await untilTornDown(s.daemon, base, { what: 'the daemon back to 0 viewers' });
 
   // The same judge on media whep_rx cannot decrypt: its key is one bit off.

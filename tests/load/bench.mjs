@@ -13,7 +13,7 @@
 //   BENCH_RECEIVER=c|werift (c: whep_rx; werift: BENCH_WORKERS=4 node workers hold every viewer)
 //   BENCH_SAMPLE=5 (with c: that many of each step's viewers are werift peers)
 //   BENCH_CLIENT_MAX_PCT=50 (a capacity step fails when the load client took more of a core)
-//   BENCH_RX_ARGS='--tick-ms 20' (whep_rx's options)
+//   BENCH_RX_ARGS='--tick-ms 20' (whep_rx's options)  BENCH_RX_GRO=1 (whep_rx --gro: below)
 //   BENCH_JANUS_STEPS=0,10,50 (empty: no Janus)  BENCH_JANUS_LOW_KBPS=200
 //   BENCH_CLIENT_NICE=10 (the receivers' scheduling priority, below the server's)
 //   BENCH_ICE_MODE=auto|lite|full (whepcamd's [ice] mode; full: a webrtcbin per viewer)
@@ -59,7 +59,13 @@ const RECEIVER = env('BENCH_RECEIVER', 'c');
 const SAMPLE = RECEIVER === 'c' ? Number(env('BENCH_SAMPLE', 5)) : 0;
 const CLIENT_MAX = Number(env('BENCH_CLIENT_MAX_PCT', 50));
 // With the clip, viewers offer H.264 (the clip's codec: passed through to them).
-const RX_ARGS = [...(SOURCE === 'clip' ? ['--h264'] : []), ...env('BENCH_RX_ARGS', '').split(' ').filter(Boolean)];
+// BENCH_RX_GRO=1 (default): whep_rx takes the daemon's UDP GSO messages whole
+// (UDP_GRO). On loopback the receiving socket's kernel work runs in the
+// sender's thread and is charged to the daemon; a GRO socket takes a frame
+// in one piece, as a NIC with UDP segmentation offload takes it off the
+// daemon's hands. BENCH_RX_GRO=0 charges the daemon with both.
+const RX_GRO = env('BENCH_RX_GRO', '1') === '1';
+const RX_ARGS = [...(SOURCE === 'clip' ? ['--h264'] : []), ...(RX_GRO ? ['--gro'] : []), ...env('BENCH_RX_ARGS', '').split(' ').filter(Boolean)];
 // Every step's viewers, the sample and the bench's own POSTs fit under the cap.
 const MAX_VIEWERS = Math.max(400, Math.max(...STEPS) + 50);
 const OUT = path.join(buildDir, 'bench');

@@ -13,11 +13,13 @@ const n = Number(process.argv[2] || 1000);
 const source = process.argv[3] || 'test:smpte';
 const s = await startStack({ daemonArgs: ['--width', '1280', '--height', '720', '--fps', '30', '--bitrate-kbps', '2000',
   '--source', source, '--max-viewers', String(n + 50), '--log-level', 'message'] });
-const fleet = await startFleet(1, null, { receiver: 'c' });
+// A clip is H.264: viewers offering it get it passed through (no encoder).
+const fleet = await startFleet(1, null, { receiver: 'c', args: [...(source.startsWith('file:') ? ['--h264'] : []), ...(process.env.HOLD_RX_ARGS ?? '').split(' ').filter(Boolean)] });
 const t = performance.now();
 const j = await setViewers(fleet, { kind: 'whep', base: s.base }, n);
 console.log(`daemon pid ${s.daemon.pid}; ${j.joined.length} joined, ${j.failed} failed in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-const offer = fs.readFileSync(path.join(here, '../data/offer-chromium.sdp'), 'utf8');
+const offer = fs.readFileSync(path.join(here, '../data/offer-chromium.sdp'), 'utf8')
+  .replace('packetization-mode=1;profile-level-id=4d001f', 'packetization-mode=1;profile-level-id=64001f');
 const ms = [];
 for (let i = 0; i < 40; i++) {
   const a = performance.now();

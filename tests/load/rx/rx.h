@@ -195,6 +195,7 @@ struct rx_global {
 	bool corrupt_key;
 	bool h264;  /* offer H.264 instead of VP8 */
 	bool audio; /* offer Opus too */
+	bool gro;   /* UDP_GRO: a GSO sender's segments come coalesced (rx_viewer.c) */
 	uint64_t wakeups, recv_calls, datagrams;
 };
 extern struct rx_global G;

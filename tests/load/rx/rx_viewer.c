@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -30,6 +31,19 @@ struct rx_global G;
 static uint8_t slots[MAX_BATCH][RX_SLOT_FULL];
 static struct mmsghdr msgs[MAX_BATCH];
 static struct iovec iov[MAX_BATCH];
+
+/*
+ * --gro: the socket takes a sender's UDP GSO datagram whole (UDP_GRO), as
+ * one buffer of up to 64 KiB whose segments are gso_size bytes each (the
+ * last may be shorter): read whole, each segment counted as a datagram.
+ */
+#define GRO_BATCH 32
+#define GRO_MAX   65536
+static uint8_t gro_slots[GRO_BATCH][GRO_MAX];
+static union {
+	struct cmsghdr hdr;
+	uint8_t buf[CMSG_SPACE(sizeof(int))];
+} gro_control[GRO_BATCH];
 
 double now_ms(void)
 {
@@ -120,6 +134,8 @@ struct viewer *viewer_start(int id, const struct in_addr *local, enum rx_profile
 	if (G.rcvbuf > 0 &&
 	    setsockopt(v->udp, SOL_SOCKET, SO_RCVBUFFORCE, &G.rcvbuf, sizeof(G.rcvbuf)) != 0)
 		setsockopt(v->udp, SOL_SOCKET, SO_RCVBUF, &G.rcvbuf, sizeof(G.rcvbuf));
+	if (G.gro && setsockopt(v->udp, SOL_UDP, UDP_GRO, &(int){1}, sizeof(int)) != 0)
+		goto fail;
 	if (bind(v->udp, (struct sockaddr *)&v->local, sizeof(v->local)) != 0 ||
 	    getsockname(v->udp, (struct sockaddr *)&v->local, &len) != 0)
 		goto fail;
@@ -292,10 +308,63 @@ static void on_datagram(struct viewer *v, const uint8_t *p, size_t avail, size_t
 	}
 }
 
+/* The segment size of a coalesced datagram; 0 when it is one datagram. */
+static size_t gro_segment(struct msghdr *h)
+{
+	struct cmsghdr *c;
+	int size;
+
+	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	return 0;
+}
+
+static void viewer_on_udp_gro(struct viewer *v, double now)
+{
+	int n, i, rounds;
+
+	for (rounds = 0; rounds < 4; rounds++) {
+		for (i = 0; i < GRO_BATCH; i++) {
+			iov[i] = (struct iovec){.iov_base = gro_slots[i], .iov_len = GRO_MAX};
+			msgs[i].msg_hdr =
+			    (struct msghdr){.msg_iov = &iov[i],
+			                    .msg_iovlen = 1,
+			                    .msg_control = gro_control[i].buf,
+			                    .msg_controllen = sizeof(gro_control[i].buf)};
+		}
+		n = recvmmsg(v->udp, msgs, GRO_BATCH, MSG_DONTWAIT, NULL);
+		G.recv_calls++;
+		if (n <= 0)
+			break;
+		for (i = 0; i < n && v->udp >= 0; i++) {
+			size_t len = msgs[i].msg_len, seg = gro_segment(&msgs[i].msg_hdr), off;
+
+			if (seg == 0 || seg > len)
+				seg = len;
+			for (off = 0; off < len && v->udp >= 0; off += seg) {
+				size_t k = len - off < seg ? len - off : seg;
+
+				G.datagrams++;
+				on_datagram(v, gro_slots[i] + off, k, k, now);
+			}
+		}
+		if (n < GRO_BATCH)
+			break;
+	}
+}
+
 void viewer_on_udp(struct viewer *v)
 {
 	double now = now_ms();
 	int vlen = G.batch > MAX_BATCH ? MAX_BATCH : G.batch, n, i, rounds;
+
+	if (G.gro) {
+		viewer_on_udp_gro(v, now);
+		return;
+	}
 
 	for (rounds = 0; rounds < 4; rounds++) {
 		/* Whole datagrams while anything but counting is to be done. */

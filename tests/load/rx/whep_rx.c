@@ -370,7 +370,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: whep_rx [--local IP[,IP…]] [--batch N] [--tick-ms N] "
 	                "[--decrypt-first N] [--sample-ms N] [--keepalive-ms N] "
-	                "[--rcvbuf BYTES] [--corrupt-key] [--h264] [--audio]\n");
+	                "[--rcvbuf BYTES] [--corrupt-key] [--h264] [--audio] [--gro]\n");
 	exit(2);
 }
 
@@ -386,6 +386,7 @@ int main(int argc, char **argv)
 	                                     {"corrupt-key", no_argument, NULL, 'c'},
 	                                     {"h264", no_argument, NULL, 'H'},
 	                                     {"audio", no_argument, NULL, 'a'},
+	                                     {"gro", no_argument, NULL, 'g'},
 	                                     {NULL, 0, NULL, 0}};
 	struct epoll_event evs[MAX_EVENTS], ev = {.events = EPOLLIN, .data.ptr = &stdin_src};
 	double last_timer = 0;
@@ -429,6 +430,9 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			G.audio = true;
+			break;
+		case 'g':
+			G.gro = true;
 			break;
 		default:
 			usage();
