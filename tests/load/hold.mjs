@@ -21,14 +21,14 @@ console.log(`daemon pid ${s.daemon.pid}; ${j.joined.length} joined, ${j.failed} 
 const offer = fs.readFileSync(path.join(here, '../data/offer-chromium.sdp'), 'utf8')
   .replace('packetization-mode=1;profile-level-id=4d001f', 'packetization-mode=1;profile-level-id=64001f');
 const ms = [];
-for (let i = 0; i < 40; i++) {
+for (let i = 0; i < Number(process.env.HOLD_POSTS ?? 40); i++) {
   const a = performance.now();
   const res = await fetch(`${s.base}/whep/cam`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer });
   await res.text();
   ms.push(performance.now() - a);
   if (res.status === 201) await fetch(s.base + res.headers.get('location'), { method: 'DELETE' });
 }
-console.log(`POST -> 201 p50 ${median(ms).toFixed(1)} p95 ${pct(ms, 0.95).toFixed(1)} max ${Math.max(...ms).toFixed(1)} ms`);
+console.log(`POST -> 201 p50 ${median(ms).toFixed(1)} p95 ${pct(ms, 0.95).toFixed(1)} max ${Math.max(...ms).toFixed(1)} ms; slowest ${[...ms].sort((a, b) => b - a).slice(0, 8).map((x) => x.toFixed(1)).join(' ')}`);
 process.stdin.resume();
 await new Promise((r) => process.stdin.on('end', r));
 await fleet.stop();
