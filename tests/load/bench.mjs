@@ -144,25 +144,36 @@ async function postLatency(s, tries = 100) {
   return { p50: median(ms), p95: pct(ms, 0.95) };
 }
 
-// Join/leave cycles with the capacity receivers alone (the sample stays out).
+// Join/leave cycles with the capacity receivers alone (the sample stays out),
+// 25 at a time. `before` is read after a warm-up of CHURN_WARMUP cycles (a
+// fresh daemon's first viewers set its allocator's high-water mark, which it
+// keeps), then RSS every 1,000 cycles: a leak grows with them, a high-water
+// mark does not.
+const CHURN_WARMUP = 100;
 async function churn(s, cycles) {
   const target = { kind: 'whep', base: s.base };
   await setViewers(s.base, 0);
-  await sleep(3000);
-  const before = proc(s.daemon.pid);
-  const t0 = performance.now();
   let done = 0, failed = 0;
   const batch = 25;
-  while (done < cycles) {
-    const k = Math.min(batch, cycles - done);
+  const run = async (k) => {
     const j = await fleetSet(fleet, target, k);
     failed += j.failed;
     await fleetSet(fleet, target, 0);
     done += k;
+  };
+  while (done < CHURN_WARMUP) await run(Math.min(batch, CHURN_WARMUP - done));
+  await sleep(3000);
+  const before = proc(s.daemon.pid);
+  const series = [];
+  const t0 = performance.now();
+  done = 0;
+  while (done < cycles) {
+    await run(Math.min(batch, cycles - done));
+    if (done % 1000 === 0) series.push({ cycles: done, rssKb: proc(s.daemon.pid).rssKb });
   }
   await sleep(5000); // the reaper thread and bus messages settle
   const after = proc(s.daemon.pid);
-  return { cycles, failed, seconds: (performance.now() - t0) / 1000, before, after,
+  return { cycles, warmup: CHURN_WARMUP, failed, seconds: (performance.now() - t0) / 1000, before, after, series,
     rssGrowthPct: ((after.rssKb - before.rssKb) / before.rssKb) * 100 };
 }
 
@@ -337,7 +348,8 @@ if (results.burst) {
 }
 if (results.churn) {
   const c = results.churn;
-  console.log(`churn: ${c.cycles} cycles (${c.failed} failed joins) in ${c.seconds.toFixed(0)} s; RSS ${(c.before.rssKb / 1024).toFixed(1)} -> ${(c.after.rssKb / 1024).toFixed(1)} MB (${c.rssGrowthPct.toFixed(1)} %), fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
+  console.log(`churn: ${c.cycles} cycles after ${c.warmup} to warm up (${c.failed} failed joins) in ${c.seconds.toFixed(0)} s; RSS ${(c.before.rssKb / 1024).toFixed(1)} -> ${(c.after.rssKb / 1024).toFixed(1)} MB (${c.rssGrowthPct.toFixed(1)} %), fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
+  console.log(`  RSS MB every 1,000 cycles: ${c.series.map((x) => (x.rssKb / 1024).toFixed(1)).join(' ')}`);
 }
 if (results.browser) {
   console.log(`Chromium click -> first frame p50 ${r1(results.browser.p50)} ms, POST -> first frame p50 ${r1(results.browser.postP50)} ms over ${results.browser.all.length} tries`);
