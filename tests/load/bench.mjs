@@ -429,6 +429,8 @@ const targets = [
   [`join burst: ${BURST} viewers at once all play within 2 s${results.burst ? ` (${results.burst.joined} in ${r1(results.burst.wallMs)} ms)` : ''}`,
     results.burst ? results.burst.joined === BURST && results.burst.failed === 0 && results.burst.wallMs <= 2000 : null],
   ['CPU per viewer <= 0.8 x Janus (2 Mbps)', results.janus ? results.janus[0].ratio <= 0.8 : null],
+  // Issue 17: a fifth of Janus's, at its largest step (N = 50 by default).
+  [`relay per viewer <= 0.2 x Janus's (2 Mbps${results.janus ? `: ${results.janus[0].ratio.toFixed(2)} at N = ${results.janus[0].n}` : ''})`, results.janus ? results.janus[0].ratio <= 0.2 : null],
   [`CPU per viewer <= 1.0 x Janus (${JANUS_LOW_KBPS} kbps)`, results.janus ? results.janus[1].ratio <= 1.0 : null],
   // (a NaN ratio, from a per-viewer figure lost in noise, counts as missed)
 ];
