@@ -386,6 +386,26 @@ static size_t min_sealed(const struct dtls_peer *p)
 	       (nid == NID_aes_128_gcm || nid == NID_aes_256_gcm ? DTLS_GCM_NONCE : 0);
 }
 
+/*
+ * Once the handshake is over, the SSL's record buffers (a read and a write
+ * buffer of ~16.7 KB each, half of a connected peer's memory) go between
+ * calls (issue 17): after it a peer only reads an alert or a retransmitted
+ * Finished, and writes a close_notify or our last flight once more. They
+ * come back for each such call: OpenSSL 3.0 reallocates the read buffer on
+ * its own but writes DTLS records into the write buffer unchecked (a NULL
+ * one crashed SSL_shutdown). During the handshake they stay.
+ */
+static bool take_buffers(struct dtls_peer *p)
+{
+	return p->state == DTLS_HANDSHAKING || SSL_alloc_buffers(p->ssl) == 1;
+}
+
+static void release_buffers(struct dtls_peer *p)
+{
+	if (p->state != DTLS_HANDSHAKING)
+		(void)SSL_free_buffers(p->ssl); /* 0 when a record is pending: never here */
+}
+
 enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t len)
 {
 	static _Thread_local uint8_t sealed[DTLS_DATAGRAM_MAX];
@@ -419,7 +439,7 @@ enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t 
 	}
 	/* The rbio is empty between calls, so OpenSSL's one read per datagram
 	 * gets exactly this one; the reset after makes sure of it. */
-	if (BIO_write(p->rbio, data, (int)len) != (int)len) {
+	if (!take_buffers(p) || BIO_write(p->rbio, data, (int)len) != (int)len) {
 		fail(p, "out of memory");
 		goto out;
 	}
@@ -440,6 +460,7 @@ enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t 
 	after_error(p, r);
 out:
 	(void)BIO_reset(p->rbio);
+	release_buffers(p);
 	return p->state;
 }
 
@@ -480,13 +501,14 @@ const char *dtls_peer_dropped(const struct dtls_peer *p)
 
 void dtls_peer_close(struct dtls_peer *p)
 {
-	if (p->state == DTLS_CONNECTED) {
+	if (p->state == DTLS_CONNECTED && take_buffers(p)) {
 		ERR_clear_error();
 		(void)SSL_shutdown(p->ssl); /* writes close_notify; no need to wait for theirs */
 		ERR_clear_error();
 	}
 	if (p->state != DTLS_FAILED)
 		p->state = DTLS_CLOSED;
+	release_buffers(p);
 }
 
 int dtls_peer_srtp_keys(const struct dtls_peer *p, enum dtls_srtp_profile *profile,

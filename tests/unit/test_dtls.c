@@ -39,6 +39,49 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 	return 0;
 }
 
+/*
+ * Every byte OpenSSL holds, through CRYPTO_set_mem_functions (set in main
+ * before OpenSSL allocates anything): what a peer costs (issue 17).
+ */
+static gint64 openssl_live;
+
+#define SIZE_HEAD 16 /* keeps malloc's alignment */
+
+static void *counted_malloc(size_t n, const char *file, int line)
+{
+	uint8_t *b = malloc(n + SIZE_HEAD);
+
+	if (b == NULL)
+		return NULL;
+	memcpy(b, &n, sizeof(n));
+	openssl_live += (gint64)n;
+	return b + SIZE_HEAD;
+}
+
+static void counted_free(void *ptr, const char *file, int line)
+{
+	size_t n;
+
+	if (ptr == NULL)
+		return;
+	memcpy(&n, (uint8_t *)ptr - SIZE_HEAD, sizeof(n));
+	openssl_live -= (gint64)n;
+	free((uint8_t *)ptr - SIZE_HEAD);
+}
+
+static void *counted_realloc(void *ptr, size_t n, const char *file, int line)
+{
+	void *b = counted_malloc(n, file, line);
+	size_t old;
+
+	if (b == NULL || ptr == NULL)
+		return b;
+	memcpy(&old, (uint8_t *)ptr - SIZE_HEAD, sizeof(old));
+	memcpy(b, ptr, MIN(old, n));
+	counted_free(ptr, file, line);
+	return b;
+}
+
 /* The browser's side: its own throwaway certificate, any DTLS 1.2 client. */
 struct link {
 	SSL_CTX *cctx;
@@ -412,6 +455,19 @@ static void test_garbage(void)
 	dtls_peer_free(p);
 }
 
+/* What OpenSSL frees when the link's peer goes: the peer's footprint. */
+static gint64 peer_bytes(struct link *l)
+{
+	gint64 before = openssl_live;
+
+	dtls_peer_free(l->peer);
+	l->peer = NULL;
+	return before - openssl_live;
+}
+
+/* A connected peer holds no record buffers (2 x ~16.7 KB): issue 17's 50 KB a viewer. */
+#define CONNECTED_PEER_MAX_BYTES (40 * 1024)
+
 static void test_close_from_us(void)
 {
 	struct link *l = link_new(BOTH_PROFILES, NULL);
@@ -425,6 +481,7 @@ static void test_close_from_us(void)
 	g_assert_cmpint(l->client_error, ==, SSL_ERROR_ZERO_RETURN);
 	dtls_peer_close(l->peer); /* twice is harmless and sends nothing */
 	g_assert_cmpuint(l->to_client->len, ==, 0);
+	g_assert_cmpint(peer_bytes(l), <=, CONNECTED_PEER_MAX_BYTES);
 	link_free(l);
 }
 
@@ -469,6 +526,66 @@ static void test_retransmit(void)
 	g_assert_cmpint(dtls_peer_timeout_ms(l->peer), >, ms);
 	pump(l);
 	check_connected(l);
+	link_free(l);
+}
+
+static void test_footprint(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+	gint64 n;
+
+	pump(l);
+	check_connected(l);
+	n = peer_bytes(l);
+	g_test_message("a connected peer holds %" G_GINT64_FORMAT " bytes of OpenSSL's", n);
+	g_assert_cmpint(n, >, 0);
+	g_assert_cmpint(n, <=, CONNECTED_PEER_MAX_BYTES);
+	link_free(l);
+}
+
+/*
+ * Our last flight (ChangeCipherSpec, Finished) is lost: the client sends its
+ * own again when its timer runs out, and the connected peer, whose buffers
+ * are gone, must answer it with ours (OpenSSL writes it into a write buffer
+ * that must be there again), then give them back.
+ */
+static void test_last_flight_lost(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+	int round;
+	gint64 n;
+
+	for (round = 0; round < 32 && dtls_peer_state(l->peer) != DTLS_CONNECTED; round++) {
+		client_step(l);
+		client_to_peer(l);
+		if (dtls_peer_state(l->peer) == DTLS_CONNECTED)
+			break;
+		peer_to_client(l);
+	}
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CONNECTED);
+	g_assert_cmpuint(l->to_client->len, >, 0);
+	g_ptr_array_set_size(l->to_client, 0); /* lost */
+	client_step(l);
+	g_assert_false(l->client_done);
+
+	clock_skew_us += 2 * G_USEC_PER_SEC; /* past the client's first timeout (1 s) */
+	if (DTLSv1_handle_timeout(l->client) == 0) {
+		g_test_message("OpenSSL reads another clock: waiting for the client's timer");
+		g_usleep(1100 * 1000);
+		g_assert_cmpint(DTLSv1_handle_timeout(l->client), >, 0);
+	}
+	g_assert_true(client_to_peer(l)); /* its flight again */
+	g_assert_cmpuint(l->to_client->len, >, 0); /* and ours again */
+	peer_to_client(l);
+	g_assert_true(l->client_done);
+	check_connected(l);
+	check_keys(l, DTLS_SRTP_AEAD_AES_128_GCM, 12);
+	/* The close_notify of a client that has the keys still ends the session. */
+	SSL_shutdown(l->client);
+	client_to_peer(l);
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CLOSED);
+	n = peer_bytes(l);
+	g_assert_cmpint(n, <=, CONNECTED_PEER_MAX_BYTES);
 	link_free(l);
 }
 
@@ -665,6 +782,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
+	g_assert_cmpint(CRYPTO_set_mem_functions(counted_malloc, counted_realloc, counted_free), ==,
+	                1);
 	if (dtls_init(&err) < 0)
 		g_printerr("dtls_init: %s\n", err);
 	g_assert_null(err);
@@ -681,6 +800,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/dtls/close-from-us", test_close_from_us);
 	g_test_add_func("/dtls/close-from-client", test_close_from_client);
 	g_test_add_func("/dtls/retransmit", test_retransmit);
+	g_test_add_func("/dtls/footprint", test_footprint);
+	g_test_add_func("/dtls/last-flight-lost", test_last_flight_lost);
 	g_test_add_func("/dtls/not-dtls-and-early-keys", test_before_init_and_keys);
 	g_test_add_func("/dtls/datagram-check", test_datagram_check);
 	g_test_add_func("/dtls/forged-records", test_forged_records);
