@@ -226,8 +226,8 @@ static void on_dtls_connected(struct peer *p)
 	 * libsrtp2 reads the viewer's SRTCP and protects our sender reports.
 	 */
 	ok = dtls_peer_srtp_keys(p->dtls, &profile, local, remote, &len) == 0 &&
-	     srtp_session_new_rtcp(&p->rx, profile, remote, len, false) == 0 &&
-	     srtp_session_new_rtcp(&p->tx_rtcp, profile, local, len, true) == 0;
+	     srtp_session_new(&p->rx, profile, remote, len, false) == 0 &&
+	     srtp_session_new(&p->tx_rtcp, profile, local, len, true) == 0;
 	for (i = 0; ok && i < PEER_TRACKS; i++)
 		ok = p->fanout[i] == NULL || (tx[i] = srtp_seal_new(profile, local, len)) != NULL;
 	if (!ok) {

@@ -23,23 +23,8 @@ int srtp_session_init(char **err)
 	return 0;
 }
 
-static int srtp_session_new_for(srtp_t *out, enum dtls_srtp_profile profile, const uint8_t *key,
-                                size_t len, bool outbound, bool rtp);
-
 int srtp_session_new(srtp_t *out, enum dtls_srtp_profile profile, const uint8_t *key, size_t len,
                      bool outbound)
-{
-	return srtp_session_new_for(out, profile, key, len, outbound, true);
-}
-
-int srtp_session_new_rtcp(srtp_t *out, enum dtls_srtp_profile profile, const uint8_t *key,
-                          size_t len, bool outbound)
-{
-	return srtp_session_new_for(out, profile, key, len, outbound, false);
-}
-
-static int srtp_session_new_for(srtp_t *out, enum dtls_srtp_profile profile, const uint8_t *key,
-                                size_t len, bool outbound, bool rtp)
 {
 	uint8_t master[DTLS_SRTP_KEY_MAX];
 	srtp_policy_t policy;
@@ -56,14 +41,6 @@ static int srtp_session_new_for(srtp_t *out, enum dtls_srtp_profile profile, con
 		srtp_crypto_policy_set_rtp_default(&policy.rtp);
 		srtp_crypto_policy_set_rtcp_default(&policy.rtcp);
 	}
-	/*
-	 * An RTCP-only session keys no RTP cipher: on Debian's NSS-backed
-	 * libsrtp2 each keyed cipher is an imported PK11 key of ~5.5 KB, and
-	 * every viewer has two sessions (issue 17). srtp_protect on such a
-	 * session would send RTP in the clear: only srtp_*_rtcp may use it.
-	 */
-	if (!rtp)
-		srtp_crypto_policy_set_null_cipher_hmac_null(&policy.rtp);
 	memcpy(master, key, len);
 	policy.key = master;
 	policy.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;

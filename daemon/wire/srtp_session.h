@@ -16,12 +16,5 @@ int srtp_session_init(char **err);
 /* A sender (outbound) or receiver (inbound) session for the DTLS keys. 0 or -1. */
 int srtp_session_new(srtp_t *out, enum dtls_srtp_profile profile, const uint8_t *key, size_t len,
                      bool outbound);
-/*
- * The same for SRTCP only, a third of the memory: srtp_protect and
- * srtp_unprotect must never be called on it (its RTP policy is the null
- * cipher: RTP would go out in the clear).
- */
-int srtp_session_new_rtcp(srtp_t *out, enum dtls_srtp_profile profile, const uint8_t *key,
-                          size_t len, bool outbound);
 
 #endif

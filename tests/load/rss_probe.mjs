@@ -1,15 +1,17 @@
 // RSS per viewer on a cheap stream (320x240, 300 kbps), for issue 17's memory
 // target: a fresh stack, RSS at 0 viewers, then at N whep_rx viewers, then
 // after they leave; optional churn (CHURN cycles of 25 joins and leaves).
-// Then waits for stdin to close (PAUSE=1) so gdb can look at the daemon.
-// Usage: node tests/load/rss_probe.mjs N [CHURN]   (env: PAUSE=1, DAEMON_ENV)
+// Usage: node tests/load/rss_probe.mjs N [CHURN]   (env: PAUSE=1 or PAUSE_AFTER=1: wait for
+// stdin to close at N viewers or after they left, for gdb)
 import fs from 'node:fs';
 import { startStack } from '../lib/stack.mjs';
 import { startFleet, setViewers, proc, sleep } from './fleet.mjs';
 
 const n = Number(process.argv[2] || 1000);
 const cycles = Number(process.argv[3] || 0);
-const s = await startStack({ daemonArgs: ['--width', '320', '--height', '240', '--fps', '30', '--bitrate-kbps', '300',
+// RSS_STREAM=WxH@kbps for another stream (the bench's: 1280x720@2000).
+const [, w, h, kbps] = /^(\d+)x(\d+)@(\d+)$/.exec(process.env.RSS_STREAM || '320x240@300');
+const s = await startStack({ daemonArgs: ['--width', w, '--height', h, '--fps', '30', '--bitrate-kbps', kbps,
   '--source', 'test:smpte', '--max-viewers', String(n + 50), '--log-level', 'message'] });
 const pid = s.daemon.pid;
 const smaps = () => Object.fromEntries(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n')
@@ -35,12 +37,18 @@ await setViewers(fleet, target, 0);
 await sleep(3000);
 const p2 = proc(pid);
 show('after leaving', p2, smaps());
+if (process.env.PAUSE_AFTER) {
+  console.log('paused after leaving; close stdin to go on');
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.on('end', r));
+}
 if (cycles > 0) {
   const t0 = performance.now();
   let failed = 0;
   for (let done = 0; done < cycles; done += 25) {
     failed += (await setViewers(fleet, target, 25)).failed;
     await setViewers(fleet, target, 0);
+    if ((done + 25) % 1000 === 0) show(`  ${done + 25} cycles`, proc(pid), smaps());
   }
   await sleep(5000);
   const p3 = proc(pid);
