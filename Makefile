@@ -160,7 +160,7 @@ $(BUILD)/fuzz/fuzz_stun: tests/fuzz/fuzz_stun.c daemon/wire/stun.c daemon/wire/s
 	$(FUZZ_LINK) $(shell $(PKG_CONFIG) --libs glib-2.0)
 $(BUILD)/fuzz/fuzz_rtp: tests/fuzz/fuzz_rtp.c daemon/wire/rtp.c daemon/wire/codec.c daemon/wire/rtp.h daemon/lite/lite.h | $(DEPS_OK)
 	$(FUZZ_LINK) $(shell $(PKG_CONFIG) --libs '$(DAEMON_PKGS)')
-$(BUILD)/fuzz/fuzz_dtls: tests/fuzz/fuzz_dtls.c daemon/wire/dtls.c daemon/wire/dtls_record.c daemon/wire/dtls.h | $(DEPS_OK)
+$(BUILD)/fuzz/fuzz_dtls: tests/fuzz/fuzz_dtls.c daemon/wire/dtls.c daemon/wire/dtls_record.c daemon/wire/dtls_epoch1.c daemon/wire/dtls_cert.c daemon/wire/dtls.h daemon/wire/dtls_priv.h | $(DEPS_OK)
 	$(FUZZ_LINK) $(shell $(PKG_CONFIG) --libs glib-2.0 openssl)
 $(BUILD)/fuzz/fuzz_sdpfrag: tests/fuzz/fuzz_sdpfrag.c daemon/wire/sdpfrag.c daemon/wire/sdpfrag.h | $(DEPS_OK)
 	$(FUZZ_LINK) $(shell $(PKG_CONFIG) --libs glib-2.0)

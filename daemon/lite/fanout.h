@@ -23,7 +23,7 @@
 #include "media/branch.h"
 #include "media/track.h"
 #include "wire/srtp_seal.h"
-#include "wire/srtp_session.h"
+#include "wire/srtcp.h"
 
 struct fanout;        /* opaque */
 struct fanout_member; /* opaque: one viewer's place in a fan-out */
@@ -65,7 +65,7 @@ void fanout_set_sender(struct fanout *f, struct fanout_member *m, struct srtp_se
  * Receive thread: send m again the packets it NACKed that are still in the
  * history, as its resend budget allows (a sequence number resent within
  * RESEND_REPEAT_MS is not sent again), using `scratch`
- * (DIRECT_MAX_PACKET + SRTP_MAX_TRAILER_LEN bytes). Returns how many went.
+ * (DIRECT_MAX_PACKET + SRTP_SEAL_MAX_TRAILER bytes). Returns how many went.
  */
 guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *seqs, size_t n,
                     uint8_t *scratch);
@@ -77,7 +77,8 @@ guint fanout_resend(struct fanout *f, struct fanout_member *m, const uint16_t *s
  * clock, what m was sent. False when there was nothing to report yet (m
  * sent nothing, or no consent).
  */
-bool fanout_send_report(struct fanout *f, struct fanout_member *m, srtp_t tx, const char *cname);
+bool fanout_send_report(struct fanout *f, struct fanout_member *m, struct srtcp *tx,
+                        const char *cname);
 
 /* NACK resends, every fan-out since start-up. */
 struct fanout_resend_totals {

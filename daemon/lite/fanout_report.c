@@ -36,13 +36,14 @@ static size_t sender_report(struct fanout *f, struct fanout_member *m, const cha
 	return rtp_rtcp_sender_report(&si, cname, out, cap);
 }
 
-bool fanout_send_report(struct fanout *f, struct fanout_member *m, srtp_t tx, const char *cname)
+bool fanout_send_report(struct fanout *f, struct fanout_member *m, struct srtcp *tx,
+                        const char *cname)
 {
-	static uint8_t out[REPORT_MAX + SRTP_MAX_TRAILER_LEN]; /* the receive thread's */
+	static uint8_t out[REPORT_MAX + SRTCP_MAX_TRAILER]; /* the receive thread's */
 	int len;
 
 	len = m->fd >= 0 ? (int)sender_report(f, m, cname, out, REPORT_MAX) : 0;
-	if (len > 0 && srtp_protect_rtcp(tx, out, &len) == srtp_err_status_ok)
+	if (len > 0 && srtcp_protect(tx, out, &len) == 0)
 		sendto(m->fd, out, (size_t)len, MSG_DONTWAIT, (const struct sockaddr *)&m->addr,
 		       m->addrlen);
 	return len > 0;

@@ -16,7 +16,6 @@
 #include "udp.h"
 #include "wire/answer.h"
 #include "wire/dtls.h"
-#include "wire/srtp_session.h"
 #include "whepcam.h"
 
 /* One viewer on this path: main thread creates and frees it. */
@@ -128,7 +127,7 @@ int lite_init(const struct daemon_config *cfg, const struct session_host *host, 
 	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)fanout_free);
 	dtls_set_cert_lifetime(lifetime);
 	consent_timing();
-	if (dtls_init(err) != 0 || srtp_session_init(err) != 0 || udp_start(cfg, err) != 0)
+	if (dtls_init(err) != 0 || udp_start(cfg, err) != 0)
 		return -1;
 	/* Checked often enough to renew in time for any lifetime, at most hourly. */
 	D.renew_timer =

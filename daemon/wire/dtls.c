@@ -1,8 +1,11 @@
 /*
- * dtls.c - the DTLS server half of DTLS-SRTP. Owns the daemon's one
- * certificate and SSL_CTX, and per peer an SSL driven only through memory: a
- * mem BIO fed one datagram at a time, and a write BIO that hands each write to
- * the caller's send callback as one datagram. No sockets, no threads here.
+ * dtls.c - the DTLS server half of DTLS-SRTP, per peer (the daemon's one
+ * certificate and SSL_CTX are dtls_cert.c's): during the handshake an SSL driven
+ * only through memory: a mem BIO fed one datagram at a time, and a write BIO
+ * that hands each write to the caller's send callback as one datagram. At
+ * the handshake's end the SSL goes (issue 17: ~40 KB a viewer) and
+ * dtls_epoch1.c's record keys take over what is left to do. No sockets, no
+ * threads here.
  */
 #define G_LOG_DOMAIN "dtls"
 
@@ -19,24 +22,14 @@
 #include <openssl/x509.h>
 
 #include "dtls.h"
+#include "dtls_priv.h"
 
-#define DTLS_CIPHERS                                                                               \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:"                                                           \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:"                                                           \
-	"ECDHE-ECDSA-AES256-GCM-SHA384"
-#define DTLS_GROUPS "P-256:X25519"
-/* Our preference: GCM first, it is the cheaper per packet with AES-NI (no HMAC-SHA1). */
-#define DTLS_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
-#define DTLS_EXPORTER      "EXTRACTOR-dtls_srtp" /* RFC 5764 4.2 */
-#define DTLS_AEAD_TAG      16                    /* GCM and ChaCha20-Poly1305 */
-#define DTLS_GCM_NONCE     8  /* GCM's explicit nonce in each record (RFC 5288 3) */
-#define DTLS_SRTP_KEY_LEN  16 /* AES-128 master key, both profiles */
+#define DTLS_EXPORTER     "EXTRACTOR-dtls_srtp" /* RFC 5764 4.2 */
+#define DTLS_AEAD_TAG     16                    /* GCM and ChaCha20-Poly1305 */
+#define DTLS_GCM_NONCE    8  /* GCM's explicit nonce in each record (RFC 5288 3) */
+#define DTLS_SRTP_KEY_LEN 16 /* AES-128 master key, both profiles */
 
-static SSL_CTX *ctx; /* the current certificate's; peers made earlier hold a reference to theirs */
 static BIO_METHOD *out_method;
-static char fingerprint[DTLS_FINGERPRINT_MAX];
-static gint64 cert_lifetime_s = DTLS_CERT_LIFETIME_S;
-static gint64 cert_expires_s; /* notAfter of the current certificate, Unix seconds */
 
 /* RFC 8122 5: the hash names an offer may use, and the digest each means. */
 static const struct {
@@ -48,8 +41,11 @@ static const struct {
 };
 
 struct dtls_peer {
-	SSL *ssl;  /* owns both BIOs */
-	BIO *rbio; /* holds at most the datagram being fed */
+	SSL *ssl;            /* owns both BIOs; NULL once the handshake has ended */
+	BIO *rbio;           /* holds at most the datagram being fed */
+	GByteArray *capture; /* while OpenSSL writes: each datagram, after its 2-byte length */
+	GBytes *flight;      /* our last flight as sent (same form), for a client that missed it */
+	struct dtls_epoch1 e1; /* once connected: the record keys that replace the SSL */
 	dtls_send_fn send;
 	void *user;
 	enum dtls_state state;
@@ -60,7 +56,7 @@ struct dtls_peer {
 	uint8_t local[DTLS_SRTP_KEY_MAX], remote[DTLS_SRTP_KEY_MAX];
 	size_t key_len; /* 0 until connected */
 	char error[160];
-	const char *dropped; /* why the last datagram never reached OpenSSL, or NULL */
+	const char *dropped; /* why the last datagram (or a record of it) was dropped, or NULL */
 };
 
 /* One BIO_write from OpenSSL's DTLS code is one datagram: a whole flight
@@ -71,6 +67,12 @@ static int out_write(BIO *b, const char *data, int len)
 
 	if (len <= 0)
 		return 0;
+	if (p->capture != NULL && len <= 0xffff) {
+		const uint8_t be[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+
+		g_byte_array_append(p->capture, be, 2);
+		g_byte_array_append(p->capture, (const guint8 *)data, (guint)len);
+	}
 	p->send((const uint8_t *)data, (size_t)len, p->user);
 	return len;
 }
@@ -90,152 +92,23 @@ static long out_ctrl(BIO *b, int cmd, long num, void *ptr)
 	}
 }
 
-/* Browsers present throwaway self-signed certificates, so no chain can be
- * checked: what authenticates the peer is the digest comparison against the
- * signalled a=fingerprint once the handshake is done (RFC 8827 6.5). */
-static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
+int dtls_peer_methods_init(void)
 {
-	return 1;
-}
-
-static X509 *make_cert(EVP_PKEY *key, gint64 lifetime_s)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-	uint64_t serial;
-
-	if (x == NULL || RAND_bytes((unsigned char *)&serial, sizeof(serial)) != 1)
-		goto fail;
-	name = X509_get_subject_name(x);
-	/* Valid from a day back, so a peer with a slow clock accepts it, for lifetime_s from now
-	 * (a year by default, as webrtcbin's; dtls_renew_if_due replaces it well before). */
-	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), (serial >> 1) | 1) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -86400L) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)lifetime_s) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"whepcam",
-	                                -1, -1, 0) ||
-	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, key) ||
-	    X509_sign(x, key, EVP_sha256()) <= 0)
-		goto fail;
-	return x;
-fail:
-	X509_free(x);
-	return NULL;
-}
-
-/*
- * A new key, certificate and context; on success *out_ctx and out_fp (the
- * certificate's "sha-256 …") are set. Returns 0, or -1 with *err set.
- */
-static int make_context(SSL_CTX **out_ctx, char out_fp[DTLS_FINGERPRINT_MAX], char **err)
-{
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	SSL_CTX *c = NULL;
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	const char *what, *reason;
-
-	what = "cannot create the DTLS key and certificate";
-	key = EVP_EC_gen("P-256");
-	/* buf2hexstr writes upper-case pairs joined by ':', as browsers do. */
-	memcpy(out_fp, "sha-256 ", 8);
-	if (key == NULL || (cert = make_cert(key, cert_lifetime_s)) == NULL ||
-	    X509_digest(cert, EVP_sha256(), md, &md_len) != 1 ||
-	    !OPENSSL_buf2hexstr_ex(out_fp + 8, DTLS_FINGERPRINT_MAX - 8, NULL, md, md_len, ':'))
-		goto fail;
-	what = "cannot set up the DTLS context";
-	c = SSL_CTX_new(DTLS_server_method());
-	/* SSL_CTX_set_tlsext_use_srtp is the odd one out: 0 means success. */
-	if (c == NULL || !SSL_CTX_set_min_proto_version(c, DTLS1_2_VERSION) ||
-	    !SSL_CTX_set_cipher_list(c, DTLS_CIPHERS) ||
-	    !SSL_CTX_set1_groups_list(c, DTLS_GROUPS) ||
-	    SSL_CTX_set_tlsext_use_srtp(c, DTLS_SRTP_PROFILES) != 0 ||
-	    !SSL_CTX_use_certificate(c, cert) || !SSL_CTX_use_PrivateKey(c, key) ||
-	    !SSL_CTX_check_private_key(c))
-		goto fail;
-	SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
-	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_read_ahead(c, 0);
-	/* No resumption and no renegotiation: either would let the peer end up
-	 * with keys or a certificate we did not check against the fingerprint.
-	 * NO_QUERY_MTU keeps our MTU: without it a reset SSL asks the BIO. */
-	SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_QUERY_MTU);
-	*out_ctx = c;
-	X509_free(cert); /* the context holds its own references */
-	EVP_PKEY_free(key);
-	return 0;
-fail:
-	reason = ERR_reason_error_string(ERR_get_error());
-	*err = g_strdup_printf("%s: %s", what, reason != NULL ? reason : "unknown OpenSSL error");
-	ERR_clear_error();
-	SSL_CTX_free(c);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	return -1;
-}
-
-int dtls_init(char **err)
-{
-	if (ctx != NULL)
+	if (out_method != NULL)
 		return 0;
 	out_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "whepcam-dtls-out");
 	if (out_method == NULL || !BIO_meth_set_write(out_method, out_write) ||
 	    !BIO_meth_set_ctrl(out_method, out_ctrl)) {
-		*err = g_strdup("cannot create the DTLS BIO method");
-		goto fail;
-	}
-	if (make_context(&ctx, fingerprint, err) != 0)
-		goto fail;
-	cert_expires_s = g_get_real_time() / G_USEC_PER_SEC + cert_lifetime_s;
-	return 0;
-fail:
-	fingerprint[0] = '\0';
-	BIO_meth_free(out_method);
-	out_method = NULL;
-	return -1;
-}
-
-void dtls_set_cert_lifetime(gint64 seconds)
-{
-	cert_lifetime_s = MAX(seconds, DTLS_CERT_MIN_LIFETIME_S);
-}
-
-gint64 dtls_cert_expires(void)
-{
-	return cert_expires_s;
-}
-
-int dtls_renew_if_due(gint64 now_s, char **err)
-{
-	char fp[DTLS_FINGERPRINT_MAX];
-	SSL_CTX *c = NULL;
-
-	if (ctx == NULL || now_s < cert_expires_s - cert_lifetime_s / DTLS_RENEW_FRACTION)
-		return 0;
-	if (make_context(&c, fp, err) != 0)
+		dtls_peer_methods_free();
 		return -1;
-	/* Peers made with the old context keep it alive through their SSL's reference. */
-	SSL_CTX_free(ctx);
-	ctx = c;
-	memcpy(fingerprint, fp, sizeof(fingerprint));
-	cert_expires_s = g_get_real_time() / G_USEC_PER_SEC + cert_lifetime_s;
-	return 1;
+	}
+	return 0;
 }
 
-void dtls_shutdown(void)
+void dtls_peer_methods_free(void)
 {
-	SSL_CTX_free(ctx);
-	ctx = NULL;
 	BIO_meth_free(out_method);
 	out_method = NULL;
-	fingerprint[0] = '\0';
-}
-
-const char *dtls_fingerprint(void)
-{
-	return fingerprint;
 }
 
 /* "ALG XX:XX:...": one space, exactly the algorithm's digest length. */
@@ -271,14 +144,14 @@ struct dtls_peer *dtls_peer_new(const char *remote_fingerprint, dtls_send_fn sen
 	struct dtls_peer *p;
 	BIO *rbio = NULL, *wbio = NULL;
 
-	if (ctx == NULL || remote_fingerprint == NULL || send == NULL)
+	if (dtls_ctx() == NULL || out_method == NULL || remote_fingerprint == NULL || send == NULL)
 		return NULL;
 	p = g_new0(struct dtls_peer, 1);
 	p->send = send;
 	p->user = user;
 	if (parse_fingerprint(p, remote_fingerprint) < 0)
 		goto fail;
-	p->ssl = SSL_new(ctx);
+	p->ssl = SSL_new(dtls_ctx());
 	rbio = BIO_new(BIO_s_mem());
 	wbio = BIO_new(out_method);
 	if (p->ssl == NULL || rbio == NULL || wbio == NULL)
@@ -307,6 +180,10 @@ void dtls_peer_free(struct dtls_peer *p)
 	if (p == NULL)
 		return;
 	SSL_free(p->ssl);
+	if (p->capture != NULL)
+		g_byte_array_unref(p->capture);
+	if (p->flight != NULL)
+		g_bytes_unref(p->flight);
 	OPENSSL_cleanse(p, sizeof(*p));
 	g_free(p);
 }
@@ -339,7 +216,7 @@ static void after_error(struct dtls_peer *p, int r)
 	}
 }
 
-static int handshake_done(struct dtls_peer *p)
+static int handshake_done(struct dtls_peer *p, GBytes *flight)
 {
 	X509 *cert = SSL_get0_peer_certificate(p->ssl);
 	const SRTP_PROTECTION_PROFILE *sp = SSL_get_selected_srtp_profile(p->ssl);
@@ -364,6 +241,10 @@ static int handshake_done(struct dtls_peer *p)
 	memcpy(p->remote, m, k);
 	memcpy(p->remote + k, m + 2 * k, s);
 	OPENSSL_cleanse(m, sizeof(m));
+	if (dtls_epoch1_init(&p->e1, p->ssl, g_bytes_get_data(flight, NULL),
+	                     g_bytes_get_size(flight)) != 0)
+		return fail(p, "cannot derive the DTLS record keys");
+	p->flight = g_bytes_ref(flight);
 	p->profile = (enum dtls_srtp_profile)sp->id;
 	p->key_len = k + s;
 	p->state = DTLS_CONNECTED;
@@ -373,9 +254,12 @@ static int handshake_done(struct dtls_peer *p)
 /* The shortest epoch-1 record the chosen cipher can produce (its nonce and tag), or 0. */
 static size_t min_sealed(const struct dtls_peer *p)
 {
-	const SSL_CIPHER *c = SSL_get_current_cipher(p->ssl);
+	const SSL_CIPHER *c;
 	int nid;
 
+	if (p->ssl == NULL)
+		return p->e1.nid != 0 ? dtls_epoch1_min_sealed(&p->e1) : 0;
+	c = SSL_get_current_cipher(p->ssl);
 	if (c == NULL)
 		c = SSL_get_pending_cipher(p->ssl);
 	if (c == NULL)
@@ -386,10 +270,78 @@ static size_t min_sealed(const struct dtls_peer *p)
 	       (nid == NID_aes_128_gcm || nid == NID_aes_256_gcm ? DTLS_GCM_NONCE : 0);
 }
 
+/* Our last flight again, as first sent: the client's Finished came again. */
+static void resend_flight(struct dtls_peer *p)
+{
+	gsize len = 0, at = 0, n;
+	const uint8_t *f = g_bytes_get_data(p->flight, &len);
+
+	while (at + 2 <= len) {
+		n = (gsize)f[at] << 8 | f[at + 1];
+		if (n > len - at - 2)
+			break;
+		p->send(f + at + 2, n, p->user);
+		at += 2 + n;
+	}
+}
+
+/*
+ * A datagram after the handshake (it passed dtls_datagram_check): only its
+ * sealed records can be the peer's, and of those only an alert or its
+ * Finished (sent again: ours was lost) need an answer. A plaintext
+ * ClientHello, which OpenSSL would have started over on, is nothing here.
+ */
+static void feed_connected(struct dtls_peer *p, const uint8_t *data, size_t len)
+{
+	size_t at = 0, rec;
+	bool sealed = false, resend = false;
+	uint8_t alert = 0;
+
+	while (at + 13 <= len) {
+		rec = 13 + ((size_t)data[at + 11] << 8 | data[at + 12]);
+		if (rec > len - at)
+			break;
+		if (data[at + 3] != 0 || data[at + 4] != 0) {
+			sealed = true;
+			switch (dtls_epoch1_open(&p->e1, data + at, rec, &alert)) {
+			case DTLS_E1_FORGED:
+				p->dropped = "sealed record that does not authenticate";
+				break;
+			case DTLS_E1_CLOSE:
+				p->state = DTLS_CLOSED;
+				return;
+			case DTLS_E1_FATAL:
+				g_snprintf(p->error, sizeof(p->error),
+				           "the peer sent fatal alert %u", alert);
+				p->state = DTLS_FAILED;
+				return;
+			case DTLS_E1_FINISHED:
+				resend = true;
+				break;
+			case DTLS_E1_OTHER:
+				break;
+			}
+		}
+		at += rec;
+	}
+	if (!sealed)
+		p->dropped = "plaintext records after the handshake";
+	if (resend)
+		resend_flight(p);
+}
+
+/* The handshake is over (or failed): the SSL and its buffers go. */
+static void settle(struct dtls_peer *p)
+{
+	SSL_free(p->ssl);
+	p->ssl = NULL;
+	p->rbio = NULL;
+}
+
 enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t len)
 {
-	static _Thread_local uint8_t sealed[DTLS_DATAGRAM_MAX];
 	uint8_t sink[4096];
+	GBytes *flight;
 	int r;
 
 	if (p->state != DTLS_HANDSHAKING && p->state != DTLS_CONNECTED)
@@ -403,19 +355,9 @@ enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t 
 	p->dropped = dtls_datagram_check(data, len, min_sealed(p));
 	if (p->dropped != NULL)
 		return p->state;
-	/*
-	 * Once connected, only sealed (epoch 1) records can be the peer's: a
-	 * plaintext ClientHello would make OpenSSL start over and fail the session
-	 * (found by fuzz_dtls). The epoch-0 records of a retransmitted final flight
-	 * go too; its sealed Finished, which makes OpenSSL resend ours, stays.
-	 */
 	if (p->state == DTLS_CONNECTED) {
-		len = dtls_sealed_records(data, len, sealed);
-		data = sealed;
-		if (len == 0) {
-			p->dropped = "plaintext records after the handshake";
-			return p->state;
-		}
+		feed_connected(p, data, len);
+		return p->state;
 	}
 	/* The rbio is empty between calls, so OpenSSL's one read per datagram
 	 * gets exactly this one; the reset after makes sure of it. */
@@ -423,23 +365,29 @@ enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t 
 		fail(p, "out of memory");
 		goto out;
 	}
-	ERR_clear_error(); /* SSL_get_error reads this thread's queue */
-	if (p->state == DTLS_HANDSHAKING) {
-		r = SSL_do_handshake(p->ssl);
-		if (r != 1) {
-			after_error(p, r);
-			goto out;
-		}
-		if (handshake_done(p) < 0)
-			goto out;
+	ERR_clear_error();               /* SSL_get_error reads this thread's queue */
+	p->capture = g_byte_array_new(); /* the flight this datagram draws */
+	r = SSL_do_handshake(p->ssl);
+	flight = g_byte_array_free_to_bytes(p->capture);
+	p->capture = NULL;
+	if (r != 1) {
+		g_bytes_unref(flight);
+		after_error(p, r);
+		goto out;
 	}
-	/* Without data channels application data has no reader; reading it
-	 * also lets OpenSSL answer a retransmitted Finished and see alerts. */
+	r = handshake_done(p, flight);
+	g_bytes_unref(flight);
+	if (r < 0)
+		goto out;
+	/* Records after the Finished in the same datagram (an alert?) are OpenSSL's still. */
 	while ((r = SSL_read(p->ssl, sink, sizeof(sink))) > 0)
 		;
 	after_error(p, r);
 out:
-	(void)BIO_reset(p->rbio);
+	if (p->state != DTLS_HANDSHAKING)
+		settle(p);
+	else
+		(void)BIO_reset(p->rbio);
 	return p->state;
 }
 
@@ -480,11 +428,12 @@ const char *dtls_peer_dropped(const struct dtls_peer *p)
 
 void dtls_peer_close(struct dtls_peer *p)
 {
-	if (p->state == DTLS_CONNECTED) {
-		ERR_clear_error();
-		(void)SSL_shutdown(p->ssl); /* writes close_notify; no need to wait for theirs */
-		ERR_clear_error();
-	}
+	uint8_t alert[DTLS_ALERT_RECORD];
+	int n;
+
+	/* close_notify (a warning); no need to wait for theirs. Connected: the SSL is gone. */
+	if (p->state == DTLS_CONNECTED && (n = dtls_epoch1_seal_alert(&p->e1, 1, 0, alert)) > 0)
+		p->send(alert, (size_t)n, p->user);
 	if (p->state != DTLS_FAILED)
 		p->state = DTLS_CLOSED;
 }

@@ -71,6 +71,10 @@ void dtls_peer_free(struct dtls_peer *p);
  * A datagram from the peer (first byte 20..63, RFC 7983; others are ignored).
  * Drives the handshake, sends any flight through the callback and returns the
  * state after it. The peer's certificate must match remote_fingerprint.
+ * Connected, a peer holds no OpenSSL state, only its record keys: an
+ * authenticated close_notify closes it, a fatal alert fails it, its Finished
+ * sent again draws our last flight again (ours was lost); nothing else does
+ * anything.
  */
 enum dtls_state dtls_peer_feed(struct dtls_peer *p, const uint8_t *data, size_t len);
 /* Milliseconds until dtls_peer_tick is due (0: now), or -1 when no timer runs. */
@@ -97,12 +101,6 @@ const char *dtls_peer_dropped(const struct dtls_peer *p);
  * Returns NULL to accept, or the reason to drop.
  */
 const char *dtls_datagram_check(const uint8_t *data, size_t len, size_t min_sealed);
-/*
- * The sealed (epoch >= 1) records of a datagram that passed
- * dtls_datagram_check, copied in order to `out` (room for `len`); their
- * length. After the handshake nothing else can be the peer's.
- */
-size_t dtls_sealed_records(const uint8_t *data, size_t len, uint8_t *out);
 /* Sends close_notify if connected, so the browser sees the end at once; state becomes CLOSED. */
 void dtls_peer_close(struct dtls_peer *p);
 /*

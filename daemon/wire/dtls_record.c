@@ -41,21 +41,3 @@ const char *dtls_datagram_check(const uint8_t *data, size_t len, size_t min_seal
 	}
 	return NULL;
 }
-
-size_t dtls_sealed_records(const uint8_t *data, size_t len, uint8_t *out)
-{
-	size_t at = 0, kept = 0, rec;
-
-	/* The datagram passed dtls_datagram_check: whole records, each header complete. */
-	while (at + DTLS_RECORD_HEADER <= len) {
-		rec = DTLS_RECORD_HEADER + ((size_t)data[at + 11] << 8 | data[at + 12]);
-		if (rec > len - at)
-			break;
-		if (((unsigned)data[at + 3] << 8 | data[at + 4]) != 0) {
-			memmove(out + kept, data + at, rec);
-			kept += rec;
-		}
-		at += rec;
-	}
-	return kept;
-}

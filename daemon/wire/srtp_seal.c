@@ -27,6 +27,7 @@
 #define LABEL_ENC    0x00 /* RFC 3711 §4.3.2 */
 #define LABEL_AUTH   0x01
 #define LABEL_SALT   0x02
+#define LABEL_RTCP   0x03 /* SRTCP's labels: RTP's + 3 */
 #define MAX_ROC      0xffffffffu
 
 struct seal_stream {
@@ -72,8 +73,9 @@ static int kdf(EVP_CIPHER_CTX *c, const uint8_t salt[CM_SALT_LEN], uint8_t label
 	return 0;
 }
 
-int srtp_seal_derive(enum dtls_srtp_profile profile, const uint8_t *key, size_t len,
-                     struct srtp_seal_keys *out)
+/* RTP's session keys (labels 0-2), or SRTCP's (3-5: RFC 3711 §4.3.2). */
+static int derive(enum dtls_srtp_profile profile, const uint8_t *key, size_t len, uint8_t base,
+                  struct srtp_seal_keys *out)
 {
 	/* GCM's 96-bit master salt is padded with zeros to the KDF's 112 (RFC 7714 §11). */
 	uint8_t salt[CM_SALT_LEN] = {0};
@@ -87,10 +89,10 @@ int srtp_seal_derive(enum dtls_srtp_profile profile, const uint8_t *key, size_t 
 	c = EVP_CIPHER_CTX_new();
 	if (c == NULL || EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, key, NULL) != 1)
 		goto out;
-	if (kdf(c, salt, LABEL_ENC, out->enc, KEY_LEN) != 0 ||
-	    kdf(c, salt, LABEL_SALT, out->salt, (int)salt_len(profile)) != 0 ||
+	if (kdf(c, salt, base + LABEL_ENC, out->enc, KEY_LEN) != 0 ||
+	    kdf(c, salt, base + LABEL_SALT, out->salt, (int)salt_len(profile)) != 0 ||
 	    (profile == DTLS_SRTP_AES128_CM_SHA1_80 &&
-	     kdf(c, salt, LABEL_AUTH, out->auth, CM_AUTH_LEN) != 0))
+	     kdf(c, salt, base + LABEL_AUTH, out->auth, CM_AUTH_LEN) != 0))
 		goto out;
 	rc = 0;
 out:
@@ -99,6 +101,18 @@ out:
 	if (rc != 0)
 		OPENSSL_cleanse(out, sizeof(*out));
 	return rc;
+}
+
+int srtp_seal_derive(enum dtls_srtp_profile profile, const uint8_t *key, size_t len,
+                     struct srtp_seal_keys *out)
+{
+	return derive(profile, key, len, 0, out);
+}
+
+int srtp_seal_derive_rtcp(enum dtls_srtp_profile profile, const uint8_t *key, size_t len,
+                          struct srtp_seal_keys *out)
+{
+	return derive(profile, key, len, LABEL_RTCP, out);
 }
 
 struct srtp_seal *srtp_seal_new_keys(enum dtls_srtp_profile profile,

@@ -1,8 +1,8 @@
 /*
  * srtp_seal.h - the sender half of SRTP (RFC 3711, RFC 7714) on OpenSSL EVP:
  * seals RTP in place, byte for byte what libsrtp2's srtp_protect makes for
- * the same keys (tests/unit/test_srtp_seal.c checks it). No receive side:
- * SRTCP from viewers stays on libsrtp2 (srtp_session.h). Pure: no threads,
+ * the same keys (tests/unit/test_srtp_seal.c checks it). No receive side;
+ * SRTCP is srtcp.h's. Pure: no threads,
  * no clock; a sealer is used by one thread at a time, the caller owns it.
  */
 #ifndef WHEPCAMD_WIRE_SRTP_SEAL_H
@@ -50,6 +50,9 @@ int srtp_seal_trailer(const struct srtp_seal *s);
  */
 int srtp_seal_derive(enum dtls_srtp_profile profile, const uint8_t *key, size_t len,
                      struct srtp_seal_keys *out);
+/* The same for SRTCP (labels 3-5), srtcp.c's. */
+int srtp_seal_derive_rtcp(enum dtls_srtp_profile profile, const uint8_t *key, size_t len,
+                          struct srtp_seal_keys *out);
 
 /*
  * Seal the RTP packet pkt[0..*len) in place, as srtp_protect would: the

@@ -1,7 +1,8 @@
 /*
  * srtp_session.h - libsrtp2 sessions from DTLS-SRTP keys (RFC 5764). A
  * session is used by one thread at a time; the caller owns it
- * (srtp_dealloc).
+ * (srtp_dealloc). The daemon seals and opens with srtp_seal.h and srtcp.h;
+ * these are what the unit tests check those against, packet for packet.
  */
 #ifndef WHEPCAMD_WIRE_SRTP_SESSION_H
 #define WHEPCAMD_WIRE_SRTP_SESSION_H

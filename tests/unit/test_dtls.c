@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "wire/dtls.h"
+#include "wire/dtls_priv.h"
 
 #define BOTH_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
 #define CM80_ONLY     "SRTP_AES128_CM_SHA1_80"
@@ -38,6 +39,52 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 	tv->tv_usec = us % G_USEC_PER_SEC;
 	return 0;
 }
+
+/*
+ * Every byte OpenSSL holds, through CRYPTO_set_mem_functions (set in main
+ * before OpenSSL allocates anything): what a peer costs (issue 17).
+ */
+static gint64 openssl_live;
+
+#define SIZE_HEAD 16 /* keeps malloc's alignment */
+
+static void *counted_malloc(size_t n, const char *file, int line)
+{
+	uint8_t *b = malloc(n + SIZE_HEAD);
+
+	if (b == NULL)
+		return NULL;
+	memcpy(b, &n, sizeof(n));
+	openssl_live += (gint64)n;
+	return b + SIZE_HEAD;
+}
+
+static void counted_free(void *ptr, const char *file, int line)
+{
+	size_t n;
+
+	if (ptr == NULL)
+		return;
+	memcpy(&n, (uint8_t *)ptr - SIZE_HEAD, sizeof(n));
+	openssl_live -= (gint64)n;
+	free((uint8_t *)ptr - SIZE_HEAD);
+}
+
+static void *counted_realloc(void *ptr, size_t n, const char *file, int line)
+{
+	void *b = counted_malloc(n, file, line);
+	size_t old;
+
+	if (b == NULL || ptr == NULL)
+		return b;
+	memcpy(&old, (uint8_t *)ptr - SIZE_HEAD, sizeof(old));
+	memcpy(b, ptr, MIN(old, n));
+	counted_free(ptr, file, line);
+	return b;
+}
+
+/* The client's cipher suites (OpenSSL's list syntax); NULL: OpenSSL's default. */
+static const char *client_ciphers;
 
 /* The browser's side: its own throwaway certificate, any DTLS 1.2 client. */
 struct link {
@@ -119,6 +166,8 @@ static struct link *link_new(const char *profiles, const char *remote_fp)
 	g_assert_true(SSL_CTX_use_PrivateKey(l->cctx, key));
 	g_assert_cmpint(SSL_CTX_set_tlsext_use_srtp(l->cctx, profiles), ==, 0);
 	SSL_CTX_set_verify(l->cctx, SSL_VERIFY_PEER, accept_any);
+	if (client_ciphers != NULL)
+		g_assert_true(SSL_CTX_set_cipher_list(l->cctx, client_ciphers));
 	EVP_PKEY_free(key);
 
 	l->client = SSL_new(l->cctx);
@@ -412,6 +461,23 @@ static void test_garbage(void)
 	dtls_peer_free(p);
 }
 
+/* What OpenSSL frees when the link's peer goes: the peer's footprint. */
+static gint64 peer_bytes(struct link *l)
+{
+	gint64 before = openssl_live;
+
+	dtls_peer_free(l->peer);
+	l->peer = NULL;
+	return before - openssl_live;
+}
+
+/*
+ * A connected peer holds none of OpenSSL's memory: its SSL (~40 KB, of which
+ * a 21.8 KB handshake buffer and two 16.7 KB record buffers) goes at the end
+ * of the handshake (issue 17: 50 KB a viewer).
+ */
+#define CONNECTED_PEER_MAX_BYTES 0
+
 static void test_close_from_us(void)
 {
 	struct link *l = link_new(BOTH_PROFILES, NULL);
@@ -425,6 +491,7 @@ static void test_close_from_us(void)
 	g_assert_cmpint(l->client_error, ==, SSL_ERROR_ZERO_RETURN);
 	dtls_peer_close(l->peer); /* twice is harmless and sends nothing */
 	g_assert_cmpuint(l->to_client->len, ==, 0);
+	g_assert_cmpint(peer_bytes(l), <=, CONNECTED_PEER_MAX_BYTES);
 	link_free(l);
 }
 
@@ -469,6 +536,144 @@ static void test_retransmit(void)
 	g_assert_cmpint(dtls_peer_timeout_ms(l->peer), >, ms);
 	pump(l);
 	check_connected(l);
+	link_free(l);
+}
+
+static void test_footprint(void)
+{
+	struct link *l = link_new(BOTH_PROFILES, NULL);
+	gint64 n;
+
+	pump(l);
+	check_connected(l);
+	n = peer_bytes(l);
+	g_test_message("a connected peer holds %" G_GINT64_FORMAT " bytes of OpenSSL's", n);
+	g_assert_cmpint(n, <=, CONNECTED_PEER_MAX_BYTES);
+	link_free(l);
+}
+
+/*
+ * Our last flight (ChangeCipherSpec, Finished) is lost: the client sends its
+ * own again when its timer runs out, and the connected peer, whose buffers
+ * are gone, must answer it with ours (OpenSSL writes it into a write buffer
+ * that must be there again), then give them back.
+ */
+static void test_last_flight_lost(gconstpointer suite)
+{
+	struct link *l;
+	int round;
+	gint64 n;
+
+	client_ciphers = suite;
+	l = link_new(BOTH_PROFILES, NULL);
+	client_ciphers = NULL;
+
+	for (round = 0; round < 32 && dtls_peer_state(l->peer) != DTLS_CONNECTED; round++) {
+		client_step(l);
+		client_to_peer(l);
+		if (dtls_peer_state(l->peer) == DTLS_CONNECTED)
+			break;
+		peer_to_client(l);
+	}
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CONNECTED);
+	g_assert_cmpuint(l->to_client->len, >, 0);
+	g_ptr_array_set_size(l->to_client, 0); /* lost */
+	client_step(l);
+	g_assert_false(l->client_done);
+
+	clock_skew_us += 2 * G_USEC_PER_SEC; /* past the client's first timeout (1 s) */
+	if (DTLSv1_handle_timeout(l->client) == 0) {
+		g_test_message("OpenSSL reads another clock: waiting for the client's timer");
+		g_usleep(1100 * 1000);
+		g_assert_cmpint(DTLSv1_handle_timeout(l->client), >, 0);
+	}
+	g_assert_true(client_to_peer(l)); /* its flight again */
+	g_assert_cmpuint(l->to_client->len, >, 0); /* and ours again */
+	peer_to_client(l);
+	g_assert_true(l->client_done);
+	check_connected(l);
+	check_keys(l, DTLS_SRTP_AEAD_AES_128_GCM, 12);
+	g_assert_cmpstr(SSL_get_cipher_name(l->client), ==, suite);
+	/* Our close_notify comes after the Finished sent twice: the client takes it. */
+	dtls_peer_close(l->peer);
+	g_assert_cmpuint(l->to_client->len, ==, 1);
+	peer_to_client(l);
+	g_assert_cmpint(l->client_error, ==, SSL_ERROR_ZERO_RETURN);
+	n = peer_bytes(l);
+	g_assert_cmpint(n, <=, CONNECTED_PEER_MAX_BYTES);
+	link_free(l);
+}
+
+/*
+ * After the handshake the SSL is gone and dtls_epoch1.c reads and writes
+ * the records: for each cipher suite we offer, what an OpenSSL client
+ * seals must open (and a tampered copy must not), and what we seal the
+ * client must take.
+ */
+static void test_records_after_handshake(gconstpointer suite)
+{
+	struct link *l;
+	struct dtls_epoch1 theirs;
+	uint8_t rec[DTLS_ALERT_RECORD];
+	char *data;
+	uint8_t *copy;
+	long n;
+	int len;
+
+	client_ciphers = suite;
+	l = link_new(BOTH_PROFILES, NULL);
+	pump(l);
+	check_connected(l);
+	g_assert_cmpstr(SSL_get_cipher_name(l->client), ==, suite);
+	/* Application data (no data channels here): read by no one, ends nothing. */
+	g_assert_cmpint(SSL_write(l->client, "hello", 5), ==, 5);
+	g_assert_true(client_to_peer(l));
+	g_assert_cmpint(dtls_peer_state(l->peer), ==, DTLS_CONNECTED);
+	g_assert_null(dtls_peer_dropped(l->peer));
+	g_assert_cmpuint(l->to_client->len, ==, 0);
+	/* Its close_notify, one bit off: forged, dropped. Then as sent: the end. */
+	SSL_shutdown(l->client);
+	n = BIO_get_mem_data(l->cwbio, &data);
+	g_assert_cmpint(n, >=, 13 + 2 + 16);
+	copy = g_memdup2(data, (gsize)n);
+	(void)BIO_reset(l->cwbio);
+	copy[n - 1] ^= 1;
+	g_assert_cmpint(dtls_peer_feed(l->peer, copy, (size_t)n), ==, DTLS_CONNECTED);
+	g_assert_cmpstr(dtls_peer_dropped(l->peer), ==, "sealed record that does not authenticate");
+	copy[n - 1] ^= 1;
+	g_assert_cmpint(dtls_peer_feed(l->peer, copy, (size_t)n), ==, DTLS_CLOSED);
+	g_free(copy);
+	link_free(l);
+
+	/* Ours, to the client. */
+	client_ciphers = suite;
+	l = link_new(BOTH_PROFILES, NULL);
+	client_ciphers = NULL;
+	pump(l);
+	check_connected(l);
+	dtls_peer_close(l->peer);
+	g_assert_cmpuint(l->to_client->len, ==, 1);
+	peer_to_client(l);
+	g_assert_cmpint(l->client_error, ==, SSL_ERROR_ZERO_RETURN);
+	link_free(l);
+
+	/* A fatal alert, sealed with the client's keys (the same key block on its side): failed. */
+	client_ciphers = suite;
+	l = link_new(BOTH_PROFILES, NULL);
+	client_ciphers = NULL;
+	pump(l);
+	check_connected(l);
+	g_assert_cmpint(dtls_epoch1_init(&theirs, l->client, NULL, 0), ==, 0);
+	memcpy(theirs.server_key, theirs.client_key, sizeof(theirs.server_key));
+	memcpy(theirs.server_iv, theirs.client_iv, sizeof(theirs.server_iv));
+	theirs.write_seq += 5; /* past its Finished */
+	len = dtls_epoch1_seal_alert(&theirs, 1, 90, rec); /* a warning (user_canceled): nothing */
+	g_assert_cmpint(len, >, 0);
+	g_assert_cmpint(dtls_peer_feed(l->peer, rec, (size_t)len), ==, DTLS_CONNECTED);
+	len = dtls_epoch1_seal_alert(&theirs, 2, 40, rec); /* handshake_failure */
+	g_assert_cmpint(dtls_peer_feed(l->peer, rec, (size_t)len), ==, DTLS_FAILED);
+	g_assert_cmpstr(dtls_peer_error(l->peer), ==, "the peer sent fatal alert 40");
+	g_assert_cmpuint(l->to_client->len, ==, 0);
 	link_free(l);
 }
 
@@ -661,10 +866,17 @@ static void test_renewal(void)
 
 int main(int argc, char **argv)
 {
+	/* Every cipher suite dtls.c offers, by OpenSSL's name. */
+	static const char *const suites[] = {"ECDHE-ECDSA-AES128-GCM-SHA256",
+	                                     "ECDHE-ECDSA-CHACHA20-POLY1305",
+	                                     "ECDHE-ECDSA-AES256-GCM-SHA384"};
 	char *err = NULL;
+	guint i;
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
+	g_assert_cmpint(CRYPTO_set_mem_functions(counted_malloc, counted_realloc, counted_free), ==,
+	                1);
 	if (dtls_init(&err) < 0)
 		g_printerr("dtls_init: %s\n", err);
 	g_assert_null(err);
@@ -681,6 +893,16 @@ int main(int argc, char **argv)
 	g_test_add_func("/dtls/close-from-us", test_close_from_us);
 	g_test_add_func("/dtls/close-from-client", test_close_from_client);
 	g_test_add_func("/dtls/retransmit", test_retransmit);
+	g_test_add_func("/dtls/footprint", test_footprint);
+	for (i = 0; i < G_N_ELEMENTS(suites); i++) {
+		char *path = g_strdup_printf("/dtls/last-flight-lost/%s", suites[i]);
+
+		g_test_add_data_func(path, suites[i], test_last_flight_lost);
+		g_free(path);
+		path = g_strdup_printf("/dtls/records-after-handshake/%s", suites[i]);
+		g_test_add_data_func(path, suites[i], test_records_after_handshake);
+		g_free(path);
+	}
 	g_test_add_func("/dtls/not-dtls-and-early-keys", test_before_init_and_keys);
 	g_test_add_func("/dtls/datagram-check", test_datagram_check);
 	g_test_add_func("/dtls/forged-records", test_forged_records);
