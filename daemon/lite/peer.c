@@ -220,13 +220,8 @@ static void on_dtls_connected(struct peer *p)
 	int i;
 	bool ok;
 
-	/*
-	 * wire/srtp_seal.c seals RTP, a sealer per track (each is its send
-	 * thread's: the keys are the same, the SSRCs differ); wire/srtcp.c
-	 * reads the viewer's SRTCP and seals our sender reports. Both on
-	 * OpenSSL EVP, both checked against libsrtp2 in the unit tests, whose
-	 * NSS-backed sessions took ~35 KB a viewer for SRTCP (issue 17).
-	 */
+	/* A sealer per track (each its send thread's); SRTCP both ways on OpenSSL too:
+	 * libsrtp2's NSS-backed sessions took ~35 KB a viewer (issue 17). */
 	ok = dtls_peer_srtp_keys(p->dtls, &profile, local, remote, &len) == 0 &&
 	     (p->rx = srtcp_new(profile, remote, len, false)) != NULL &&
 	     (p->tx_rtcp = srtcp_new(profile, local, len, true)) != NULL;

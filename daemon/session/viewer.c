@@ -9,11 +9,9 @@
 #define G_LOG_DOMAIN "viewer"
 #include <stdlib.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "base/ice_servers.h"
+#include "base/trim.h"
 #include "base/util.h"
 #include "proto.h"
 #include "viewer_priv.h"
@@ -32,26 +30,7 @@ static struct {
 	const struct session_hooks *hooks;
 	GHashTable *table; /* id -> struct viewer, owned */
 	guint silence_sweep;
-	guint trim; /* malloc_trim once teardowns stop for TRIM_QUIET_MS */
 } V;
-
-/*
- * A viewer's handshake and session are allocated on the receive thread's
- * malloc arena, among others' (issue 17): after a burst of joins ends in
- * teardowns, the arenas keep their free pages (1,000 viewers gone left
- * ~10 MB). Given back once teardowns pause, never during a churn, which
- * would only fault the pages in again.
- */
-#define TRIM_QUIET_MS 2000
-
-static gboolean trim_cb(gpointer data)
-{
-	V.trim = 0;
-#ifdef __GLIBC__
-	(void)malloc_trim(0);
-#endif
-	return G_SOURCE_REMOVE;
-}
 
 static void send_error(guint64 client_id, int status, const char *error, const char *detail,
                        int retry_after)
@@ -109,9 +88,7 @@ static void viewer_destroy(gpointer p)
 	g_free(v->bundle_mid);
 	g_free(v->peer);
 	g_free(v);
-	if (V.trim != 0)
-		g_source_remove(V.trim);
-	V.trim = g_timeout_add(TRIM_QUIET_MS, trim_cb, NULL);
+	trim_soon(); /* base/trim.c: the arenas' free pages back once teardowns pause */
 }
 
 /* Count a session's end in the metrics, with what it was sent. */
@@ -520,9 +497,7 @@ void viewer_shutdown(void)
 		g_hash_table_destroy(V.table);
 		V.table = NULL;
 	}
-	if (V.trim != 0)
-		g_source_remove(V.trim);
-	V.trim = 0;
+	trim_cancel();
 	admission_shutdown();
 }
 
