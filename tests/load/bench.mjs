@@ -289,11 +289,13 @@ try {
 // Each server alone on the box in turn, after the main run has let go of it.
 if (SOURCE === 'clip') results.encoder = await encoderCost(WINDOW_S);
 if (H264_STEPS.length > 0)
-  results.h264 = await passthroughBench({ steps: H264_STEPS, windowS: WINDOW_S, browserTries: BROWSER_TRIES, browserFirstFrame });
+  results.h264 = await passthroughBench({ steps: H264_STEPS, windowS: WINDOW_S, browserTries: BROWSER_TRIES, browserFirstFrame,
+    rxArgs: RX_GRO ? ['--gro'] : [] });
 if (SOUND_N > 0 || SYNC_S > 0)
   results.sound = await soundBench({ n: SOUND_N, windowS: WINDOW_S, reps: REPS, iceMode: ICE_MODE, syncS: SYNC_S, syncModes: SYNC_MODES });
 if (JANUS_STEPS.length > 1)
-  results.janus = await compareWithJanus({ streams: [{ kbps: 2000, pattern: 'smpte' }, { kbps: JANUS_LOW_KBPS, pattern: 'ball' }],
+  results.janus = await compareWithJanus({ streams: [{ kbps: 2000, pattern: 'smpte', clip: SOURCE === 'clip' ? benchClip(OUT) : null },
+    { kbps: JANUS_LOW_KBPS, pattern: 'ball' }],
     steps: JANUS_STEPS, windowS: WINDOW_S,
     reps: REPS, workers: WORKERS });
 

@@ -1,6 +1,7 @@
 // whepcam and Janus side by side: the same viewer counts, the same werift
-// receivers, the same 1280x720@30 VP8 stream (whepcamd encodes in-process,
-// Janus relays gst-launch's twin of that encoder), at 2 Mbps and at a low
+// receivers, the same 1280x720@30 picture (whepcamd passes make bench's clip
+// through, or encodes VP8 in-process; Janus relays gst-launch's twin of that
+// encoder), at 2 Mbps and at a low
 // bitrate. Each server runs alone on the box in turn; per-viewer CPU is its
 // CPU above its own 0-viewer window, divided by the viewers. For whepcamd that
 // CPU leaves out the source+encoder threads (Janus's encoder is gst-launch,
@@ -46,9 +47,13 @@ async function measure(fleet, target, pid, { steps, windowS, reps }, skipThreads
   return { rows, firstKeyP50: median(firstKey) };
 }
 
-async function whepcamSide({ kbps, pattern }, opts) {
+// `clip` (a file: source passed through, make bench's): no encoder in the
+// process, as none is in Janus's, so the whole process is the relay; else the
+// test source, its encoder's threads left out (their ±5 % of a core swamps
+// a relay of 50 viewers at 2 Mbps: the figure came out below zero).
+async function whepcamSide({ kbps, pattern, clip }, opts) {
   const s = await startStack({ daemonArgs: ['--width', '1280', '--height', '720', '--fps', '30', '--bitrate-kbps',
-    String(kbps), '--source', `test:${pattern}`, '--max-viewers', '400', '--log-level', 'warning',
+    String(kbps), '--source', clip ? `file:${clip}` : `test:${pattern}`, '--max-viewers', '400', '--log-level', 'warning',
     '--ice-mode', process.env.BENCH_ICE_MODE ?? 'auto'] });
   const fleet = await startFleet(opts.workers);
   try {

@@ -11,11 +11,12 @@ import { httpMetric as metric } from '../lib/metrics.mjs';
 import { startFleet, setViewers, serverWindow, rxStats, sleep, median } from './fleet.mjs';
 
 // { steps: [{ n, cpu, perViewer, … }], browser }: browserFirstFrame(stack, tries) is the bench's own.
-export async function passthroughBench({ steps, windowS, browserTries, browserFirstFrame }) {
+// rxArgs: more of whep_rx's options (the main run's --gro).
+export async function passthroughBench({ steps, windowS, browserTries, browserFirstFrame, rxArgs = [] }) {
   const cam = await startRtspServer({ size: '1280x720', gop: 120, kbps: 2000, pattern: 'smpte' });
   const s = await startStack({ daemonArgs: ['--source', cam.url, '--rtsp-transport', 'tcp', '--width', '1280',
     '--height', '720', '--max-viewers', String(Math.max(...steps) + 50), '--log-level', 'message'] });
-  const fleet = await startFleet(1, null, { receiver: 'c', args: ['--h264'] });
+  const fleet = await startFleet(1, null, { receiver: 'c', args: ['--h264', ...rxArgs] });
   const target = { kind: 'whep', base: s.base };
   const out = { steps: [] };
   try {
