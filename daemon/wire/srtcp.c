@@ -35,9 +35,7 @@ struct srtcp_stream {
 struct srtcp {
 	enum dtls_srtp_profile profile;
 	bool outbound;
-	EVP_CIPHER_CTX *cipher; /* AES-128-CTR (CM) or AES-128-GCM, keyed with the session key */
-	EVP_MAC *hmac;          /* HMAC-SHA1 with the session auth key; CM only */
-	EVP_MAC_CTX *mac;
+	struct srtp_keyed k; /* GCM opens or seals (its tag differs); CTR is the same both ways */
 	uint8_t salt[CM_SALT_LEN];
 	int tag_len;
 	unsigned nstreams;
@@ -54,7 +52,6 @@ struct srtcp *srtcp_new(enum dtls_srtp_profile profile, const uint8_t *key, size
 {
 	struct srtp_seal_keys keys;
 	struct srtcp *s;
-	OSSL_PARAM params[2];
 	bool is_gcm = profile == DTLS_SRTP_AEAD_AES_128_GCM;
 
 	if (srtp_seal_derive_rtcp(profile, key, len, &keys) != 0)
@@ -66,21 +63,8 @@ struct srtcp *srtcp_new(enum dtls_srtp_profile profile, const uint8_t *key, size
 	s->outbound = outbound;
 	memcpy(s->salt, keys.salt, is_gcm ? GCM_SALT_LEN : CM_SALT_LEN);
 	s->tag_len = is_gcm ? GCM_TAG_LEN : CM_TAG_LEN;
-	s->cipher = EVP_CIPHER_CTX_new();
-	/* GCM seals or opens (its tag differs); CTR is the same both ways. */
-	if (s->cipher == NULL ||
-	    EVP_CipherInit_ex(s->cipher, is_gcm ? EVP_aes_128_gcm() : EVP_aes_128_ctr(), NULL,
-	                      keys.enc, NULL, outbound || !is_gcm ? 1 : 0) != 1)
+	if (srtp_keyed_init(&s->k, profile, &keys, outbound || !is_gcm ? 1 : 0) != 0)
 		goto fail;
-	if (!is_gcm) {
-		s->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		s->mac = s->hmac != NULL ? EVP_MAC_CTX_new(s->hmac) : NULL;
-		params[0] =
-		    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (s->mac == NULL || EVP_MAC_init(s->mac, keys.auth, CM_AUTH_LEN, params) != 1)
-			goto fail;
-	}
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	return s;
 fail:
@@ -93,9 +77,7 @@ void srtcp_free(struct srtcp *s)
 {
 	if (s == NULL)
 		return;
-	EVP_CIPHER_CTX_free(s->cipher);
-	EVP_MAC_CTX_free(s->mac);
-	EVP_MAC_free(s->hmac);
+	srtp_keyed_free(&s->k);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
@@ -139,8 +121,8 @@ static int cm_tag(struct srtcp *s, const uint8_t *pkt, size_t n, uint8_t tag[CM_
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	size_t macl;
 
-	if (EVP_MAC_init(s->mac, NULL, 0, NULL) != 1 || EVP_MAC_update(s->mac, pkt, n) != 1 ||
-	    EVP_MAC_final(s->mac, mac, &macl, sizeof(mac)) != 1 || macl < CM_TAG_LEN)
+	if (EVP_MAC_init(s->k.mac, NULL, 0, NULL) != 1 || EVP_MAC_update(s->k.mac, pkt, n) != 1 ||
+	    EVP_MAC_final(s->k.mac, mac, &macl, sizeof(mac)) != 1 || macl < CM_TAG_LEN)
 		return -1;
 	memcpy(tag, mac, CM_TAG_LEN);
 	return 0;
@@ -169,18 +151,18 @@ int srtcp_protect(struct srtcp *s, uint8_t *pkt, int *len)
 	/* CM: payload || E+index || tag; GCM: payload || tag || E+index. */
 	trailer = pkt + *len + (gcm(s) ? s->tag_len : 0);
 	put32(trailer, E_FLAG | index);
-	if (EVP_CipherInit_ex(s->cipher, NULL, NULL, NULL, iv, 1) != 1)
+	if (EVP_CipherInit_ex(s->k.cipher, NULL, NULL, NULL, iv, 1) != 1)
 		return -1;
 	if (gcm(s)) {
-		if (EVP_CipherUpdate(s->cipher, NULL, &outl, pkt, RTCP_HEADER) != 1 ||
-		    EVP_CipherUpdate(s->cipher, NULL, &outl, trailer, TRAILER) != 1 ||
-		    EVP_CipherUpdate(s->cipher, pkt + RTCP_HEADER, &outl, pkt + RTCP_HEADER, n) !=
+		if (EVP_CipherUpdate(s->k.cipher, NULL, &outl, pkt, RTCP_HEADER) != 1 ||
+		    EVP_CipherUpdate(s->k.cipher, NULL, &outl, trailer, TRAILER) != 1 ||
+		    EVP_CipherUpdate(s->k.cipher, pkt + RTCP_HEADER, &outl, pkt + RTCP_HEADER, n) !=
 		        1 ||
-		    EVP_CipherFinal_ex(s->cipher, pkt + *len, &outl) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_AEAD_GET_TAG, GCM_TAG_LEN,
+		    EVP_CipherFinal_ex(s->k.cipher, pkt + *len, &outl) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(s->k.cipher, EVP_CTRL_AEAD_GET_TAG, GCM_TAG_LEN,
 		                        pkt + *len) != 1)
 			return -1;
-	} else if (EVP_CipherUpdate(s->cipher, pkt + RTCP_HEADER, &outl, pkt + RTCP_HEADER, n) !=
+	} else if (EVP_CipherUpdate(s->k.cipher, pkt + RTCP_HEADER, &outl, pkt + RTCP_HEADER, n) !=
 	               1 ||
 	           cm_tag(s, pkt, (size_t)*len + TRAILER, pkt + *len + TRAILER) != 0) {
 		return -1;
@@ -252,24 +234,24 @@ int srtcp_unprotect(struct srtcp *s, uint8_t *pkt, int *len)
 	if (rdb_check(st != NULL ? st : &fresh, index) != 0)
 		return -1;
 	make_iv(s, pkt, index, iv);
-	if (EVP_CipherInit_ex(s->cipher, NULL, NULL, NULL, iv, gcm(s) ? 0 : 1) != 1)
+	if (EVP_CipherInit_ex(s->k.cipher, NULL, NULL, NULL, iv, gcm(s) ? 0 : 1) != 1)
 		return -1;
 	if (gcm(s)) {
-		if (EVP_CipherUpdate(s->cipher, NULL, &outl, pkt,
+		if (EVP_CipherUpdate(s->k.cipher, NULL, &outl, pkt,
 		                     encrypted ? RTCP_HEADER : RTCP_HEADER + n) != 1 ||
-		    EVP_CipherUpdate(s->cipher, NULL, &outl, trailer, TRAILER) != 1 ||
-		    (encrypted && EVP_CipherUpdate(s->cipher, pkt + RTCP_HEADER, &outl,
+		    EVP_CipherUpdate(s->k.cipher, NULL, &outl, trailer, TRAILER) != 1 ||
+		    (encrypted && EVP_CipherUpdate(s->k.cipher, pkt + RTCP_HEADER, &outl,
 		                                   pkt + RTCP_HEADER, n) != 1) ||
-		    EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_AEAD_SET_TAG, GCM_TAG_LEN,
+		    EVP_CIPHER_CTX_ctrl(s->k.cipher, EVP_CTRL_AEAD_SET_TAG, GCM_TAG_LEN,
 		                        sealed_tag) != 1 ||
-		    EVP_CipherFinal_ex(s->cipher, iv, &outl) !=
+		    EVP_CipherFinal_ex(s->k.cipher, iv, &outl) !=
 		        1)         /* checks the tag, writes nothing */
 			return -1; /* forged (the payload may be garbage now) */
 	} else {
 		if (cm_tag(s, pkt, (size_t)(*len - s->tag_len), tag) != 0 ||
 		    CRYPTO_memcmp(tag, sealed_tag, CM_TAG_LEN) != 0)
 			return -1;
-		if (EVP_CipherUpdate(s->cipher, pkt + RTCP_HEADER, &outl, pkt + RTCP_HEADER, n) !=
+		if (EVP_CipherUpdate(s->k.cipher, pkt + RTCP_HEADER, &outl, pkt + RTCP_HEADER, n) !=
 		    1)
 			return -1;
 	}

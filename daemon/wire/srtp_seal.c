@@ -37,9 +37,7 @@ struct seal_stream {
 
 struct srtp_seal {
 	enum dtls_srtp_profile profile;
-	EVP_CIPHER_CTX *cipher; /* AES-128-CTR (CM) or AES-128-GCM, keyed with the session key */
-	EVP_MAC_CTX *mac;       /* HMAC-SHA1 with the session auth key; CM only */
-	EVP_MAC *hmac;
+	struct srtp_keyed k;
 	uint8_t salt[CM_SALT_LEN];
 	int tag_len;
 	unsigned nstreams;
@@ -115,11 +113,40 @@ int srtp_seal_derive_rtcp(enum dtls_srtp_profile profile, const uint8_t *key, si
 	return derive(profile, key, len, LABEL_RTCP, out);
 }
 
+int srtp_keyed_init(struct srtp_keyed *k, enum dtls_srtp_profile profile,
+                    const struct srtp_seal_keys *keys, int encrypt)
+{
+	bool gcm = profile == DTLS_SRTP_AEAD_AES_128_GCM;
+	OSSL_PARAM params[2];
+
+	/* GCM's IV comes with each packet (its default length is RFC 7714's 12). */
+	k->cipher = EVP_CIPHER_CTX_new();
+	if (k->cipher == NULL ||
+	    EVP_CipherInit_ex(k->cipher, gcm ? EVP_aes_128_gcm() : EVP_aes_128_ctr(), NULL,
+	                      keys->enc, NULL, encrypt) != 1)
+		return -1;
+	if (gcm)
+		return 0;
+	k->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	k->mac = k->hmac != NULL ? EVP_MAC_CTX_new(k->hmac) : NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	return k->mac != NULL && EVP_MAC_init(k->mac, keys->auth, CM_AUTH_LEN, params) == 1 ? 0
+	                                                                                    : -1;
+}
+
+void srtp_keyed_free(struct srtp_keyed *k)
+{
+	EVP_CIPHER_CTX_free(k->cipher);
+	EVP_MAC_CTX_free(k->mac);
+	EVP_MAC_free(k->hmac);
+	*k = (struct srtp_keyed){0};
+}
+
 struct srtp_seal *srtp_seal_new_keys(enum dtls_srtp_profile profile,
                                      const struct srtp_seal_keys *keys)
 {
 	struct srtp_seal *s;
-	OSSL_PARAM params[2];
 
 	if (!profile_ok(profile, KEY_LEN + salt_len(profile)))
 		return NULL;
@@ -128,31 +155,12 @@ struct srtp_seal *srtp_seal_new_keys(enum dtls_srtp_profile profile,
 		return NULL;
 	s->profile = profile;
 	memcpy(s->salt, keys->salt, salt_len(profile));
-	s->cipher = EVP_CIPHER_CTX_new();
-	if (s->cipher == NULL)
-		goto fail;
-	if (profile == DTLS_SRTP_AEAD_AES_128_GCM) {
-		/* The IV comes with each packet; GCM's default IV length is RFC 7714's 12. */
-		s->tag_len = GCM_TAG_LEN;
-		if (EVP_EncryptInit_ex(s->cipher, EVP_aes_128_gcm(), NULL, keys->enc, NULL) != 1)
-			goto fail;
-		return s;
+	s->tag_len = profile == DTLS_SRTP_AEAD_AES_128_GCM ? GCM_TAG_LEN : CM_TAG_LEN;
+	if (srtp_keyed_init(&s->k, profile, keys, 1) != 0) {
+		srtp_seal_free(s);
+		return NULL;
 	}
-	s->tag_len = CM_TAG_LEN;
-	if (EVP_EncryptInit_ex(s->cipher, EVP_aes_128_ctr(), NULL, keys->enc, NULL) != 1)
-		goto fail;
-	s->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	s->mac = s->hmac != NULL ? EVP_MAC_CTX_new(s->hmac) : NULL;
-	if (s->mac == NULL)
-		goto fail;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(s->mac, keys->auth, CM_AUTH_LEN, params) != 1)
-		goto fail;
 	return s;
-fail:
-	srtp_seal_free(s);
-	return NULL;
 }
 
 struct srtp_seal *srtp_seal_new(enum dtls_srtp_profile profile, const uint8_t *key, size_t len)
@@ -170,9 +178,7 @@ void srtp_seal_free(struct srtp_seal *s)
 {
 	if (s == NULL)
 		return;
-	EVP_CIPHER_CTX_free(s->cipher);
-	EVP_MAC_CTX_free(s->mac);
-	EVP_MAC_free(s->hmac);
+	srtp_keyed_free(&s->k);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
@@ -250,11 +256,11 @@ static int seal_gcm(struct srtp_seal *s, uint8_t *pkt, int hdr, int len, uint64_
 		iv[6 + i] = (uint8_t)(index >> (40 - 8 * i));
 	for (i = 0; i < GCM_SALT_LEN; i++)
 		iv[i] ^= s->salt[i];
-	if (EVP_EncryptInit_ex(s->cipher, NULL, NULL, NULL, iv) != 1 ||
-	    EVP_EncryptUpdate(s->cipher, NULL, &outl, pkt, hdr) != 1 ||
-	    EVP_EncryptUpdate(s->cipher, pkt + hdr, &outl, pkt + hdr, len - hdr) != 1 ||
-	    EVP_EncryptFinal_ex(s->cipher, pkt + len, &outl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_AEAD_GET_TAG, GCM_TAG_LEN, pkt + len) != 1)
+	if (EVP_EncryptInit_ex(s->k.cipher, NULL, NULL, NULL, iv) != 1 ||
+	    EVP_EncryptUpdate(s->k.cipher, NULL, &outl, pkt, hdr) != 1 ||
+	    EVP_EncryptUpdate(s->k.cipher, pkt + hdr, &outl, pkt + hdr, len - hdr) != 1 ||
+	    EVP_EncryptFinal_ex(s->k.cipher, pkt + len, &outl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(s->k.cipher, EVP_CTRL_AEAD_GET_TAG, GCM_TAG_LEN, pkt + len) != 1)
 		return -1;
 	return 0;
 }
@@ -278,12 +284,12 @@ static int seal_cm(struct srtp_seal *s, uint8_t *pkt, int hdr, int len, uint64_t
 		iv[i] ^= s->salt[i];
 	for (i = 0; i < 4; i++)
 		roc[i] = (uint8_t)(index >> (40 - 8 * i));
-	if (EVP_EncryptInit_ex(s->cipher, NULL, NULL, NULL, iv) != 1 ||
-	    EVP_EncryptUpdate(s->cipher, pkt + hdr, &outl, pkt + hdr, len - hdr) != 1 ||
-	    EVP_MAC_init(s->mac, NULL, 0, NULL) != 1 ||
-	    EVP_MAC_update(s->mac, pkt, (size_t)len) != 1 ||
-	    EVP_MAC_update(s->mac, roc, sizeof(roc)) != 1 ||
-	    EVP_MAC_final(s->mac, mac, &macl, sizeof(mac)) != 1 || macl < CM_TAG_LEN)
+	if (EVP_EncryptInit_ex(s->k.cipher, NULL, NULL, NULL, iv) != 1 ||
+	    EVP_EncryptUpdate(s->k.cipher, pkt + hdr, &outl, pkt + hdr, len - hdr) != 1 ||
+	    EVP_MAC_init(s->k.mac, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(s->k.mac, pkt, (size_t)len) != 1 ||
+	    EVP_MAC_update(s->k.mac, roc, sizeof(roc)) != 1 ||
+	    EVP_MAC_final(s->k.mac, mac, &macl, sizeof(mac)) != 1 || macl < CM_TAG_LEN)
 		return -1;
 	memcpy(pkt + len, mac, CM_TAG_LEN);
 	return 0;

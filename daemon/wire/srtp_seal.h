@@ -8,6 +8,7 @@
 #ifndef WHEPCAMD_WIRE_SRTP_SEAL_H
 #define WHEPCAMD_WIRE_SRTP_SEAL_H
 
+#include <openssl/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,21 @@ struct srtp_seal_keys {
 };
 
 struct srtp_seal;
+
+/*
+ * A session's keyed OpenSSL contexts, SRTP's and SRTCP's (srtcp.c) alike:
+ * AES-128-GCM, or AES-128-CTR and HMAC-SHA1 with the auth key for CM.
+ */
+struct srtp_keyed {
+	EVP_CIPHER_CTX *cipher;
+	EVP_MAC *hmac; /* CM only */
+	EVP_MAC_CTX *mac;
+};
+/* k zeroed: keyed to `keys`, sealing (`encrypt`) or opening (GCM's differ). 0, or -1:
+ * what was made is left for srtp_keyed_free. */
+int srtp_keyed_init(struct srtp_keyed *k, enum dtls_srtp_profile profile,
+                    const struct srtp_seal_keys *keys, int encrypt);
+void srtp_keyed_free(struct srtp_keyed *k);
 
 /*
  * A sealer for the local DTLS-SRTP keying material (RFC 5764 §4.2: master
